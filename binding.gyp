@@ -1,0 +1,31 @@
+{
+  # Sources come from native/sources.json, the list CMakeLists.txt reads too.
+  "variables": {
+    "werror%": "<!(node -p \"process.env.CI || process.env.SYSHTTP_WERROR ? 1 : 0\")"
+  },
+  "targets": [
+    {
+      "target_name": "syshttp",
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_DISABLE_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20", "-fno-exceptions", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["<!@(node scripts/sources.js http linux addon)"]
+        }],
+        ["werror==1", {
+          "cflags_cc": ["-Werror"]
+        }]
+      ]
+    }
+  ]
+}

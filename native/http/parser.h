@@ -1,0 +1,63 @@
+// A strict, zero-copy, stateless HTTP/1.1 request-head parser (RFC 9110 / RFC 9112).
+//
+// Zero-copy: the result is offsets into the caller's buffer, nothing is copied.
+// Stateless and resumable the picohttpparser way: when the head is not complete the
+// caller keeps the bytes and calls again with more; a head is at most a few KiB so
+// re-scanning is cheaper than carrying state. Limits are checked on partial input too,
+// so a client cannot make us buffer more than the limits allow.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "http_error.h"
+
+namespace syshttp::http {
+
+// A byte range within the buffer that was parsed.
+struct Span {
+  uint32_t offset;
+  uint32_t length;
+};
+
+struct Field {
+  Span name;   // as sent (case preserved), a valid token
+  Span value;  // leading and trailing OWS removed
+};
+
+enum class BodyKind : uint8_t { None, ContentLength, Chunked };
+
+enum class ParseStatus : int8_t { Complete = 0, Error = -1, Incomplete = -2 };
+
+struct HeadLimits {
+  uint32_t maxRequestLine = 8 * 1024;   // method SP target SP version, without CRLF → 414
+  uint32_t maxHeaderBytes = 32 * 1024;  // all field lines with their CRLFs → 431
+  uint32_t maxHeaderCount = 100;        // → 431
+};
+
+struct RequestHead {
+  Span method;
+  Span target;
+  uint8_t versionMinor = 1;  // HTTP/1.<versionMinor>, 0 or 1
+  // Caller-provided storage; fieldCapacity must be >= limits.maxHeaderCount.
+  Field* fields = nullptr;
+  uint32_t fieldCapacity = 0;
+  uint32_t fieldCount = 0;
+  BodyKind bodyKind = BodyKind::None;
+  uint64_t contentLength = 0;  // valid when bodyKind == ContentLength
+  bool keepAlive = false;      // 1.1 unless "Connection: close"; 1.0 only with "keep-alive"
+  bool expectContinue = false; // "Expect: 100-continue" on HTTP/1.1
+  bool upgrade = false;        // "Connection: upgrade" together with an Upgrade field
+  uint32_t headLength = 0;     // bytes consumed, through the empty line's CRLF
+};
+
+// Parses one request head from buf[0, len).
+// Complete: `out` is filled, out.headLength bytes were consumed.
+// Incomplete: more bytes are needed; no limit has been crossed so far.
+// Error: `err` says which precomputed response to send before closing.
+ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limits,
+                             RequestHead& out, HttpError& err);
+
+// Case-insensitive ASCII comparison of a span of `buf` with a lower-case literal.
+bool spanEqualsLower(const char* buf, Span s, const char* lowerLiteral, size_t literalLength);
+
+}  // namespace syshttp::http
