@@ -26,7 +26,8 @@ class ChunkedDecoder {
     Error      // *err says why; the connection must be answered and closed
   };
 
-  explicit ChunkedDecoder(const Limits& limits = Limits()) : limits_(limits) {}
+  ChunkedDecoder() : limits_() {}
+  explicit ChunkedDecoder(const Limits& limits) : limits_(limits) {}
 
   // Decodes from in[0, length). *consumed is always set to the bytes used. Returns at
   // most one data span per call, pointing into `in` (never copied).
@@ -49,7 +50,49 @@ class ChunkedDecoder {
   uint64_t bodyBytes_ = 0;
   std::string trailers_;
   std::vector<Field> trailerFields_;
-  // (the decoding state machine's fields go here)
+
+  // The decoding state machine. One state per position in the chunked grammar, so input
+  // may be split at any byte.
+  enum class State : uint8_t {
+    SizeStart,       // first HEXDIG of chunk-size (no whitespace allowed)
+    Size,            // more HEXDIG, or what follows the size
+    ExtBws,          // BWS before ";" (after the size or an ext-val)
+    ExtNameStart,    // BWS after ";", then ext-name
+    ExtName,         // ext-name token
+    ExtAfterName,    // BWS after ext-name, before "=" or ";"
+    ExtValueStart,   // BWS after "=", then token or quoted-string
+    ExtToken,        // ext-val token
+    ExtQuoted,       // inside a quoted-string
+    ExtQuotedPair,   // after "\" in a quoted-string
+    ExtValueEnd,     // after the closing DQUOTE
+    SizeLineLf,      // after the CR ending the size line
+    Data,            // chunk-data, remaining_ bytes to go
+    DataCr,          // CRLF after chunk-data
+    DataLf,
+    TrailerLineStart,  // a trailer field line, or the empty line ending the message
+    TrailerName,
+    TrailerValue,
+    TrailerLf,
+    FinalLf,
+    Done,
+    Failed
+  };
+
+  // Feeds one framing byte; returns HttpError::None or the error it causes.
+  HttpError step(unsigned char c);
+  HttpError appendTrailerByte(unsigned char c);
+
+  State state_ = State::SizeStart;
+  HttpError error_ = HttpError::None;
+  uint32_t lineLength_ = 0;   // bytes of the current size line so far, CR excluded
+  uint64_t size_ = 0;         // chunk-size being read
+  uint64_t remaining_ = 0;    // chunk-data bytes still to come
+  // The trailer field line being read, as offsets into trailers_.
+  uint32_t fieldNameStart_ = 0;
+  uint32_t fieldNameLength_ = 0;
+  uint32_t fieldValueStart_ = 0;
+  uint32_t fieldValueEnd_ = 0;
+  bool fieldValueStarted_ = false;
 };
 
 }  // namespace syshttp::http

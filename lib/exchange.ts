@@ -1,0 +1,289 @@
+// One request/response exchange: the state every feature of a request is a view over.
+// Request data stays in the batch buffer until read; the response is sent with one
+// native call in the common case (head + body + end together).
+import { STATUS_CODES } from 'node:http';
+import { SyshttpError } from './errors';
+import { ResponseHeaders } from './headers';
+import { SendResult, type NativeConstants, type NativeServerHandle } from './native';
+import { RequestBody } from './request-body';
+
+/** What an exchange needs from its server. */
+export interface ExchangeHost {
+  readonly native: NativeServerHandle;
+  readonly constants: NativeConstants;
+  readonly maxRequestBodySize: number | null;
+  release(exchange: Exchange): void;
+}
+
+// Record layout after [type, connection, seq] (native/bridge/records.h).
+const FLAGS = 3;
+const METHOD_OFF = 4;
+const METHOD_LEN = 5;
+const TARGET_OFF = 6;
+const TARGET_LEN = 7;
+const CL_LO = 8;
+const CL_HI = 9;
+const ADDRESS_OFF = 10;
+const FIELD_COUNT = 11;
+export const REQUEST_FIXED_WORDS = 12;
+
+const RESOLVED = Promise.resolve();
+const statusLines = new Map<number, string>();
+
+function statusLine(status: number, reason: string | undefined): string {
+  if (reason !== undefined) return `HTTP/1.1 ${status} ${reason}\r\n`;
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+type Callback = () => void | Promise<void>;
+export type Chunk = string | Uint8Array;
+
+export class Exchange {
+  readonly connection: number;
+  readonly seq: number;
+  readonly flags: number;
+
+  // request
+  private bodyStream: RequestBody | null = null;
+  maxRequestBodySize: number | null;
+  trailers: Map<string, string> | null = null;
+
+  // response
+  status = 200;
+  reason: string | undefined = undefined;
+  readonly headers = new ResponseHeaders();
+  started = false;
+  ended = false;
+  aborted = false;
+  private starting: Callback[] | null = null;
+  private completed: Callback[] | null = null;
+  private drainWaiters: (() => void)[] | null = null;
+  private controller: AbortController | null = null;
+
+  constructor(
+    readonly host: ExchangeHost,
+    readonly words: Uint32Array,
+    readonly bytes: Buffer,
+    readonly record: number,
+  ) {
+    this.connection = words[record + 1];
+    this.seq = words[record + 2];
+    this.flags = words[record + FLAGS];
+    this.maxRequestBodySize = host.maxRequestBodySize;
+  }
+
+  // ---- request data ------------------------------------------------------------------
+
+  text(offsetWord: number, lengthWord: number): string {
+    const off = this.words[this.record + offsetWord];
+    return this.bytes.toString('latin1', off, off + this.words[this.record + lengthWord]);
+  }
+  get method(): string {
+    return this.text(METHOD_OFF, METHOD_LEN);
+  }
+  get rawTarget(): string {
+    return this.text(TARGET_OFF, TARGET_LEN);
+  }
+  get contentLength(): number | undefined {
+    if (!(this.flags & this.host.constants.REQUEST_HAS_CONTENT_LENGTH)) return undefined;
+    return this.words[this.record + CL_HI] * 0x100000000 + this.words[this.record + CL_LO];
+  }
+  get fieldCount(): number {
+    return this.words[this.record + FIELD_COUNT];
+  }
+  get firstFieldWord(): number {
+    return this.record + REQUEST_FIXED_WORDS;
+  }
+  get addressOffset(): number {
+    return this.words[this.record + ADDRESS_OFF];
+  }
+  has(flag: number): boolean {
+    return (this.flags & flag) !== 0;
+  }
+
+  // ---- request body -------------------------------------------------------------------
+
+  get body(): RequestBody {
+    if (this.bodyStream === null) {
+      this.bodyStream = new RequestBody(this, this.has(this.host.constants.REQUEST_HAS_BODY));
+    }
+    return this.bodyStream;
+  }
+  get bodyStarted(): boolean {
+    return this.bodyStream !== null && this.bodyStream.started;
+  }
+  startBody(): void {
+    this.host.native.readBody(this.connection, this.seq, this.maxRequestBodySize);
+  }
+  pauseBody(paused: boolean): void {
+    this.host.native.pauseBody(this.connection, this.seq, paused);
+  }
+  onBody(chunk: Buffer): void {
+    this.bodyStream?.deliver(chunk);
+  }
+  onBodyEnd(trailers: Map<string, string> | null): void {
+    this.trailers = trailers;
+    this.bodyStream?.finish();
+  }
+  onBodyError(status: number): void {
+    const code = status === 413 ? 'SYSHTTP_ERR_BODY_TOO_LARGE' : status === 408 ? 'SYSHTTP_ERR_BODY_TIMEOUT' : 'SYSHTTP_ERR_BAD_REQUEST';
+    this.bodyStream?.destroy(new SyshttpError(code, undefined, { status }));
+  }
+
+  // ---- lifetime --------------------------------------------------------------------------
+
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED'));
+    }
+    return this.controller.signal;
+  }
+
+  /** The connection went away (or was aborted): everything pending settles. */
+  onAbort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const error = new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED');
+    this.controller?.abort(error);
+    if (this.bodyStream !== null && !this.bodyStream.readableEnded) this.bodyStream.destroy(error);
+    this.wakeWriters();
+    if (!this.ended) {
+      this.ended = true;
+      this.host.release(this);
+      this.runCompleted();
+    }
+  }
+
+  abort(): void {
+    this.host.native.abort(this.connection);
+    this.onAbort();
+  }
+
+  // ---- response -------------------------------------------------------------------------
+
+  onStarting(cb: Callback): void {
+    if (this.started) throw new SyshttpError('SYSHTTP_ERR_RESPONSE_STARTED', 'onStarting after start');
+    (this.starting ??= []).push(cb);
+  }
+  onCompleted(cb: Callback): void {
+    (this.completed ??= []).push(cb);
+  }
+  onDrain(): void {
+    this.wakeWriters();
+  }
+
+  private wakeWriters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === null) return;
+    this.drainWaiters = null;
+    for (const w of waiters) w();
+  }
+
+  /** Runs the onStarting callbacks (last registered first, as ASP.NET Core does). */
+  private async runStarting(): Promise<void> {
+    const callbacks = this.starting;
+    this.starting = null;
+    if (callbacks === null) return;
+    for (let i = callbacks.length - 1; i >= 0; i--) await callbacks[i]();
+  }
+
+  private runCompleted(): void {
+    const callbacks = this.completed;
+    this.completed = null;
+    if (callbacks === null) return;
+    queueMicrotask(() => {
+      for (let i = callbacks.length - 1; i >= 0; i--) {
+        try {
+          const r = callbacks[i]();
+          if (r && typeof r.catch === 'function') r.catch(() => {});
+        } catch {
+          // an onCompleted callback cannot change the response any more
+        }
+      }
+    });
+  }
+
+  start(): Promise<void> {
+    if (this.started || this.ended) return RESOLVED;
+    if (this.starting !== null) return this.runStarting().then(() => this.start());
+    return this.send(null, false);
+  }
+
+  write(chunk: Chunk): Promise<void> {
+    if (this.ended) {
+      if (this.aborted) return RESOLVED;
+      return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED', 'write after end'));
+    }
+    const body = normalise(chunk);
+    if (!this.started && this.starting !== null) return this.runStarting().then(() => this.write(body));
+    return this.send(body, false);
+  }
+
+  end(chunk?: Chunk | null): Promise<void> {
+    if (this.ended) return RESOLVED;
+    const body = chunk === undefined || chunk === null ? null : normalise(chunk);
+    if (!this.started && this.starting !== null) return this.runStarting().then(() => this.end(body));
+    return this.send(body, true);
+  }
+
+  private send(body: Chunk | null, ending: boolean): Promise<void> {
+    const C = this.host.constants;
+    let head: string | null = null;
+    let flags = ending ? C.SEND_END : 0;
+    let declared = -1;
+    if (!this.started) {
+      this.started = true;
+      this.headers.locked = true;
+      const h = this.headers;
+      head = statusLine(this.status, this.reason) + h.serialize();
+      if (h.has('date')) flags |= C.SEND_HAS_DATE;
+      const connection = h.get('connection');
+      if (connection !== undefined) {
+        flags |= C.SEND_HAS_CONNECTION;
+        if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) flags |= C.SEND_CLOSE;
+      }
+      const length = h.get('content-length');
+      if (length !== undefined) {
+        if (!/^\d{1,15}$/.test(length)) {
+          throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid Content-Length "${length}"`);
+        }
+        declared = Number(length);
+      }
+    }
+    const r = this.host.native.send(this.connection, this.seq, this.status, head, body, flags, declared);
+    if (ending) {
+      this.ended = true;
+      this.host.release(this);
+      this.runCompleted();
+    }
+    switch (r) {
+      case SendResult.Ok:
+        return RESOLVED;
+      case SendResult.Full:
+        return new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
+      case SendResult.LengthMismatch:
+        return Promise.reject(new SyshttpError('SYSHTTP_ERR_CONTENT_LENGTH_MISMATCH', `declared ${this.headers.get('content-length')}`));
+      case SendResult.Ended:
+        return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED'));
+      case SendResult.BadStatus:
+        return Promise.reject(new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `status ${this.status}`));
+      default:
+        // Gone: the client left. Writes after that are dropped, as node:http and Kestrel do.
+        this.onAbort();
+        return RESOLVED;
+    }
+  }
+}
+
+function normalise(chunk: unknown): Chunk {
+  if (typeof chunk === 'string' || chunk instanceof Uint8Array) return chunk;
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'a body chunk must be a string, Buffer, Uint8Array or ArrayBuffer');
+}

@@ -1,0 +1,87 @@
+// IHttpConnectionFeature: who is talking to whom. Decoded from the batch on first use.
+import { featureKey } from '../feature-collection';
+import type { Exchange } from '../exchange';
+
+export interface IHttpConnectionFeature {
+  /** Unique among this server's open connections. */
+  readonly id: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+export const HttpConnectionFeature = featureKey<IHttpConnectionFeature>('HttpConnectionFeature');
+
+interface Endpoint {
+  address: string;
+  port: number;
+}
+
+// 20 packed bytes: family (4|6), 0, port (LE), 16 address bytes (native/backends/linux/socket_address.h).
+function decode(bytes: Buffer, at: number): Endpoint {
+  const port = bytes[at + 2] | (bytes[at + 3] << 8);
+  if (bytes[at] === 4) {
+    return { address: `${bytes[at + 4]}.${bytes[at + 5]}.${bytes[at + 6]}.${bytes[at + 7]}`, port };
+  }
+  if (bytes[at] === 6) {
+    const a = at + 4;
+    // IPv4-mapped (::ffff:a.b.c.d) is shown the way node:net shows it.
+    let mapped = bytes[a + 10] === 0xff && bytes[a + 11] === 0xff;
+    for (let i = 0; i < 10 && mapped; i++) mapped = bytes[a + i] === 0;
+    if (mapped) return { address: `::ffff:${bytes[a + 12]}.${bytes[a + 13]}.${bytes[a + 14]}.${bytes[a + 15]}`, port };
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((bytes[a + i] << 8) | bytes[a + i + 1]).toString(16));
+    return { address: compress(groups), port };
+  }
+  return { address: '', port: 0 };
+}
+
+// RFC 5952: the longest run of zero groups (two or more) becomes "::".
+function compress(groups: string[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (bestStart === -1) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+}
+
+export class ConnectionFeature implements IHttpConnectionFeature {
+  private local: Endpoint | null = null;
+  private remote: Endpoint | null = null;
+
+  constructor(private readonly ex: Exchange) {}
+
+  get id(): string {
+    return this.ex.connection.toString(36).toUpperCase();
+  }
+  private get localEndpoint(): Endpoint {
+    return (this.local ??= decode(this.ex.bytes, this.ex.addressOffset));
+  }
+  private get remoteEndpoint(): Endpoint {
+    return (this.remote ??= decode(this.ex.bytes, this.ex.addressOffset + 20));
+  }
+  get localAddress(): string {
+    return this.localEndpoint.address;
+  }
+  get localPort(): number {
+    return this.localEndpoint.port;
+  }
+  get remoteAddress(): string {
+    return this.remoteEndpoint.address;
+  }
+  get remotePort(): number {
+    return this.remoteEndpoint.port;
+  }
+}

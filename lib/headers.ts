@@ -1,0 +1,176 @@
+// Request headers (decoded lazily from the batch bytes) and response headers (validated
+// on the way in, serialised once when the response starts).
+import { SyshttpError } from './errors';
+
+/** Read-only view of the request's header fields. Names are case-insensitive. */
+export class RequestHeaders implements Iterable<[string, string]> {
+  private map: Map<string, string[]> | null = null;
+  private rawList: string[] | null = null;
+
+  /** @internal fields: (nameOff, nameLen, valueOff, valueLen)* in `words` from `first`. */
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly words: Uint32Array,
+    private readonly first: number,
+    private readonly count: number,
+  ) {}
+
+  private build(): Map<string, string[]> {
+    const map = new Map<string, string[]>();
+    const raw: string[] = [];
+    const { bytes, words } = this;
+    for (let i = 0, w = this.first; i < this.count; i++, w += 4) {
+      const name = bytes.toString('latin1', words[w], words[w] + words[w + 1]);
+      const value = bytes.toString('latin1', words[w + 2], words[w + 2] + words[w + 3]);
+      raw.push(name, value);
+      const key = name.toLowerCase();
+      const list = map.get(key);
+      if (list) list.push(value);
+      else map.set(key, [value]);
+    }
+    this.map = map;
+    this.rawList = raw;
+    return map;
+  }
+
+  /** The field's value; repeated fields are joined with ", " ("; " for Cookie). */
+  get(name: string): string | undefined {
+    const list = (this.map ?? this.build()).get(name.toLowerCase());
+    if (!list) return undefined;
+    if (list.length === 1) return list[0];
+    return list.join(name.toLowerCase() === 'cookie' ? '; ' : ', ');
+  }
+
+  getAll(name: string): string[] {
+    return [...((this.map ?? this.build()).get(name.toLowerCase()) ?? [])];
+  }
+
+  has(name: string): boolean {
+    return (this.map ?? this.build()).has(name.toLowerCase());
+  }
+
+  get size(): number {
+    return (this.map ?? this.build()).size;
+  }
+
+  /** Names and values as received, in order: [name0, value0, name1, value1, …]. */
+  get raw(): readonly string[] {
+    if (this.rawList === null) this.build();
+    return this.rawList as string[];
+  }
+
+  keys(): IterableIterator<string> {
+    return (this.map ?? this.build()).keys();
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const key of (this.map ?? this.build()).keys()) yield [key, this.get(key) as string];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.entries());
+  }
+}
+
+// RFC 9110 §5.6.2 token characters.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: no CR, LF or NUL, nothing beyond Latin-1 (RFC 9110 §5.5).
+const BAD_VALUE = /[\0\r\n\u0100-\uffff]/;
+
+export type HeaderValue = string | number | readonly (string | number)[];
+
+interface Entry {
+  name: string;
+  values: string[];
+}
+
+/** Response header fields. Modifying them after the response started throws. */
+export class ResponseHeaders implements Iterable<[string, string]> {
+  private readonly map = new Map<string, Entry>();
+  /** @internal */
+  locked = false;
+
+  private check(name: string): string {
+    if (this.locked) throw new SyshttpError('SYSHTTP_ERR_RESPONSE_STARTED', `cannot change header "${name}"`);
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid header name ${JSON.stringify(name)}`);
+    }
+    return name.toLowerCase();
+  }
+
+  private static values(name: string, value: HeaderValue): string[] {
+    const list = Array.isArray(value) ? value : [value];
+    const out: string[] = [];
+    for (const v of list as (string | number)[]) {
+      if (typeof v !== 'string' && typeof v !== 'number') {
+        throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid value for header "${name}"`);
+      }
+      const s = String(v);
+      if (BAD_VALUE.test(s)) {
+        throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid character in header "${name}"`);
+      }
+      out.push(s.trim());
+    }
+    return out;
+  }
+
+  set(name: string, value: HeaderValue): this {
+    const key = this.check(name);
+    this.map.set(key, { name, values: ResponseHeaders.values(name, value) });
+    return this;
+  }
+
+  append(name: string, value: HeaderValue): this {
+    const key = this.check(name);
+    const values = ResponseHeaders.values(name, value);
+    const entry = this.map.get(key);
+    if (entry) entry.values.push(...values);
+    else this.map.set(key, { name, values });
+    return this;
+  }
+
+  get(name: string): string | undefined {
+    const entry = this.map.get(name.toLowerCase());
+    return entry ? entry.values.join(', ') : undefined;
+  }
+
+  getAll(name: string): string[] {
+    return [...(this.map.get(name.toLowerCase())?.values ?? [])];
+  }
+
+  has(name: string): boolean {
+    return this.map.has(name.toLowerCase());
+  }
+
+  delete(name: string): boolean {
+    const key = this.check(name);
+    return this.map.delete(key);
+  }
+
+  clear(): void {
+    if (this.locked) throw new SyshttpError('SYSHTTP_ERR_RESPONSE_STARTED', 'cannot clear headers');
+    this.map.clear();
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const [key, e] of this.map) yield [key, e.values.join(', ')];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  /** @internal "Name: value\r\n" for every field line, leaving out Transfer-Encoding (framing is the server's). */
+  serialize(): string {
+    let out = '';
+    for (const [key, e] of this.map) {
+      if (key === 'transfer-encoding') continue;
+      for (const v of e.values) out += `${e.name}: ${v}\r\n`;
+    }
+    return out;
+  }
+}

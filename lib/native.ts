@@ -1,0 +1,117 @@
+// Loads the addon and describes its surface. The loader tries each place a build can
+// put it, and when none works says every path it tried, why, and how to fix it.
+import * as path from 'node:path';
+import { SyshttpError } from './errors';
+
+export interface ListenSuccess {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+export interface ListenFailure {
+  errno: number;
+  syscall: string;
+  message: string;
+}
+
+export interface NativeLimits {
+  maxRequestLineSize: number;
+  maxRequestHeadersTotalSize: number;
+  maxRequestHeaderCount: number;
+  maxRequestBodySize: number | null;
+  keepAliveTimeout: number;
+  requestHeadersTimeout: number;
+  minRequestBodyBytesPerSecond: number;
+  minRequestBodyGracePeriod: number;
+  maxConcurrentConnections: number;
+}
+
+export type BatchHandler = (batch: ArrayBuffer, words: number) => void;
+
+export interface NativeServerHandle {
+  listen(address: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean): ListenSuccess | ListenFailure;
+  send(connection: number, seq: number, status: number, head: string | null, body: Uint8Array | string | null, flags: number, declaredLength: number): number;
+  readBody(connection: number, seq: number, maxBodySize: number | null): number;
+  pauseBody(connection: number, seq: number, paused: boolean): number;
+  abort(connection: number): void;
+  beginShutdown(): void;
+  closeAll(): void;
+  close(): void;
+  connectionCount(): number;
+  backendName(): string;
+}
+
+export interface NativeConstants {
+  RECORD_REQUEST: number;
+  RECORD_BODY: number;
+  RECORD_BODY_END: number;
+  RECORD_BODY_ERROR: number;
+  RECORD_DRAIN: number;
+  RECORD_ABORT: number;
+  RECORD_SHUTDOWN_COMPLETE: number;
+  REQUEST_HTTP10: number;
+  REQUEST_KEEP_ALIVE: number;
+  REQUEST_HAS_BODY: number;
+  REQUEST_CHUNKED: number;
+  REQUEST_EXPECT_CONTINUE: number;
+  REQUEST_UPGRADE: number;
+  REQUEST_HAS_CONTENT_LENGTH: number;
+  SEND_END: number;
+  SEND_HAS_DATE: number;
+  SEND_CLOSE: number;
+  SEND_HAS_CONNECTION: number;
+}
+
+export interface Binding {
+  NativeServer: new (limits: NativeLimits, onBatch: BatchHandler) => NativeServerHandle;
+  constants: NativeConstants;
+  backends: string;
+}
+
+// Results of NativeServer#send (native/http/connection.h SendResult).
+export const SendResult = {
+  Ok: 0,
+  Full: 1,
+  Gone: -1,
+  UnknownRequest: -2,
+  LengthMismatch: -3,
+  Ended: -4,
+  BadStatus: -5,
+} as const;
+
+const packageRoot = path.resolve(__dirname, '..');
+
+function candidates(): string[] {
+  const list: string[] = [];
+  if (process.env.SYSHTTP_NATIVE_PATH) list.push(path.resolve(process.env.SYSHTTP_NATIVE_PATH));
+  for (const dir of ['build/Release', 'build/Debug', 'build']) {
+    list.push(path.join(packageRoot, dir, 'syshttp.node'));
+  }
+  list.push(path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'syshttp.node'));
+  return list;
+}
+
+let cached: Binding | undefined;
+
+export function loadBinding(): Binding {
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const file of candidates()) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      cached = require(file) as Binding;
+      return cached;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      tried.push(`  ${file}: ${e.code === 'MODULE_NOT_FOUND' ? 'not found' : e.message}`);
+    }
+  }
+  throw new SyshttpError(
+    'SYSHTTP_ERR_NATIVE_LOAD',
+    `syshttp.node was not found or failed to load (${process.platform}-${process.arch}, Node ${process.version}).\n` +
+      `Tried:\n${tried.join('\n')}\n` +
+      'To fix: build it with `npm rebuild syshttp` (or `npm run build:native` in a checkout). ' +
+      'That needs python3, make and a C++20 compiler (g++ >= 10 or clang >= 12); on Debian/Ubuntu: ' +
+      '`apt-get install -y python3 make g++`. Set SYSHTTP_NATIVE_PATH to load a build from elsewhere.',
+  );
+}

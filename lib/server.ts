@@ -1,0 +1,335 @@
+// Server: listens through the native backend, turns each batch of native events into
+// exchanges and contexts, runs the pipeline, and stops gracefully.
+import { EventEmitter } from 'node:events';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { SyshttpError, invalidArg } from './errors';
+import { Exchange, REQUEST_FIXED_WORDS, type ExchangeHost } from './exchange';
+import { FeatureCollection } from './feature-collection';
+import { ServerAddresses, ServerAddressesFeature } from './features/server-addresses';
+import { HttpContext } from './http-context';
+import { loadBinding, type NativeConstants, type NativeLimits, type NativeServerHandle } from './native';
+import { resolveLimits, type ListenOptions, type ServerOptions } from './options';
+import { compose, type Handler, type Middleware } from './pipeline';
+
+export interface AddressInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+export interface StopOptions {
+  /** How long in-flight requests get before their connections are closed (ms). */
+  timeout?: number;
+}
+
+let serverCount = 0;
+
+export class Server extends EventEmitter implements ExchangeHost {
+  /** Server-level features (ServerAddressesFeature). */
+  readonly features = new FeatureCollection();
+  readonly maxRequestBodySize: number | null;
+  private readonly limits: NativeLimits;
+  private readonly middleware: Middleware[] = [];
+  private handler: Handler | null = null;
+  private run: ((ctx: HttpContext) => Promise<void>) | null = null;
+  private handle: NativeServerHandle | null = null;
+  private C: NativeConstants | null = null;
+  private readonly inFlight = new Map<number, Exchange[]>();
+  private readonly bodies = new Map<number, Exchange>();
+  private readonly addressList = new ServerAddresses();
+  private readonly tag: string;
+  private stopping: Promise<void> | null = null;
+  private shutdownComplete: (() => void) | null = null;
+  private readonly backendChoice: 'auto' | 'epoll';
+
+  constructor(options: ServerOptions = {}, handler?: Handler) {
+    super();
+    if (options === null || typeof options !== 'object') throw invalidArg('options must be an object');
+    const backend = options.backend ?? process.env.SYSHTTP_BACKEND ?? 'auto';
+    if (backend !== 'auto' && backend !== 'epoll') {
+      throw new SyshttpError('SYSHTTP_ERR_BACKEND_UNAVAILABLE', `"${String(backend)}" (this build has: epoll)`);
+    }
+    this.backendChoice = backend;
+    this.limits = resolveLimits(options.limits);
+    this.maxRequestBodySize = this.limits.maxRequestBodySize;
+    if (handler !== undefined) {
+      if (typeof handler !== 'function') throw invalidArg('the request handler must be a function');
+      this.handler = handler;
+    }
+    this.features.set(ServerAddressesFeature, this.addressList);
+    this.tag = (serverCount++).toString(36).toUpperCase() + '-';
+  }
+
+  /** Adds a middleware `(ctx, next) => Promise<void>`; they run in order, the handler last. */
+  use(middleware: Middleware): this {
+    if (typeof middleware !== 'function') throw invalidArg('middleware must be a function');
+    this.middleware.push(middleware);
+    this.run = null;
+    return this;
+  }
+
+  /** The backend serving requests: "epoll". Undefined before listen(). */
+  get backend(): string | undefined {
+    return this.handle?.backendName();
+  }
+
+  /** Bound addresses as URLs, e.g. "http://127.0.0.1:41234" (the real port after port 0). */
+  get addresses(): readonly string[] {
+    return this.addressList.addresses;
+  }
+
+  get connectionCount(): number {
+    return this.handle?.connectionCount() ?? 0;
+  }
+
+  get listening(): boolean {
+    return this.handle !== null && this.stopping === null && this.addressList.addresses.length > 0;
+  }
+
+  get constants(): NativeConstants {
+    return this.C as NativeConstants;
+  }
+
+  get native(): NativeServerHandle {
+    return this.handle as NativeServerHandle;
+  }
+
+  async listen(options: ListenOptions = {}): Promise<AddressInfo> {
+    if (options === null || typeof options !== 'object') throw invalidArg('listen options must be an object');
+    const { port = 0, backlog = 511, reusePort = false, ipv6Only = false } = options;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArg(`port must be an integer from 0 to 65535, got ${String(port)}`);
+    if (!Number.isInteger(backlog) || backlog < 1) throw invalidArg('backlog must be a positive integer');
+    if (this.stopping !== null) throw new SyshttpError('SYSHTTP_ERR_SERVER_STATE', 'the server is stopping');
+
+    const hosts: string[] = [];
+    if (options.host === undefined) {
+      hosts.push('::', '0.0.0.0');
+    } else {
+      if (typeof options.host !== 'string' || options.host === '') throw invalidArg('host must be a non-empty string');
+      const bare = options.host.replace(/^\[(.*)\]$/, '$1');
+      hosts.push(isIP(bare) ? bare : (await lookup(bare)).address);
+    }
+
+    const handle = this.open();
+    let failure: { errno: number; syscall: string; message: string } | null = null;
+    for (const host of hosts) {
+      const r = handle.listen(host, port, backlog, reusePort, ipv6Only);
+      if ('port' in r) {
+        const url = r.family === 'IPv6' ? `http://[${r.address}]:${r.port}` : `http://${r.address}:${r.port}`;
+        this.addressList.addresses.push(url);
+        return { address: r.address, family: r.family, port: r.port };
+      }
+      failure = r;
+      // No IPv6 on this machine: the default falls back to IPv4 as node:net does.
+      if (options.host !== undefined || (r.errno !== 97 && r.errno !== 99)) break;
+    }
+    if (this.addressList.addresses.length === 0) this.closeHandle();
+    const f = failure as { errno: number; syscall: string; message: string };
+    const err = new SyshttpError('SYSHTTP_ERR_LISTEN', `${f.syscall} ${hosts[0]}:${port}: ${f.message}`);
+    err.errno = f.errno;
+    err.syscall = f.syscall;
+    throw err;
+  }
+
+  private open(): NativeServerHandle {
+    if (this.handle !== null) return this.handle;
+    const binding = loadBinding();
+    this.C = binding.constants;
+    this.handle = new binding.NativeServer(this.limits, (batch, words) => this.onBatch(batch, words));
+    return this.handle;
+  }
+
+  private closeHandle(): void {
+    this.handle?.close();
+    this.handle = null;
+  }
+
+  /**
+   * Graceful stop: no new connections, idle keep-alive connections close now, in-flight
+   * requests get `timeout` ms to finish (their responses carry Connection: close), then
+   * whatever is left is closed.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.stopping !== null) return this.stopping;
+    const timeout = options.timeout ?? 30_000;
+    if (!Number.isFinite(timeout) || timeout < 0) throw invalidArg('stop timeout must be a non-negative number of ms');
+    const handle = this.handle;
+    if (handle === null) return Promise.resolve();
+    this.stopping = new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | null = null;
+      const finish = (): void => {
+        if (timer !== null) clearTimeout(timer);
+        this.shutdownComplete = null;
+        if (handle.connectionCount() > 0) {
+          handle.closeAll();
+          for (const list of [...this.inFlight.values()]) for (const ex of [...list]) ex.onAbort();
+        }
+        this.closeHandle();
+        this.addressList.addresses.length = 0;
+        resolve();
+      };
+      this.shutdownComplete = finish;
+      timer = setTimeout(finish, timeout);
+      handle.beginShutdown();
+    });
+    return this.stopping;
+  }
+
+  // ---- ExchangeHost ---------------------------------------------------------------------
+
+  release(ex: Exchange): void {
+    const list = this.inFlight.get(ex.connection);
+    if (list === undefined) return;
+    const i = list.indexOf(ex);
+    if (i !== -1) list.splice(i, 1);
+    if (list.length === 0) this.inFlight.delete(ex.connection);
+    if (this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
+  }
+
+  private find(connection: number, seq: number): Exchange | undefined {
+    const list = this.inFlight.get(connection);
+    if (list === undefined) return undefined;
+    for (const ex of list) if (ex.seq === seq) return ex;
+    return undefined;
+  }
+
+  // ---- the one native→JS call per loop turn --------------------------------------------
+
+  private onBatch(batch: ArrayBuffer, wordCount: number): void {
+    const C = this.C as NativeConstants;
+    const words = new Uint32Array(batch, 0, wordCount);
+    const bytes = Buffer.from(batch, wordCount * 4);
+    let i = 0;
+    while (i < wordCount) {
+      const type = words[i];
+      const connection = words[i + 1];
+      const seq = words[i + 2];
+      try {
+        switch (type) {
+          case C.RECORD_REQUEST: {
+            const ex = new Exchange(this, words, bytes, i);
+            const list = this.inFlight.get(connection);
+            if (list === undefined) this.inFlight.set(connection, [ex]);
+            else list.push(ex);
+            if (ex.has(C.REQUEST_HAS_BODY)) this.bodies.set(connection, ex);
+            i += REQUEST_FIXED_WORDS + 4 * words[i + 11];
+            this.dispatch(ex);
+            continue;
+          }
+          case C.RECORD_BODY: {
+            const ex = this.bodies.get(connection);
+            if (ex !== undefined && ex.seq === seq) ex.onBody(bytes.subarray(words[i + 3], words[i + 3] + words[i + 4]));
+            i += 5;
+            continue;
+          }
+          case C.RECORD_BODY_END: {
+            const count = words[i + 3];
+            const ex = this.bodies.get(connection);
+            if (ex !== undefined && ex.seq === seq) {
+              this.bodies.delete(connection);
+              let trailers: Map<string, string> | null = null;
+              if (count > 0) {
+                trailers = new Map();
+                for (let f = 0, w = i + 4; f < count; f++, w += 4) {
+                  const name = bytes.toString('latin1', words[w], words[w] + words[w + 1]).toLowerCase();
+                  const value = bytes.toString('latin1', words[w + 2], words[w + 2] + words[w + 3]);
+                  const prior = trailers.get(name);
+                  trailers.set(name, prior === undefined ? value : `${prior}, ${value}`);
+                }
+              }
+              ex.onBodyEnd(trailers);
+            }
+            i += 4 + 4 * count;
+            continue;
+          }
+          case C.RECORD_BODY_ERROR: {
+            const ex = this.bodies.get(connection);
+            if (ex !== undefined && ex.seq === seq) {
+              this.bodies.delete(connection);
+              ex.onBodyError(words[i + 3]);
+            }
+            i += 4;
+            continue;
+          }
+          case C.RECORD_DRAIN:
+            this.find(connection, seq)?.onDrain();
+            i += 3;
+            continue;
+          case C.RECORD_ABORT: {
+            const list = this.inFlight.get(connection);
+            this.inFlight.delete(connection);
+            this.bodies.delete(connection);
+            if (list !== undefined) for (const ex of list) ex.onAbort();
+            i += 3;
+            continue;
+          }
+          case C.RECORD_SHUTDOWN_COMPLETE:
+            this.shutdownComplete?.();
+            i += 3;
+            continue;
+          default:
+            // A record this version does not know: the batch cannot be walked further.
+            this.report(new Error(`syshttp: unknown batch record ${type}`), undefined);
+            return;
+        }
+      } catch (err) {
+        this.report(err, undefined);
+        i = wordCount;
+      }
+    }
+  }
+
+  private dispatch(ex: Exchange): void {
+    const ctx = new HttpContext(ex, this.tag, this.addressList);
+    if (this.run === null) {
+      const all = this.handler === null ? this.middleware : [...this.middleware, (c: HttpContext) => (this.handler as Handler)(c)];
+      this.run = compose(all);
+    }
+    this.run(ctx).then(
+      () => {
+        // The pipeline is done: a response it left open is completed, as ASP.NET Core does.
+        if (!ex.ended) return ex.end().catch((err: unknown) => this.fail(ex, ctx, err));
+        return undefined;
+      },
+      (err: unknown) => this.fail(ex, ctx, err),
+    );
+  }
+
+  private fail(ex: Exchange, ctx: HttpContext, err: unknown): void {
+    if (!ex.aborted) {
+      if (!ex.started) {
+        // Nothing was sent: answer 500 (or the status a request error carries).
+        const status = err instanceof SyshttpError && err.status !== undefined ? err.status : 500;
+        ex.headers.locked = false;
+        ex.headers.clear();
+        ex.status = status;
+        ex.reason = undefined;
+        ex.end().catch(() => ex.abort());
+      } else if (!ex.ended) {
+        ex.abort();  // the head is out: only a reset tells the client the response is broken
+      }
+    }
+    if (err instanceof SyshttpError && err.code === 'SYSHTTP_ERR_CLIENT_ABORTED') return;
+    this.report(err, ctx);
+  }
+
+  private report(err: unknown, ctx: HttpContext | undefined): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err, ctx);
+    else console.error('syshttp: unhandled error in request handler:', err);
+  }
+}
+
+export function createServer(handler?: Handler, options?: ServerOptions): Server;
+export function createServer(options: ServerOptions, handler?: Handler): Server;
+export function createServer(a?: Handler | ServerOptions, b?: Handler | ServerOptions): Server {
+  if (typeof a === 'function') {
+    if (b !== undefined && (b === null || typeof b !== 'object')) throw invalidArg('options must be an object');
+    return new Server((b as ServerOptions | undefined) ?? {}, a);
+  }
+  if (a !== undefined && (a === null || typeof a !== 'object')) {
+    throw invalidArg('createServer takes a handler function and/or an options object');
+  }
+  if (b !== undefined && typeof b !== 'function') throw invalidArg('the request handler must be a function');
+  return new Server(a ?? {}, b as Handler | undefined);
+}

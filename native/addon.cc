@@ -1,0 +1,48 @@
+// Module entry. Context-aware (NAPI_MODULE_INIT): each worker thread gets its own
+// exports and its own servers; nothing is global.
+#include <napi.h>
+
+#include "bridge/native_server.h"
+#include "bridge/records.h"
+#include "http/connection.h"
+
+namespace {
+
+using namespace syshttp;
+
+// The numbers the JS side decodes batches and encodes calls with. Exported so that
+// lib/native.ts reads them here instead of keeping its own copy.
+Napi::Object constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  auto set = [&](const char* name, uint32_t value) { c.Set(name, Napi::Number::New(env, value)); };
+  set("RECORD_REQUEST", bridge::kRecordRequest);
+  set("RECORD_BODY", bridge::kRecordBody);
+  set("RECORD_BODY_END", bridge::kRecordBodyEnd);
+  set("RECORD_BODY_ERROR", bridge::kRecordBodyError);
+  set("RECORD_DRAIN", bridge::kRecordDrain);
+  set("RECORD_ABORT", bridge::kRecordAbort);
+  set("RECORD_SHUTDOWN_COMPLETE", bridge::kRecordShutdownComplete);
+  set("REQUEST_HTTP10", bridge::kRequestHttp10);
+  set("REQUEST_KEEP_ALIVE", bridge::kRequestKeepAlive);
+  set("REQUEST_HAS_BODY", bridge::kRequestHasBody);
+  set("REQUEST_CHUNKED", bridge::kRequestChunked);
+  set("REQUEST_EXPECT_CONTINUE", bridge::kRequestExpectContinue);
+  set("REQUEST_UPGRADE", bridge::kRequestUpgrade);
+  set("REQUEST_HAS_CONTENT_LENGTH", bridge::kRequestHasContentLength);
+  set("SEND_END", http::kSendEnd);
+  set("SEND_HAS_DATE", http::kSendHasDate);
+  set("SEND_CLOSE", http::kSendClose);
+  set("SEND_HAS_CONNECTION", http::kSendHasConnection);
+  return c;
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeServer", bridge::NativeServer::define(env));
+  exports.Set("constants", constants(env));
+  exports.Set("backends", Napi::String::New(env, "epoll"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(syshttp, init)

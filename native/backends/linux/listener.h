@@ -1,0 +1,28 @@
+// Opens a listening TCP socket (IPv4 or IPv6, port 0, backlog, SO_REUSEPORT).
+#pragma once
+#include <sys/socket.h>
+
+#include <string>
+
+#include "unique_fd.h"
+
+namespace syshttp::linux_io {
+
+struct ListenConfig {
+  std::string address;   // numeric IPv4 or IPv6 (JS resolves names first)
+  int port = 0;
+  int backlog = 511;
+  bool reusePort = false;
+  bool ipv6Only = false;
+};
+
+struct ListenResult {
+  UniqueFd fd;
+  sockaddr_storage bound{};   // the real address and port (after port 0)
+  int error = 0;              // errno of the call that failed
+  const char* syscall = "";   // which call failed
+};
+
+ListenResult openListener(const ListenConfig& config);
+
+}  // namespace syshttp::linux_io

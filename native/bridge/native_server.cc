@@ -1,0 +1,242 @@
+#include "native_server.h"
+
+#include <uv.h>
+
+#include <cstring>
+#include <limits>
+
+#include "backends/epoll/epoll_backend.h"
+
+namespace syshttp::bridge {
+namespace {
+
+uint32_t u32(const Napi::Object& o, const char* key, uint32_t fallback) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) return fallback;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0)) return fallback;
+  return d > 4294967295.0 ? std::numeric_limits<uint32_t>::max() : static_cast<uint32_t>(d);
+}
+
+// -1 (or any negative, or null) means unlimited.
+uint64_t u64OrUnlimited(const Napi::Value& v, uint64_t fallback) {
+  if (v.IsNull()) return std::numeric_limits<uint64_t>::max();
+  if (!v.IsNumber()) return fallback;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d < 0) return std::numeric_limits<uint64_t>::max();
+  return static_cast<uint64_t>(d);
+}
+
+uint32_t argU32(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].IsNumber() ? info[i].As<Napi::Number>().Uint32Value() : 0;
+}
+
+}  // namespace
+
+Napi::Function NativeServer::define(Napi::Env env) {
+  return DefineClass(env, "NativeServer",
+                     {
+                         InstanceMethod<&NativeServer::listen>("listen"),
+                         InstanceMethod<&NativeServer::send>("send"),
+                         InstanceMethod<&NativeServer::readBody>("readBody"),
+                         InstanceMethod<&NativeServer::pauseBody>("pauseBody"),
+                         InstanceMethod<&NativeServer::abort>("abort"),
+                         InstanceMethod<&NativeServer::beginShutdown>("beginShutdown"),
+                         InstanceMethod<&NativeServer::closeAll>("closeAll"),
+                         InstanceMethod<&NativeServer::close>("close"),
+                         InstanceMethod<&NativeServer::connectionCount>("connectionCount"),
+                         InstanceMethod<&NativeServer::backendName>("backendName"),
+                     });
+}
+
+// new NativeServer(limits, onBatch). Arguments were checked in lib/native.ts; here a bad
+// one is a TypeError, never a crash.
+NativeServer::NativeServer(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<NativeServer>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "NativeServer(limits, onBatch)").ThrowAsJavaScriptException();
+    return;
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  limits_.head.maxRequestLine = u32(o, "maxRequestLineSize", limits_.head.maxRequestLine);
+  limits_.head.maxHeaderBytes = u32(o, "maxRequestHeadersTotalSize", limits_.head.maxHeaderBytes);
+  limits_.head.maxHeaderCount = u32(o, "maxRequestHeaderCount", limits_.head.maxHeaderCount);
+  limits_.maxRequestBodySize = u64OrUnlimited(o.Get("maxRequestBodySize"), limits_.maxRequestBodySize);
+  limits_.keepAliveTimeoutMs = u32(o, "keepAliveTimeout", limits_.keepAliveTimeoutMs);
+  limits_.requestHeadersTimeoutMs = u32(o, "requestHeadersTimeout", limits_.requestHeadersTimeoutMs);
+  limits_.minBodyBytesPerSecond = u32(o, "minRequestBodyBytesPerSecond", limits_.minBodyBytesPerSecond);
+  limits_.minBodyRateGraceMs = u32(o, "minRequestBodyGracePeriod", limits_.minBodyRateGraceMs);
+  limits_.maxConnections = u32(o, "maxConcurrentConnections", limits_.maxConnections);
+  limits_.maxPipelinedRequests = u32(o, "maxPipelinedRequests", limits_.maxPipelinedRequests);
+  limits_.responseHighWaterMark = u32(o, "responseHighWaterMark", limits_.responseHighWaterMark);
+
+  onBatch_ = Napi::Persistent(info[1].As<Napi::Function>());
+  asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "syshttp:batch");
+
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    Napi::Error::New(env, "syshttp: no event loop").ThrowAsJavaScriptException();
+    return;
+  }
+  int error = 0;
+  backend_ = backends::EpollBackend::create(loop, limits_, batch_, *this, &error);
+  if (!backend_) {
+    Napi::Error e = Napi::Error::New(env, std::string("syshttp: epoll backend set-up failed: ") +
+                                              std::strerror(error));
+    e.Set("errno", Napi::Number::New(env, error));
+    e.ThrowAsJavaScriptException();
+    return;
+  }
+  // A worker thread that exits without close() still releases every fd and handle.
+  hookAdded_ = napi_add_env_cleanup_hook(env, cleanupHook, this) == napi_ok;
+}
+
+NativeServer::~NativeServer() { destroy(); }
+
+void NativeServer::cleanupHook(void* self) {
+  auto* s = static_cast<NativeServer*>(self);
+  s->hookAdded_ = false;  // the hook list is being consumed: don't remove it again
+  s->destroy();
+}
+
+void NativeServer::destroy() {
+  backend_.reset();
+  if (hookAdded_) {
+    napi_remove_env_cleanup_hook(env_, cleanupHook, this);
+    hookAdded_ = false;
+  }
+}
+
+void NativeServer::dispatchEvents() {
+  if (batch_.empty() || dispatching_ || onBatch_.IsEmpty()) return;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  sending_.clear();
+  sending_.swap(batch_);  // events raised while JS runs go to the next call
+  const auto& words = sending_.words();
+  const auto& bytes = sending_.bytes();
+  size_t wordBytes = words.size() * sizeof(uint32_t);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, wordBytes + bytes.size());
+  std::memcpy(buffer.Data(), words.data(), wordBytes);
+  if (!bytes.empty()) std::memcpy(static_cast<char*>(buffer.Data()) + wordBytes, bytes.data(), bytes.size());
+  dispatching_ = true;
+  onBatch_.MakeCallback(env.Global(), {buffer, Napi::Number::New(env, static_cast<double>(words.size()))},
+                        *asyncContext_);
+  dispatching_ = false;
+  if (env.IsExceptionPending()) {
+    // lib/ never lets an exception escape the batch handler; if one does, it is the
+    // process's uncaught exception, as it would be for any callback.
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env_, e.Value());
+  }
+}
+
+Napi::Value NativeServer::listen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!backend_) return env.Null();
+  backends::ListenRequest req;
+  req.address = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
+  req.port = static_cast<int>(argU32(info, 1));
+  req.backlog = static_cast<int>(argU32(info, 2));
+  req.reusePort = info[3].ToBoolean().Value();
+  req.ipv6Only = info[4].ToBoolean().Value();
+  backends::ListenOutcome out = backend_->listen(req);
+  Napi::Object result = Napi::Object::New(env);
+  if (out.error != 0) {
+    result.Set("errno", Napi::Number::New(env, out.error));
+    result.Set("syscall", Napi::String::New(env, out.syscall));
+    result.Set("message", Napi::String::New(env, std::strerror(out.error)));
+    return result;
+  }
+  result.Set("address", Napi::String::New(env, out.address));
+  result.Set("port", Napi::Number::New(env, out.port));
+  result.Set("family", Napi::String::New(env, out.family == 6 ? "IPv6" : "IPv4"));
+  return result;
+}
+
+// send(connection, seq, status, head: string|null, body: Uint8Array|string|null, flags,
+//      declaredLength) → SendResult
+Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  http::Connection* c = backend_ ? backend_->connection(argU32(info, 0)) : nullptr;
+  if (c == nullptr) return Napi::Number::New(env, static_cast<int>(http::SendResult::Gone));
+  uint32_t seq = argU32(info, 1);
+  int status = static_cast<int>(argU32(info, 2));
+
+  head_.clear();
+  if (info[3].IsString()) {
+    size_t length = 0;
+    napi_get_value_string_latin1(env, info[3], nullptr, 0, &length);
+    head_.resize(length + 1);
+    napi_get_value_string_latin1(env, info[3], head_.data(), length + 1, &length);
+    head_.resize(length);
+  }
+
+  const char* body = nullptr;
+  size_t bodyLength = 0;
+  if (info[4].IsTypedArray()) {
+    Napi::TypedArray ta = info[4].As<Napi::TypedArray>();
+    Napi::ArrayBuffer ab = ta.ArrayBuffer();
+    body = static_cast<const char*>(ab.Data()) + ta.ByteOffset();
+    bodyLength = ta.ByteLength();
+  } else if (info[4].IsString()) {
+    size_t length = 0;
+    napi_get_value_string_utf8(env, info[4], nullptr, 0, &length);
+    bodyText_.resize(length + 1);
+    napi_get_value_string_utf8(env, info[4], bodyText_.data(), length + 1, &length);
+    bodyText_.resize(length);
+    body = bodyText_.data();
+    bodyLength = length;
+  }
+  uint32_t flags = argU32(info, 5);
+  double declared = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
+  http::SendResult r = c->send(seq, status, head_.data(), head_.size(), body, bodyLength, flags,
+                               declared >= 0 ? static_cast<int64_t>(declared) : -1);
+  return Napi::Number::New(env, static_cast<int>(r));
+}
+
+Napi::Value NativeServer::readBody(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  http::Connection* c = backend_ ? backend_->connection(argU32(info, 0)) : nullptr;
+  if (c == nullptr) return Napi::Number::New(env, static_cast<int>(http::BodyCallResult::Gone));
+  uint64_t limit = u64OrUnlimited(info[2], limits_.maxRequestBodySize);
+  return Napi::Number::New(env, static_cast<int>(c->readBody(argU32(info, 1), limit)));
+}
+
+Napi::Value NativeServer::pauseBody(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  http::Connection* c = backend_ ? backend_->connection(argU32(info, 0)) : nullptr;
+  if (c == nullptr) return Napi::Number::New(env, static_cast<int>(http::BodyCallResult::Gone));
+  return Napi::Number::New(env, static_cast<int>(c->pauseBody(argU32(info, 1), info[2].ToBoolean().Value())));
+}
+
+Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->abort(argU32(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeServer::beginShutdown(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->beginShutdown();
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeServer::closeAll(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->closeAll();
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeServer::close(const Napi::CallbackInfo& info) {
+  destroy();
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeServer::connectionCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), backend_ ? static_cast<double>(backend_->connectionCount()) : 0);
+}
+
+Napi::Value NativeServer::backendName(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), backend_ ? backend_->name() : "closed");
+}
+
+}  // namespace syshttp::bridge

@@ -1,0 +1,51 @@
+// The JS-facing object of one server instance: owns the backend and the batch, makes the
+// one native→JS call per loop turn and takes the JS→native calls (send, readBody, …).
+#pragma once
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "bridge/batch.h"
+#include "http/limits.h"
+
+namespace syshttp::bridge {
+
+class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::BackendOwner {
+ public:
+  static Napi::Function define(Napi::Env env);
+  explicit NativeServer(const Napi::CallbackInfo& info);
+  ~NativeServer() override;
+
+ private:
+  Napi::Value listen(const Napi::CallbackInfo& info);
+  Napi::Value send(const Napi::CallbackInfo& info);
+  Napi::Value readBody(const Napi::CallbackInfo& info);
+  Napi::Value pauseBody(const Napi::CallbackInfo& info);
+  Napi::Value abort(const Napi::CallbackInfo& info);
+  Napi::Value beginShutdown(const Napi::CallbackInfo& info);
+  Napi::Value closeAll(const Napi::CallbackInfo& info);
+  Napi::Value close(const Napi::CallbackInfo& info);
+  Napi::Value connectionCount(const Napi::CallbackInfo& info);
+  Napi::Value backendName(const Napi::CallbackInfo& info);
+
+  void dispatchEvents() override;
+  void destroy();
+  static void cleanupHook(void* self);
+
+  napi_env env_;
+  http::ServerLimits limits_;
+  Batch batch_;
+  Batch sending_;
+  std::unique_ptr<backends::Backend> backend_;
+  Napi::FunctionReference onBatch_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
+  std::string head_;      // scratch for the response head, reused
+  std::string bodyText_;  // scratch for a string body, reused
+  bool dispatching_ = false;
+  bool hookAdded_ = false;
+};
+
+}  // namespace syshttp::bridge

@@ -1,0 +1,42 @@
+// The native→JS batch format. One batch is one ArrayBuffer per loop turn: a Uint32Array
+// of records followed by the bytes they point into. The constants are exported to JS
+// (addon.cc) so that lib/native.ts never keeps a second copy of these numbers.
+//
+// Every record starts with [type, connectionId, seq]; offsets point into the byte area.
+//   Request   + [flags, methodOff, methodLen, targetOff, targetLen, contentLengthLo,
+//                contentLengthHi, addressOff, fieldCount, (nameOff, nameLen, valueOff, valueLen)*]
+//   Body      + [offset, length]
+//   BodyEnd   + [trailerCount, (nameOff, nameLen, valueOff, valueLen)*]
+//   BodyError + [httpStatus]
+//   Drain, Abort, ShutdownComplete: the header only
+// addressOff: 40 bytes, local then remote address (socket_address.h's packed form).
+#pragma once
+#include <cstdint>
+
+namespace syshttp::bridge {
+
+enum RecordType : uint32_t {
+  kRecordRequest = 1,
+  kRecordBody = 2,
+  kRecordBodyEnd = 3,
+  kRecordBodyError = 4,
+  kRecordDrain = 5,
+  kRecordAbort = 6,
+  kRecordShutdownComplete = 7,
+};
+
+constexpr uint32_t kRecordHeaderWords = 3;
+constexpr uint32_t kRequestFixedWords = kRecordHeaderWords + 9;
+constexpr uint32_t kWordsPerField = 4;
+
+enum RequestFlags : uint32_t {
+  kRequestHttp10 = 1u << 0,
+  kRequestKeepAlive = 1u << 1,
+  kRequestHasBody = 1u << 2,
+  kRequestChunked = 1u << 3,
+  kRequestExpectContinue = 1u << 4,
+  kRequestUpgrade = 1u << 5,
+  kRequestHasContentLength = 1u << 6,
+};
+
+}  // namespace syshttp::bridge

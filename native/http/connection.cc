@@ -1,0 +1,465 @@
+#include "connection.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "error_responses.h"
+
+namespace syshttp::http {
+namespace {
+
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+// An unread request body smaller than this is read and dropped after the response so
+// the connection can be reused; a larger one costs more than a new connection.
+constexpr uint64_t kMaxDiscardBytes = 256 * 1024;
+
+void appendLiteral(OutputChain& out, const char* s) { out.append(s, std::strlen(s)); }
+
+}  // namespace
+
+Connection::Connection(uint32_t id, ConnectionHost& host, const ServerLimits& limits,
+                       const DateCache& date, uint64_t nowMs)
+    : id_(id),
+      host_(host),
+      limits_(limits),
+      date_(date),
+      inCapacity_(std::max<size_t>(limits.inputBufferSize,
+                                   size_t{limits.head.maxRequestLine} + limits.head.maxHeaderBytes + 256)),
+      fields_(limits.head.maxHeaderCount + 1),
+      headStartMs_(nowMs),
+      idleSinceMs_(nowMs),
+      now_(nowMs) {
+  in_.reset(new char[inCapacity_]);
+}
+
+// ---- input ---------------------------------------------------------------------------
+
+char* Connection::readSpace(size_t* length) {
+  if (phase_ == Phase::Stopped || closeAfterFlush_ || peerClosed_) {
+    *length = 0;
+    return nullptr;
+  }
+  if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
+  if (inEnd_ == inCapacity_ && inBegin_ > 0) {
+    std::memmove(in_.get(), in_.get() + inBegin_, inEnd_ - inBegin_);
+    inEnd_ -= inBegin_;
+    inBegin_ = 0;
+  }
+  *length = inCapacity_ - inEnd_;
+  return in_.get() + inEnd_;
+}
+
+void Connection::received(size_t length, uint64_t nowMs) {
+  now_ = nowMs;
+  inEnd_ += length;
+  process();
+}
+
+bool Connection::receivedEof() {
+  // Like node:http (httpAllowHalfOpen false) and Kestrel: the client going away ends
+  // everything it asked for. Finished responses still get flushed.
+  peerClosed_ = true;
+  phase_ = Phase::Stopped;
+  inBegin_ = inEnd_ = 0;
+  if (hasRequestsInFlight()) return true;
+  closeAfterFlush_ = true;
+  host_.wantFlush(*this);
+  return false;
+}
+
+void Connection::process() {
+  while (phase_ != Phase::Stopped) {
+    bool progressed = (phase_ == Phase::Head) ? parseHead() : deliverBody();
+    if (!progressed) break;
+  }
+  if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
+}
+
+bool Connection::parseHead() {
+  if (shuttingDown_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
+  size_t avail = inEnd_ - inBegin_;
+  if (avail == 0) return false;
+  if (!headStarted_) {
+    headStarted_ = true;
+    headStartMs_ = now_;
+  }
+
+  RequestHead head;
+  head.fields = fields_.data();
+  head.fieldCapacity = static_cast<uint32_t>(fields_.size());
+  HttpError error = HttpError::None;
+  const char* base = in_.get() + inBegin_;
+  ParseStatus status = parseRequestHead(base, avail, limits_.head, head, error);
+  if (status == ParseStatus::Incomplete) return false;
+  if (status == ParseStatus::Error) {
+    fail(error);
+    return false;
+  }
+
+  Slot& s = slots_.emplace_back();
+  s.seq = nextSeq_++;
+  s.headMethod = head.method.length == 4 && std::memcmp(base + head.method.offset, "HEAD", 4) == 0;
+  s.http10 = head.versionMinor == 0;
+  s.keepAlive = head.keepAlive;
+  headStarted_ = false;
+  everRequested_ = true;
+  lastRequest_ = !head.keepAlive;
+
+  host_.onRequest(*this, s.seq, head, base);
+  inBegin_ += head.headLength;
+
+  bool hasBody = head.bodyKind == BodyKind::Chunked ||
+                 (head.bodyKind == BodyKind::ContentLength && head.contentLength > 0);
+  if (hasBody) {
+    body_ = BodyState{};
+    body_.seq = s.seq;
+    body_.kind = head.bodyKind;
+    body_.remaining = head.contentLength;
+    body_.limit = limits_.maxRequestBodySize;
+    body_.expectContinue = head.expectContinue;
+    chunked_.reset();
+    phase_ = Phase::Body;
+  } else if (lastRequest_) {
+    phase_ = Phase::Stopped;
+  }
+  return true;
+}
+
+bool Connection::deliverBody() {
+  size_t avail = inEnd_ - inBegin_;
+  if (!body_.discard && (!body_.requested || body_.paused)) return false;
+  if (avail == 0) return false;
+  const char* p = in_.get() + inBegin_;
+
+  if (body_.kind == BodyKind::ContentLength) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(avail, body_.remaining));
+    if (!body_.discard) host_.onBody(*this, body_.seq, p, n);
+    inBegin_ += n;
+    body_.remaining -= n;
+    body_.received += n;
+    body_.bytesWhileActive += n;
+    if (body_.remaining == 0) {
+      if (!body_.discard) host_.onBodyEnd(*this, body_.seq, nullptr);
+      finishBody();
+    }
+    return true;
+  }
+
+  size_t consumed = 0;
+  const char* data = nullptr;
+  size_t dataLength = 0;
+  HttpError error = HttpError::None;
+  ChunkedDecoder::Status st = chunked_.decode(p, avail, &consumed, &data, &dataLength, &error);
+  inBegin_ += consumed;
+  switch (st) {
+    case ChunkedDecoder::Status::Data:
+      body_.received += dataLength;
+      body_.bytesWhileActive += dataLength;
+      if (body_.discard) {
+        if (body_.received > kMaxDiscardBytes) stopReading();
+        return true;
+      }
+      if (body_.received > body_.limit) {
+        host_.onBodyError(*this, body_.seq, HttpError::PayloadTooLarge);
+        bodyFailed();
+        return false;
+      }
+      host_.onBody(*this, body_.seq, data, dataLength);
+      return true;
+    case ChunkedDecoder::Status::NeedMore:
+      return false;
+    case ChunkedDecoder::Status::Done:
+      if (!body_.discard) host_.onBodyEnd(*this, body_.seq, &chunked_);
+      finishBody();
+      return true;
+    case ChunkedDecoder::Status::Error:
+      if (body_.discard) {
+        stopReading();
+      } else {
+        host_.onBodyError(*this, body_.seq, error);
+        bodyFailed();
+      }
+      return false;
+  }
+  return false;
+}
+
+void Connection::finishBody() {
+  body_ = BodyState{};
+  phase_ = lastRequest_ ? Phase::Stopped : Phase::Head;
+}
+
+// The body cannot be read any further: the app hears of it through onBodyError, answers
+// (413, 400, 408 …), and the connection closes after that answer.
+void Connection::bodyFailed() {
+  if (Slot* s = findSlot(body_.seq)) s->closeAfter = true;
+  stopReading();
+}
+
+void Connection::stopReading() {
+  phase_ = Phase::Stopped;
+  inBegin_ = inEnd_ = 0;
+  if (slots_.empty()) {
+    closeAfterFlush_ = true;
+    host_.wantFlush(*this);
+  }
+}
+
+void Connection::fail(HttpError error) {
+  queueErrorResponse(error);
+  phase_ = Phase::Stopped;
+  inBegin_ = inEnd_ = 0;
+}
+
+void Connection::queueErrorResponse(HttpError error) {
+  std::string_view head = errorResponseHead(error);
+  if (slots_.empty()) {
+    output_.append(head.data(), head.size());
+    output_.append(date_.line(), DateCache::kLineLength);
+    output_.append("\r\n", 2);
+    closeAfterFlush_ = true;
+  } else {
+    // Behind responses still being produced: keep the order of the pipeline.
+    Slot& s = slots_.emplace_back();
+    s.seq = 0;
+    s.synthetic = true;
+    s.started = s.ended = s.closeAfter = true;
+    s.pending.append(head.data(), head.size());
+    s.pending.append(date_.line(), DateCache::kLineLength);
+    s.pending.append("\r\n", 2);
+  }
+  host_.wantFlush(*this);
+}
+
+// ---- output --------------------------------------------------------------------------
+
+void Connection::sent(size_t length) {
+  output_.consume(length);
+  if (slots_.empty()) return;
+  Slot& front = slots_.front();
+  if (front.needDrain && output_.size() <= limits_.responseHighWaterMark / 2) {
+    front.needDrain = false;
+    host_.onDrain(*this, front.seq);
+  }
+}
+
+Connection::Slot* Connection::findSlot(uint32_t seq) {
+  for (Slot& s : slots_) {
+    if (s.seq == seq && !s.synthetic) return &s;
+  }
+  return nullptr;
+}
+
+SendResult Connection::send(uint32_t seq, int status, const char* head, size_t headLength,
+                            const char* body, size_t bodyLength, uint32_t flags,
+                            int64_t declaredLength) {
+  Slot* s = findSlot(seq);
+  if (s == nullptr) return closeAfterFlush_ ? SendResult::Gone : SendResult::UnknownRequest;
+  if (s->ended) return SendResult::Ended;
+  bool ending = (flags & kSendEnd) != 0;
+  if (!s->started) {
+    if (status < 200 || status > 999) return SendResult::BadStatus;
+    s->declared = declaredLength;
+    writeHead(*s, status, head, headLength, flags, ending, bodyLength);
+  }
+  if (bodyLength > 0) {
+    if (s->declared >= 0 && s->written + bodyLength > static_cast<uint64_t>(s->declared)) {
+      return SendResult::LengthMismatch;
+    }
+    writeBody(*s, body, bodyLength);
+  }
+  host_.wantFlush(*this);
+  if (!ending) {
+    size_t queued = outputFor(*s).size();
+    if (queued > limits_.responseHighWaterMark) {
+      s->needDrain = true;
+      return SendResult::Full;
+    }
+    return SendResult::Ok;
+  }
+
+  if (s->chunked) appendLiteral(outputFor(*s), "0\r\n\r\n");
+  if (s->declared >= 0 && !s->noBody && s->written < static_cast<uint64_t>(s->declared)) {
+    s->closeAfter = true;  // the framing promised more than was sent: only a close ends it
+  }
+  s->ended = true;
+  s->needDrain = false;
+  if (phase_ == Phase::Body && body_.seq == seq && !body_.discard) {
+    // Answered before the body was read in full.
+    bool clientWaitsForUs = body_.expectContinue && !body_.continueSent;
+    bool small = body_.kind == BodyKind::Chunked ? body_.received <= kMaxDiscardBytes
+                                                 : body_.remaining <= kMaxDiscardBytes;
+    if (clientWaitsForUs || !small) {
+      s->closeAfter = true;
+      phase_ = Phase::Stopped;
+      inBegin_ = inEnd_ = 0;
+    } else {
+      body_.discard = true;
+    }
+  }
+  if (s == &slots_.front()) completeFront();
+  return SendResult::Ok;
+}
+
+void Connection::writeHead(Slot& s, int status, const char* head, size_t headLength,
+                           uint32_t flags, bool ending, size_t bodyLength) {
+  s.started = true;
+  s.noBody = s.headMethod || status == 204 || status == 304;
+  OutputChain& out = outputFor(s);
+  out.append(head, headLength);
+  if (!(flags & kSendHasDate)) out.append(date_.line(), DateCache::kLineLength);
+
+  bool close = s.closeAfter || !s.keepAlive || (flags & kSendClose) != 0 ||
+               (shuttingDown_ && &s == &slots_.back());
+  bool bodyForbidden = status == 204 || status == 304;
+  if (bodyForbidden || s.declared >= 0) {
+    // 204/304 carry no framing; a declared Content-Length is among the app's fields.
+  } else if (ending) {
+    char line[48];
+    int n = std::snprintf(line, sizeof(line), "Content-Length: %zu\r\n", bodyLength);
+    out.append(line, static_cast<size_t>(n));
+  } else if (!s.http10) {
+    appendLiteral(out, "Transfer-Encoding: chunked\r\n");
+    s.chunked = !s.noBody;
+  } else {
+    close = true;  // HTTP/1.0 without a length: the close ends the body
+  }
+  if (close) {
+    s.closeAfter = true;
+    if (!(flags & kSendHasConnection)) appendLiteral(out, "Connection: close\r\n");
+  } else if (s.http10 && !(flags & kSendHasConnection)) {
+    appendLiteral(out, "Connection: keep-alive\r\n");
+  }
+  out.append("\r\n", 2);
+}
+
+void Connection::writeBody(Slot& s, const char* body, size_t length) {
+  s.written += length;
+  if (s.noBody) return;
+  OutputChain& out = outputFor(s);
+  if (s.chunked) {
+    char size[24];
+    int n = std::snprintf(size, sizeof(size), "%zx\r\n", length);
+    out.append(size, static_cast<size_t>(n));
+    out.append(body, length);
+    out.append("\r\n", 2);
+  } else {
+    out.append(body, length);
+  }
+}
+
+void Connection::completeFront() {
+  while (!slots_.empty() && slots_.front().ended) {
+    bool close = slots_.front().closeAfter;
+    slots_.pop_front();
+    if (close) {
+      // Responses parsed after this one are never sent; their requests hear of the
+      // close as an abort.
+      closeAfterFlush_ = true;
+      phase_ = Phase::Stopped;
+      inBegin_ = inEnd_ = 0;
+      break;
+    }
+    if (!slots_.empty()) output_.spliceFrom(slots_.front().pending);
+  }
+  if (closeAfterFlush_) return;
+  if (slots_.empty()) idleSinceMs_ = now_;
+  process();
+  if (slots_.empty() && (shuttingDown_ || phase_ == Phase::Stopped)) closeAfterFlush_ = true;
+}
+
+// ---- calls from JS about the body ---------------------------------------------------
+
+BodyCallResult Connection::readBody(uint32_t seq, uint64_t maxBodySize) {
+  Slot* s = findSlot(seq);
+  if (s == nullptr) return closeAfterFlush_ ? BodyCallResult::Gone : BodyCallResult::UnknownRequest;
+  if (phase_ != Phase::Body || body_.seq != seq || body_.discard) return BodyCallResult::Ok;
+  body_.limit = maxBodySize;
+  if (!body_.requested) {
+    body_.requested = true;
+    if (body_.kind == BodyKind::ContentLength && body_.remaining > maxBodySize) {
+      host_.onBodyError(*this, seq, HttpError::PayloadTooLarge);
+      bodyFailed();
+      return BodyCallResult::Ok;
+    }
+    if (body_.expectContinue && !body_.continueSent && !s->started) {
+      appendLiteral(outputFor(*s), kContinue);
+      body_.continueSent = true;
+    }
+  }
+  body_.paused = false;
+  process();
+  host_.wantFlush(*this);
+  return BodyCallResult::Ok;
+}
+
+BodyCallResult Connection::pauseBody(uint32_t seq, bool paused) {
+  if (paused) {
+    if (phase_ == Phase::Body && body_.seq == seq) body_.paused = true;
+    return BodyCallResult::Ok;
+  }
+  return readBody(seq, phase_ == Phase::Body && body_.seq == seq ? body_.limit
+                                                                   : limits_.maxRequestBodySize);
+}
+
+// ---- lifetime -------------------------------------------------------------------------
+
+bool Connection::hasRequestsInFlight() const {
+  for (const Slot& s : slots_) {
+    if (!s.synthetic && !s.ended) return true;
+  }
+  return phase_ == Phase::Body && body_.requested && !body_.discard;
+}
+
+bool Connection::idle() const {
+  return slots_.empty() && inBegin_ == inEnd_ && phase_ == Phase::Head;
+}
+
+bool Connection::beginShutdown() {
+  shuttingDown_ = true;
+  if (slots_.empty()) {
+    // Idle, or a head only partly received: nothing the app has seen is lost.
+    closeAfterFlush_ = true;
+    phase_ = Phase::Stopped;
+    host_.wantFlush(*this);
+    return true;
+  }
+  return false;
+}
+
+void Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
+  now_ = nowMs;
+  if (closeAfterFlush_) return;
+
+  if (phase_ == Phase::Body && body_.requested && !body_.paused && !body_.discard &&
+      limits_.minBodyBytesPerSecond > 0) {
+    body_.activeMs += elapsedMs;
+    if (body_.activeMs > limits_.minBodyRateGraceMs &&
+        body_.bytesWhileActive * 1000 < uint64_t{limits_.minBodyBytesPerSecond} * body_.activeMs) {
+      host_.onBodyError(*this, body_.seq, HttpError::RequestTimeout);
+      bodyFailed();
+      return;
+    }
+  }
+
+  if (!slots_.empty() || phase_ != Phase::Head) return;
+  bool partial = inEnd_ > inBegin_;
+  if (partial || (headStarted_ && !everRequested_)) {
+    if (nowMs - headStartMs_ >= limits_.requestHeadersTimeoutMs) {
+      if (partial) {
+        fail(HttpError::RequestTimeout);
+      } else {
+        phase_ = Phase::Stopped;
+        closeAfterFlush_ = true;
+        host_.wantFlush(*this);
+      }
+    }
+  } else if (nowMs - idleSinceMs_ >= limits_.keepAliveTimeoutMs) {
+    phase_ = Phase::Stopped;
+    closeAfterFlush_ = true;
+    host_.wantFlush(*this);
+  }
+}
+
+}  // namespace syshttp::http

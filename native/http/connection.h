@@ -1,0 +1,183 @@
+// The HTTP/1.1 state of one client connection, free of any I/O: a backend puts received
+// bytes in, takes bytes to send out, and tells it about time passing. Everything a
+// backend shares (epoll now, io_uring next) lives here: parsing, pipelining with
+// responses kept in order, body flow control, response framing, limits and timeouts.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "chunked_decoder.h"
+#include "date_cache.h"
+#include "http_error.h"
+#include "limits.h"
+#include "output_chain.h"
+#include "parser.h"
+
+namespace syshttp::http {
+
+class Connection;
+
+// What a connection reports to its owner. The backend implements it and forwards the
+// request events to the bridge.
+class ConnectionHost {
+ public:
+  virtual void onRequest(Connection& c, uint32_t seq, const RequestHead& head, const char* base) = 0;
+  virtual void onBody(Connection& c, uint32_t seq, const char* data, size_t length) = 0;
+  virtual void onBodyEnd(Connection& c, uint32_t seq, const ChunkedDecoder* trailers) = 0;
+  virtual void onBodyError(Connection& c, uint32_t seq, HttpError error) = 0;
+  virtual void onDrain(Connection& c, uint32_t seq) = 0;
+  // Output was queued, or the connection wants to be closed: flush it this loop turn.
+  virtual void wantFlush(Connection& c) = 0;
+
+ protected:
+  ~ConnectionHost() = default;
+};
+
+// Flags of Connection::send, set by the JS layer.
+enum SendFlags : uint32_t {
+  kSendEnd = 1u << 0,          // this call completes the response
+  kSendHasDate = 1u << 1,      // the app set its own Date field
+  kSendClose = 1u << 2,        // close the connection after this response
+  kSendHasConnection = 1u << 3 // the app set a Connection field itself
+};
+
+enum class SendResult : int32_t {
+  Ok = 0,
+  Full = 1,             // queued, but above the high-water mark: wait for drain
+  Gone = -1,            // the connection is closed
+  UnknownRequest = -2,  // no such request in flight (already completed?)
+  LengthMismatch = -3,  // more body than the Content-Length the app declared
+  Ended = -4,           // the response was already completed
+  BadStatus = -5        // a status the server does not send this way (1xx, <100, >999)
+};
+
+enum class BodyCallResult : int32_t { Ok = 0, Gone = -1, UnknownRequest = -2 };
+
+class Connection {
+ public:
+  Connection(uint32_t id, ConnectionHost& host, const ServerLimits& limits, const DateCache& date,
+             uint64_t nowMs);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uint32_t id() const { return id_; }
+
+  // ---- input -----------------------------------------------------------------------
+  // Room to receive into; length 0 means "do not read now" (backpressure or closing).
+  char* readSpace(size_t* length);
+  // `length` bytes were received into readSpace(); parses and reports what they complete.
+  void received(size_t length, uint64_t nowMs);
+  // The peer closed its side. Returns true when requests the app still owns must be
+  // aborted (close now); otherwise the connection closes once its output is flushed.
+  bool receivedEof();
+
+  // ---- output ----------------------------------------------------------------------
+  OutputChain& output() { return output_; }
+  // `length` bytes of output() were written to the socket.
+  void sent(size_t length);
+  // Nothing more will be written: close once output() is empty.
+  bool closeAfterFlush() const { return closeAfterFlush_; }
+
+  // ---- calls from JS ---------------------------------------------------------------
+  // One call per response in the common case: head (status line and app fields, CRLF
+  // after each, may be empty after the first call), body bytes, flags.
+  SendResult send(uint32_t seq, int status, const char* head, size_t headLength,
+                  const char* body, size_t bodyLength, uint32_t flags, int64_t declaredLength);
+  // Start (or resume) delivering the request body, with the request's own size limit.
+  BodyCallResult readBody(uint32_t seq, uint64_t maxBodySize);
+  BodyCallResult pauseBody(uint32_t seq, bool paused);
+
+  // ---- lifetime --------------------------------------------------------------------
+  // Graceful stop: finish what is in flight, accept nothing new. Returns true when the
+  // connection is idle and can be closed right away.
+  bool beginShutdown();
+  // Checks timeouts once per timer tick (no syscall: the loop's cached clock). An
+  // expired connection queues its 408 if any and asks to be flushed and closed.
+  void tick(uint64_t nowMs, uint32_t elapsedMs);
+  // Requests JS still owns (reported but not completed): they must hear of an abort.
+  bool hasRequestsInFlight() const;
+  bool idle() const;
+
+ private:
+  struct Slot {
+    uint32_t seq;
+    bool headMethod;   // HEAD: never a body
+    bool http10;
+    bool keepAlive;    // what the request asked for
+    bool started = false;
+    bool ended = false;
+    bool noBody = false;
+    bool chunked = false;
+    bool closeAfter = false;
+    bool needDrain = false;
+    bool synthetic = false;  // an error response queued by the server, not by JS
+    int64_t declared = -1;   // Content-Length the app set, -1 if none
+    uint64_t written = 0;    // body bytes the app gave
+    OutputChain pending;     // output held back until the slots before it complete
+  };
+
+  enum class Phase : uint8_t { Head, Body, Stopped };
+
+  void process();
+  bool parseHead();
+  bool deliverBody();
+  void finishBody();
+  void bodyFailed();
+  void stopReading();
+  void fail(HttpError error);
+  void queueErrorResponse(HttpError error);
+  void completeFront();
+  Slot* findSlot(uint32_t seq);
+  OutputChain& outputFor(Slot& s) { return (&s == &slots_.front()) ? output_ : s.pending; }
+  void writeHead(Slot& s, int status, const char* head, size_t headLength, uint32_t flags,
+                 bool ending, size_t bodyLength);
+  void writeBody(Slot& s, const char* body, size_t length);
+
+  uint32_t id_;
+  ConnectionHost& host_;
+  const ServerLimits& limits_;
+  const DateCache& date_;
+
+  std::unique_ptr<char[]> in_;
+  size_t inCapacity_;
+  size_t inBegin_ = 0;
+  size_t inEnd_ = 0;
+  std::vector<Field> fields_;
+
+  Phase phase_ = Phase::Head;
+  uint32_t nextSeq_ = 1;
+  std::deque<Slot> slots_;
+  OutputChain output_;
+  bool closeAfterFlush_ = false;
+  bool shuttingDown_ = false;
+  bool peerClosed_ = false;
+
+  // The request whose body is being received (phase_ == Body).
+  struct BodyState {
+    uint32_t seq = 0;
+    BodyKind kind = BodyKind::None;
+    uint64_t remaining = 0;  // Content-Length bodies
+    uint64_t received = 0;
+    uint64_t limit = 0;
+    bool requested = false;
+    bool paused = false;
+    bool expectContinue = false;
+    bool continueSent = false;
+    bool discard = false;     // the response completed first: drop the rest
+    uint64_t activeMs = 0;    // time spent waiting for body bytes the app wants
+    uint64_t bytesWhileActive = 0;
+  } body_;
+  ChunkedDecoder chunked_;
+
+  uint64_t headStartMs_;   // when the head being received started (or the connection)
+  uint64_t idleSinceMs_;
+  uint64_t now_;            // the loop's cached clock, as of the last event
+  bool headStarted_ = true;  // a new connection is timed like a head in progress
+  bool everRequested_ = false;
+  bool lastRequest_ = false; // the request being read asked to close afterwards
+};
+
+}  // namespace syshttp::http

@@ -1,0 +1,23 @@
+// Server-wide limits and timeouts (DESIGN.md §2.6, Kestrel's defaults). Every one is
+// configurable from JS; 0 means "off" where noted.
+#pragma once
+#include <cstdint>
+
+#include "parser.h"
+
+namespace syshttp::http {
+
+struct ServerLimits {
+  HeadLimits head;                                // 8 KiB line, 32 KiB headers, 100 fields
+  uint64_t maxRequestBodySize = 30000000;         // UINT64_MAX = unlimited
+  uint32_t keepAliveTimeoutMs = 130000;           // idle between requests, then close
+  uint32_t requestHeadersTimeoutMs = 30000;       // to receive a whole head, then 408
+  uint32_t minBodyBytesPerSecond = 240;           // 0 = no minimum rate
+  uint32_t minBodyRateGraceMs = 5000;
+  uint32_t maxConnections = 0;                    // 0 = unlimited
+  uint32_t maxPipelinedRequests = 64;             // parsed ahead of their responses
+  uint32_t responseHighWaterMark = 64 * 1024;     // send() reports backpressure above this
+  uint32_t inputBufferSize = 64 * 1024;           // per connection; must exceed head limits
+};
+
+}  // namespace syshttp::http

@@ -1,0 +1,589 @@
+// Strict HTTP/1.1 request-head parser (RFC 9112 §2–§3, §5, §6; RFC 9110 §5, §7.2, §8.6).
+//
+// One forward pass over buf[0, len). Every syntax or limit error is decided at the byte
+// where it becomes certain, so calling again with a longer prefix of the same stream gives
+// either Incomplete or the same answer. Checks that need the whole field section (Host,
+// Content-Length, Transfer-Encoding, Connection, Expect) run once the empty line is seen.
+// No allocation, no mutable state outside the arguments.
+#include "parser.h"
+
+#include <cstdint>
+#include <limits>
+
+namespace syshttp::http {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Character classes, one bit each, looked up by byte value.
+
+constexpr uint8_t kTchar = 1;    // RFC 9110 §5.6.2 token character
+constexpr uint8_t kValue = 2;    // field-value byte: VCHAR / SP / HTAB / obs-text
+constexpr uint8_t kTarget = 4;   // request-target byte: visible ASCII 0x21–0x7E
+constexpr uint8_t kHost = 8;     // byte allowed in a Host value (reg-name, IP-literal, port)
+constexpr uint8_t kDigit = 16;
+constexpr uint8_t kSchemeTail = 32;  // ALPHA / DIGIT / "+" / "-" / "."
+constexpr uint8_t kAlpha = 64;
+constexpr uint8_t kHex = 128;
+
+struct CharTable {
+  uint8_t bits[256];
+};
+
+constexpr bool isAlphaAscii(unsigned c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool isDigitAscii(unsigned c) { return c >= '0' && c <= '9'; }
+
+constexpr bool inSet(unsigned c, const char* set) {
+  for (; *set != '\0'; ++set) {
+    if (static_cast<unsigned char>(*set) == c) return true;
+  }
+  return false;
+}
+
+constexpr CharTable makeTable() {
+  CharTable t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    uint8_t b = 0;
+    const bool alnum = isAlphaAscii(c) || isDigitAscii(c);
+    if (alnum || inSet(c, "!#$%&'*+-.^_`|~")) b |= kTchar;
+    if (c == '\t' || (c >= 0x20 && c != 0x7F)) b |= kValue;
+    if (c >= 0x21 && c <= 0x7E) b |= kTarget;
+    if (alnum || inSet(c, "-._~!$&'()*+,;=:[]%")) b |= kHost;
+    if (isDigitAscii(c)) b |= kDigit;
+    if (alnum || inSet(c, "+-.")) b |= kSchemeTail;
+    if (isAlphaAscii(c)) b |= kAlpha;
+    if (isDigitAscii(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) b |= kHex;
+    t.bits[c] = b;
+  }
+  return t;
+}
+
+constexpr CharTable kChars = makeTable();
+
+inline bool has(unsigned char c, uint8_t cls) { return (kChars.bits[c] & cls) != 0; }
+inline bool isOws(unsigned char c) { return c == ' ' || c == '\t'; }
+inline unsigned char lower(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c | 0x20) : c;
+}
+
+constexpr uint64_t kMaxContentLength = (uint64_t{1} << 53) - 1;  // Number.MAX_SAFE_INTEGER
+
+// Fetch results below zero are not bytes.
+constexpr int kNeedMore = -1;
+constexpr int kOverLimit = -2;
+
+// The outcome of one parsing step: Ok to go on, or the final status and error.
+struct Outcome {
+  ParseStatus status;
+  HttpError error;
+};
+constexpr Outcome kOk{ParseStatus::Complete, HttpError::None};
+constexpr Outcome kIncomplete{ParseStatus::Incomplete, HttpError::None};
+constexpr Outcome fail(HttpError e) { return Outcome{ParseStatus::Error, e}; }
+inline bool isOk(const Outcome& o) { return o.status == ParseStatus::Complete; }
+
+template <size_t N>
+bool spanIs(const unsigned char* p, size_t off, size_t n, const char (&lit)[N]) {
+  if (n != N - 1) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (lower(p[off + i]) != static_cast<unsigned char>(lit[i])) return false;
+  }
+  return true;
+}
+
+template <size_t N>
+bool spanIsExact(const unsigned char* p, size_t off, size_t n, const char (&lit)[N]) {
+  if (n != N - 1) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (p[off + i] != static_cast<unsigned char>(lit[i])) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// The scanning pass.
+
+class HeadScanner {
+ public:
+  HeadScanner(const unsigned char* p, size_t len, bool clamped, const HeadLimits& limits,
+              RequestHead& out)
+      : p_(p), len_(len), clamped_(clamped), limits_(limits), out_(out) {}
+
+  Outcome run(size_t& headEnd);
+
+ private:
+  // A byte of the request line: bytes at or past lineLimit_ other than CR cross the limit
+  // (the line may still end exactly at the limit).
+  int lineByte(size_t i) const {
+    if (i >= len_) return kNeedMore;
+    const unsigned char c = p_[i];
+    if (i >= lineLimit_ && c != '\r') return kOverLimit;
+    return c;
+  }
+  // A byte of the field section: any byte at or past the limit crosses it, even one that
+  // has not arrived yet.
+  int sectionByte(size_t i) const {
+    if (i >= sectionLimit_) return kOverLimit;
+    if (i >= len_) return kNeedMore;
+    return p_[i];
+  }
+  int plainByte(size_t i) const { return i >= len_ ? kNeedMore : p_[i]; }
+
+  Outcome lineFetchFailure(int r) const {
+    if (r == kOverLimit) return fail(HttpError::UriTooLong);
+    return needMore();
+  }
+  Outcome sectionFetchFailure(int r) const {
+    if (r == kOverLimit) return fail(HttpError::HeaderFieldsTooLarge);
+    return needMore();
+  }
+  // When the buffer was clamped to what a Span can address, needing more is an error.
+  Outcome needMore() const {
+    return clamped_ ? fail(HttpError::HeaderFieldsTooLarge) : kIncomplete;
+  }
+
+  Outcome skipLeadingEmptyLines(size_t& i);
+  Outcome requestLine(size_t& i);
+  Outcome checkTargetForm(size_t mOff, size_t mLen, size_t tOff, size_t tLen) const;
+  Outcome fieldSection(size_t& i);
+
+  const unsigned char* p_;
+  size_t len_;
+  bool clamped_;
+  const HeadLimits& limits_;
+  RequestHead& out_;
+  size_t lineLimit_ = 0;
+  size_t sectionLimit_ = 0;
+};
+
+Outcome HeadScanner::skipLeadingEmptyLines(size_t& i) {
+  // RFC 9112 §2.2: ignore empty lines before the request line. They are bounded by the
+  // request-line limit so that a stream of CRLFs cannot be buffered forever.
+  for (;;) {
+    const int c = plainByte(i);
+    if (c < 0) return needMore();
+    if (c == '\n') return fail(HttpError::BadRequest);
+    if (c != '\r') return kOk;
+    if (i >= limits_.maxRequestLine) return fail(HttpError::BadRequest);
+    const int lf = plainByte(i + 1);
+    if (lf < 0) return needMore();
+    if (lf != '\n') return fail(HttpError::BadRequest);
+    i += 2;
+  }
+}
+
+Outcome HeadScanner::requestLine(size_t& i) {
+  const size_t lineStart = i;
+  lineLimit_ = lineStart + limits_.maxRequestLine;
+
+  // method = token
+  int c;
+  for (;;) {
+    c = lineByte(i);
+    if (c < 0) return lineFetchFailure(c);
+    if (!has(static_cast<unsigned char>(c), kTchar)) break;
+    ++i;
+  }
+  if (i == lineStart || c != ' ') return fail(HttpError::BadRequest);
+  const size_t mOff = lineStart;
+  const size_t mLen = i - lineStart;
+  ++i;
+
+  // request-target: visible ASCII only
+  const size_t tOff = i;
+  for (;;) {
+    c = lineByte(i);
+    if (c < 0) return lineFetchFailure(c);
+    if (!has(static_cast<unsigned char>(c), kTarget)) break;
+    ++i;
+  }
+  if (i == tOff || c != ' ') return fail(HttpError::BadRequest);
+  const size_t tLen = i - tOff;
+  ++i;
+
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3)
+  static constexpr char kPrefix[] = "HTTP/";
+  for (size_t k = 0; k < 5; ++k, ++i) {
+    c = lineByte(i);
+    if (c < 0) return lineFetchFailure(c);
+    if (c != kPrefix[k]) return fail(HttpError::BadRequest);
+  }
+  int digits[2];
+  for (int k = 0; k < 3; ++k, ++i) {
+    c = lineByte(i);
+    if (c < 0) return lineFetchFailure(c);
+    if (k == 1) {
+      if (c != '.') return fail(HttpError::BadRequest);
+    } else {
+      if (!isDigitAscii(static_cast<unsigned>(c))) return fail(HttpError::BadRequest);
+      digits[k / 2] = c - '0';
+    }
+  }
+  c = lineByte(i);
+  if (c < 0) return lineFetchFailure(c);
+  if (c != '\r') return fail(HttpError::BadRequest);
+  c = plainByte(i + 1);
+  if (c < 0) return needMore();
+  if (c != '\n') return fail(HttpError::BadRequest);
+  i += 2;
+
+  if (digits[0] != 1 || digits[1] > 1) return fail(HttpError::VersionNotSupported);
+  out_.versionMinor = static_cast<uint8_t>(digits[1]);
+  out_.method = Span{static_cast<uint32_t>(mOff), static_cast<uint32_t>(mLen)};
+  out_.target = Span{static_cast<uint32_t>(tOff), static_cast<uint32_t>(tLen)};
+  return checkTargetForm(mOff, mLen, tOff, tLen);
+}
+
+// RFC 9112 §3.2: origin-form for any method but CONNECT, absolute-form likewise,
+// authority-form only (and always) for CONNECT, asterisk-form only for OPTIONS.
+Outcome HeadScanner::checkTargetForm(size_t mOff, size_t mLen, size_t tOff,
+                                     size_t tLen) const {
+  const bool isConnect = spanIsExact(p_, mOff, mLen, "CONNECT");
+  const unsigned char first = p_[tOff];
+
+  if (isConnect) {
+    // authority-form = uri-host ":" port; the host is a reg-name or an IP-literal.
+    size_t colon = tLen;
+    for (size_t k = tLen; k > 0; --k) {
+      if (p_[tOff + k - 1] == ':') {
+        colon = k - 1;
+        break;
+      }
+    }
+    if (colon == tLen || colon == 0 || colon + 1 == tLen) return fail(HttpError::BadRequest);
+    for (size_t k = colon + 1; k < tLen; ++k) {
+      if (!isDigitAscii(p_[tOff + k])) return fail(HttpError::BadRequest);
+    }
+    if (first == '[') {
+      if (colon < 3 || p_[tOff + colon - 1] != ']') return fail(HttpError::BadRequest);
+      for (size_t k = 1; k + 1 < colon; ++k) {
+        const unsigned char h = p_[tOff + k];
+        if (!has(h, kHex) && h != ':' && h != '.') return fail(HttpError::BadRequest);
+      }
+      return kOk;
+    }
+    for (size_t k = 0; k < colon; ++k) {
+      const unsigned char h = p_[tOff + k];
+      if (h == '%') {
+        if (k + 2 >= colon || !has(p_[tOff + k + 1], kHex) || !has(p_[tOff + k + 2], kHex)) {
+          return fail(HttpError::BadRequest);
+        }
+        k += 2;
+        continue;
+      }
+      if (!has(h, kHost) || h == ':' || h == '[' || h == ']') return fail(HttpError::BadRequest);
+    }
+    return kOk;
+  }
+
+  if (first == '/') return kOk;
+  if (first == '*' && tLen == 1) {
+    return spanIsExact(p_, mOff, mLen, "OPTIONS") ? kOk : fail(HttpError::BadRequest);
+  }
+  // absolute-form: scheme "://" ...
+  if (has(first, kAlpha)) {
+    size_t k = 1;
+    while (k < tLen && has(p_[tOff + k], kSchemeTail)) ++k;
+    if (k + 3 <= tLen && p_[tOff + k] == ':' && p_[tOff + k + 1] == '/' &&
+        p_[tOff + k + 2] == '/') {
+      return kOk;
+    }
+  }
+  return fail(HttpError::BadRequest);
+}
+
+Outcome HeadScanner::fieldSection(size_t& i) {
+  sectionLimit_ = i + limits_.maxHeaderBytes;
+  const uint32_t maxFields =
+      limits_.maxHeaderCount < out_.fieldCapacity ? limits_.maxHeaderCount : out_.fieldCapacity;
+  int c;
+  for (;;) {
+    // Start of a field line, or the empty line that ends the head.
+    c = sectionByte(i);
+    if (c < 0) return sectionFetchFailure(c);
+    if (c == '\r') {
+      c = sectionByte(i + 1);
+      if (c < 0) return sectionFetchFailure(c);
+      if (c != '\n') return fail(HttpError::BadRequest);
+      i += 2;
+      return kOk;
+    }
+    // Bare LF, obs-fold (RFC 9112 §5.2) or whitespace before the first field (§2.2).
+    if (c == '\n' || isOws(static_cast<unsigned char>(c))) return fail(HttpError::BadRequest);
+    if (out_.fieldCount >= maxFields) return fail(HttpError::HeaderFieldsTooLarge);
+
+    // field-name = token, then ":" with nothing in between.
+    const size_t nameOff = i;
+    for (;;) {
+      c = sectionByte(i);
+      if (c < 0) return sectionFetchFailure(c);
+      if (!has(static_cast<unsigned char>(c), kTchar)) break;
+      ++i;
+    }
+    if (i == nameOff || c != ':') return fail(HttpError::BadRequest);
+    const size_t nameLen = i - nameOff;
+    ++i;
+
+    // OWS field-value OWS CRLF
+    for (;;) {
+      c = sectionByte(i);
+      if (c < 0) return sectionFetchFailure(c);
+      if (!isOws(static_cast<unsigned char>(c))) break;
+      ++i;
+    }
+    const size_t valueOff = i;
+    size_t valueEnd = i;
+    for (;;) {
+      c = sectionByte(i);
+      if (c < 0) return sectionFetchFailure(c);
+      const auto uc = static_cast<unsigned char>(c);
+      if (!has(uc, kValue)) break;
+      ++i;
+      if (!isOws(uc)) valueEnd = i;
+    }
+    if (c != '\r') return fail(HttpError::BadRequest);  // NUL, CTL, DEL or bare LF
+    c = sectionByte(i + 1);
+    if (c < 0) return sectionFetchFailure(c);
+    if (c != '\n') return fail(HttpError::BadRequest);
+    i += 2;
+
+    out_.fields[out_.fieldCount++] =
+        Field{Span{static_cast<uint32_t>(nameOff), static_cast<uint32_t>(nameLen)},
+              Span{static_cast<uint32_t>(valueOff), static_cast<uint32_t>(valueEnd - valueOff)}};
+  }
+}
+
+Outcome HeadScanner::run(size_t& headEnd) {
+  size_t i = 0;
+  Outcome o = skipLeadingEmptyLines(i);
+  if (!isOk(o)) return o;
+  o = requestLine(i);
+  if (!isOk(o)) return o;
+  o = fieldSection(i);
+  if (!isOk(o)) return o;
+  headEnd = i;
+  return kOk;
+}
+
+// ---------------------------------------------------------------------------------------
+// Field semantics, once the whole head is known.
+
+// Calls fn(offset, length) for each element of a comma-separated list (RFC 9110 §5.6.1),
+// with OWS around elements removed. Empty elements are passed too (length 0).
+template <typename Fn>
+void forEachListElement(const unsigned char* p, Span v, Fn&& fn) {
+  const size_t end = size_t{v.offset} + v.length;
+  size_t i = v.offset;
+  for (;;) {
+    while (i < end && isOws(p[i])) ++i;
+    const size_t start = i;
+    while (i < end && p[i] != ',') ++i;
+    size_t stop = i;
+    while (stop > start && isOws(p[stop - 1])) --stop;
+    fn(start, stop - start);
+    if (i >= end) return;
+    ++i;  // the comma
+  }
+}
+
+// Content-Length = 1*DIGIT, possibly repeated as a list or over several lines, all equal
+// (RFC 9110 §8.6, RFC 9112 §6.3 item 5).
+bool addContentLength(const unsigned char* p, Span v, bool& have, uint64_t& value) {
+  bool ok = true;
+  forEachListElement(p, v, [&](size_t off, size_t n) {
+    if (!ok) return;
+    if (n == 0) {
+      ok = false;
+      return;
+    }
+    uint64_t x = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const unsigned char d = p[off + k];
+      if (!isDigitAscii(d)) {
+        ok = false;
+        return;
+      }
+      x = x * 10 + (d - '0');
+      if (x > kMaxContentLength) {
+        ok = false;
+        return;
+      }
+    }
+    if (have && x != value) {
+      ok = false;
+      return;
+    }
+    have = true;
+    value = x;
+  });
+  return ok;
+}
+
+struct TransferCodings {
+  bool present = false;
+  bool malformed = false;  // empty element, parameters, non-token
+  uint32_t chunkedCount = 0;
+  bool lastIsChunked = false;
+  bool otherCoding = false;
+};
+
+void addTransferCodings(const unsigned char* p, Span v, TransferCodings& te) {
+  te.present = true;
+  forEachListElement(p, v, [&](size_t off, size_t n) {
+    if (n == 0) {
+      te.malformed = true;
+      return;
+    }
+    for (size_t k = 0; k < n; ++k) {
+      if (!has(p[off + k], kTchar)) {  // ";" (parameters), whitespace inside, quotes, ...
+        te.malformed = true;
+        return;
+      }
+    }
+    te.lastIsChunked = spanIs(p, off, n, "chunked");
+    if (te.lastIsChunked) {
+      ++te.chunkedCount;
+    } else {
+      te.otherCoding = true;
+    }
+  });
+}
+
+struct ConnectionOptions {
+  bool close = false;
+  bool keepAlive = false;
+  bool upgrade = false;
+};
+
+void addConnectionOptions(const unsigned char* p, Span v, ConnectionOptions& co) {
+  forEachListElement(p, v, [&](size_t off, size_t n) {
+    if (spanIs(p, off, n, "close")) co.close = true;
+    else if (spanIs(p, off, n, "keep-alive")) co.keepAlive = true;
+    else if (spanIs(p, off, n, "upgrade")) co.upgrade = true;
+  });
+}
+
+bool hasExpectContinue(const unsigned char* p, Span v) {
+  bool found = false;
+  forEachListElement(p, v, [&](size_t off, size_t n) {
+    if (spanIs(p, off, n, "100-continue")) found = true;
+  });
+  return found;
+}
+
+bool validHost(const unsigned char* p, Span v) {
+  for (size_t k = 0; k < v.length; ++k) {
+    if (!has(p[v.offset + k], kHost)) return false;
+  }
+  return true;
+}
+
+Outcome interpretFields(const unsigned char* p, RequestHead& out) {
+  uint32_t hostCount = 0;
+  bool haveLength = false;
+  uint64_t length = 0;
+  TransferCodings te;
+  ConnectionOptions co;
+  bool upgradeField = false;
+  bool expectContinue = false;
+
+  for (uint32_t f = 0; f < out.fieldCount; ++f) {
+    const Field& fld = out.fields[f];
+    const size_t off = fld.name.offset;
+    const size_t n = fld.name.length;
+    switch (n) {
+      case 4:
+        if (spanIs(p, off, n, "host")) {
+          if (++hostCount > 1 || !validHost(p, fld.value)) return fail(HttpError::BadRequest);
+        }
+        break;
+      case 6:
+        if (spanIs(p, off, n, "expect") && hasExpectContinue(p, fld.value)) {
+          expectContinue = true;
+        }
+        break;
+      case 7:
+        if (spanIs(p, off, n, "upgrade")) upgradeField = true;
+        break;
+      case 10:
+        if (spanIs(p, off, n, "connection")) addConnectionOptions(p, fld.value, co);
+        break;
+      case 14:
+        if (spanIs(p, off, n, "content-length") &&
+            !addContentLength(p, fld.value, haveLength, length)) {
+          return fail(HttpError::BadRequest);
+        }
+        break;
+      case 17:
+        if (spanIs(p, off, n, "transfer-encoding")) addTransferCodings(p, fld.value, te);
+        break;
+      default:
+        break;
+    }
+  }
+
+  const bool http11 = out.versionMinor == 1;
+  if (http11 && hostCount == 0) return fail(HttpError::BadRequest);
+
+  if (te.present) {
+    // RFC 9112 §6.1 and §6.3: TE with CL is a smuggling vector; TE in 1.0 cannot be
+    // trusted; the final coding must be chunked, exactly once.
+    if (haveLength || !http11 || te.malformed) return fail(HttpError::BadRequest);
+    if (te.chunkedCount != 1 || !te.lastIsChunked) return fail(HttpError::BadRequest);
+    if (te.otherCoding) return fail(HttpError::NotImplemented);
+    out.bodyKind = BodyKind::Chunked;
+  } else if (haveLength) {
+    out.bodyKind = BodyKind::ContentLength;
+    out.contentLength = length;
+  }
+
+  out.keepAlive = !co.close && (http11 || co.keepAlive);
+  out.upgrade = co.upgrade && upgradeField;
+  out.expectContinue = http11 && expectContinue;
+  return kOk;
+}
+
+}  // namespace
+
+ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limits,
+                             RequestHead& out, HttpError& err) {
+  err = HttpError::None;
+  out.method = Span{0, 0};
+  out.target = Span{0, 0};
+  out.versionMinor = 1;
+  out.fieldCount = 0;
+  out.bodyKind = BodyKind::None;
+  out.contentLength = 0;
+  out.keepAlive = false;
+  out.expectContinue = false;
+  out.upgrade = false;
+  out.headLength = 0;
+
+  // Spans are 32-bit: never look past what they can address.
+  constexpr size_t kMaxAddressable = std::numeric_limits<uint32_t>::max();
+  const bool clamped = len > kMaxAddressable;
+  if (clamped) len = kMaxAddressable;
+  const auto* p = reinterpret_cast<const unsigned char*>(buf);
+
+  HeadScanner scanner(p, len, clamped, limits, out);
+  size_t headEnd = 0;
+  Outcome o = scanner.run(headEnd);
+  if (isOk(o)) o = interpretFields(p, out);
+  if (!isOk(o)) {
+    if (o.status == ParseStatus::Error) err = o.error;
+    out.fieldCount = 0;
+    return o.status;
+  }
+  out.headLength = static_cast<uint32_t>(headEnd);
+  return ParseStatus::Complete;
+}
+
+bool spanEqualsLower(const char* buf, Span s, const char* lowerLiteral, size_t literalLength) {
+  if (s.length != literalLength) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(buf) + s.offset;
+  for (size_t i = 0; i < literalLength; ++i) {
+    if (lower(p[i]) != static_cast<unsigned char>(lowerLiteral[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace syshttp::http
