@@ -88,23 +88,36 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
     e.ThrowAsJavaScriptException();
     return;
   }
-  // A worker thread that exits without close() still releases every fd and handle.
-  hookAdded_ = napi_add_env_cleanup_hook(env, cleanupHook, this) == napi_ok;
+  // A worker thread that exits without close() still releases every fd and handle, and
+  // its teardown waits until libuv has closed our handles: the addon is unloaded after
+  // that, so no close callback may run later.
+  if (napi_add_async_cleanup_hook(env, asyncCleanup, this, &cleanupHook_) != napi_ok) {
+    cleanupHook_ = nullptr;
+  }
 }
 
 NativeServer::~NativeServer() { destroy(); }
 
-void NativeServer::cleanupHook(void* self) {
+void NativeServer::asyncCleanup(napi_async_cleanup_hook_handle handle, void* self) {
   auto* s = static_cast<NativeServer*>(self);
-  s->hookAdded_ = false;  // the hook list is being consumed: don't remove it again
-  s->destroy();
+  s->cleanupHook_ = nullptr;  // this hook is running: destroy() must not remove it
+  if (!s->backend_) {
+    napi_remove_async_cleanup_hook(handle);
+    return;
+  }
+  s->backend_->whenClosed(cleanupDone, handle);
+  s->backend_.reset();
+}
+
+void NativeServer::cleanupDone(void* handle) {
+  napi_remove_async_cleanup_hook(static_cast<napi_async_cleanup_hook_handle>(handle));
 }
 
 void NativeServer::destroy() {
   backend_.reset();
-  if (hookAdded_) {
-    napi_remove_env_cleanup_hook(env_, cleanupHook, this);
-    hookAdded_ = false;
+  if (cleanupHook_ != nullptr) {
+    napi_remove_async_cleanup_hook(cleanupHook_);
+    cleanupHook_ = nullptr;
   }
 }
 

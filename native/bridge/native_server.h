@@ -33,7 +33,8 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
 
   void dispatchEvents() override;
   void destroy();
-  static void cleanupHook(void* self);
+  static void asyncCleanup(napi_async_cleanup_hook_handle handle, void* self);
+  static void cleanupDone(void* handle);
 
   napi_env env_;
   http::ServerLimits limits_;
@@ -45,7 +46,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   std::string head_;      // scratch for the response head, reused
   std::string bodyText_;  // scratch for a string body, reused
   bool dispatching_ = false;
-  bool hookAdded_ = false;
+  napi_async_cleanup_hook_handle cleanupHook_ = nullptr;
 };
 
 }  // namespace syshttp::bridge

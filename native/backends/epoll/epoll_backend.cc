@@ -33,16 +33,29 @@ struct EpollBackend::LoopHandles {
   uv_prepare_t prepare;
   EpollBackend* owner = nullptr;
   int open = 0;
+  void (*onClosed)(void*) = nullptr;
+  void* onClosedArg = nullptr;
 
   static void closed(uv_handle_t* h) {
     auto* self = static_cast<LoopHandles*>(h->data);
-    if (--self->open == 0) delete self;
+    if (--self->open > 0) return;
+    void (*callback)(void*) = self->onClosed;
+    void* arg = self->onClosedArg;
+    delete self;
+    if (callback != nullptr) callback(arg);
   }
   void closeAll() {
     owner = nullptr;
     uv_handle_t* all[] = {reinterpret_cast<uv_handle_t*>(&poll), reinterpret_cast<uv_handle_t*>(&timer),
                           reinterpret_cast<uv_handle_t*>(&check), reinterpret_cast<uv_handle_t*>(&prepare)};
     int initialised = open;
+    if (initialised == 0) {
+      void (*callback)(void*) = onClosed;
+      void* arg = onClosedArg;
+      delete this;
+      if (callback != nullptr) callback(arg);
+      return;
+    }
     for (int i = 0; i < initialised; ++i) uv_close(all[i], closed);
   }
 };
@@ -104,6 +117,15 @@ EpollBackend::~EpollBackend() {
   if (handles_ != nullptr) handles_->closeAll();  // stops polling before epoll_ closes
   connections_.clear();
   listeners_.clear();
+}
+
+void EpollBackend::whenClosed(void (*callback)(void*), void* arg) {
+  if (handles_ == nullptr) {
+    callback(arg);
+    return;
+  }
+  handles_->onClosed = callback;
+  handles_->onClosedArg = arg;
 }
 
 uint64_t EpollBackend::now() const { return uv_now(loop_); }

@@ -32,6 +32,7 @@ class EpollBackend final : public Backend, private http::ConnectionHost {
   void beginShutdown() override;
   void closeAll() override;
   size_t connectionCount() const override { return connections_.size(); }
+  void whenClosed(void (*callback)(void*), void* arg) override;
 
  private:
   struct Conn {
