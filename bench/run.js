@@ -1,0 +1,682 @@
+#!/usr/bin/env node
+'use strict';
+// Hello-world benchmark: syshttp vs node:http, measured with wrk.
+//
+//   npm run bench -- [--duration 10] [--connections 50] [--repeat 1]
+//                    [--warmup 2] [--depth 16] [--only syshttp|node]
+//
+// Each option can also be given as an env var: BENCH_DURATION, BENCH_CONNECTIONS,
+// BENCH_REPEAT, BENCH_WARMUP, BENCH_DEPTH, BENCH_ONLY (arguments win).
+// Writes a markdown table to stdout and bench/results/latest.md, and
+// bench/results/latest.json. See bench/README.md.
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const BENCH_DIR = __dirname;
+const RESULTS_DIR = path.join(BENCH_DIR, 'results');
+const PIPELINE_LUA = path.join(BENCH_DIR, 'pipeline.lua');
+
+const SERVERS = [
+  { id: 'node', name: 'node:http', file: path.join(BENCH_DIR, 'servers', 'node-http.js') },
+  { id: 'syshttp', name: 'syshttp', file: path.join(BENCH_DIR, 'servers', 'syshttp.js') },
+];
+
+// ---------------------------------------------------------------- options
+
+function usage(code) {
+  const out = code ? process.stderr : process.stdout;
+  out.write(
+    'usage: node bench/run.js [--duration <s>] [--connections <n>] [--repeat <n>]\n' +
+      '                         [--warmup <s>] [--depth <n>] [--only syshttp|node]\n' +
+      '  --duration     seconds per measured wrk run (default 10, env BENCH_DURATION)\n' +
+      '  --connections  wrk connections (default 50, env BENCH_CONNECTIONS)\n' +
+      '  --repeat       measured runs per server and scenario; median reported (default 1)\n' +
+      '  --warmup       seconds of warm-up before each measured run (default min(2, duration))\n' +
+      '  --depth        requests per write in the pipelined scenario (default 16)\n' +
+      '  --only         run a single server (debugging; no ratios)\n',
+  );
+  process.exit(code);
+}
+
+function parseArgs(argv) {
+  const raw = {
+    duration: process.env.BENCH_DURATION,
+    connections: process.env.BENCH_CONNECTIONS,
+    repeat: process.env.BENCH_REPEAT,
+    warmup: process.env.BENCH_WARMUP,
+    depth: process.env.BENCH_DEPTH,
+    only: process.env.BENCH_ONLY,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    if (arg === '-h' || arg === '--help') usage(0);
+    if (!arg.startsWith('--')) {
+      console.error(`unexpected argument: ${arg}`);
+      usage(2);
+    }
+    arg = arg.slice(2);
+    let value;
+    const eq = arg.indexOf('=');
+    if (eq >= 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    } else {
+      value = argv[++i];
+    }
+    if (!(arg in raw)) {
+      console.error(`unknown option: --${arg}`);
+      usage(2);
+    }
+    if (value === undefined) {
+      console.error(`--${arg} needs a value`);
+      usage(2);
+    }
+    raw[arg] = value;
+  }
+
+  const int = (name, def, min) => {
+    const v = raw[name];
+    if (v === undefined || v === '') return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      console.error(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+      usage(2);
+    }
+    return n;
+  };
+
+  const opts = {
+    duration: int('duration', 10, 1),
+    connections: int('connections', 50, 1),
+    repeat: int('repeat', 1, 1),
+    depth: int('depth', 16, 1),
+    only: null,
+  };
+  opts.warmup = int('warmup', Math.min(2, opts.duration), 0);
+  if (raw.only !== undefined && raw.only !== '') {
+    const o = raw.only === 'node:http' || raw.only === 'node-http' ? 'node' : raw.only;
+    if (!SERVERS.some((s) => s.id === o)) {
+      console.error(`--only must be syshttp or node (got ${JSON.stringify(raw.only)})`);
+      usage(2);
+    }
+    opts.only = o;
+  }
+  return opts;
+}
+
+// ---------------------------------------------------------------- children
+
+const children = new Set();
+
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function alive(child) {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function killAll(signal) {
+  for (const child of children) {
+    if (alive(child)) {
+      try {
+        child.kill(signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+process.on('exit', () => killAll('SIGKILL'));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    process.stderr.write(`\n${sig}: stopping servers and wrk\n`);
+    killAll('SIGKILL');
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+
+// ---------------------------------------------------------------- environment
+
+function which(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error && r.error.code === 'ENOENT') return null;
+  return `${r.stdout || ''}${r.stderr || ''}`;
+}
+
+function requireTool(cmd, args, hint) {
+  const out = which(cmd, args);
+  if (out === null) {
+    console.error(`error: \`${cmd}\` was not found on PATH.\n${hint}`);
+    process.exit(1);
+  }
+  return out;
+}
+
+function expandCpuList(list) {
+  const cpus = [];
+  for (const part of list.trim().split(',')) {
+    if (!part) continue;
+    const [a, b] = part.split('-').map(Number);
+    for (let c = a; c <= (b === undefined ? a : b); c++) cpus.push(c);
+  }
+  return cpus;
+}
+
+function allowedCpus() {
+  try {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(status);
+    if (m) {
+      const cpus = expandCpuList(m[1]);
+      if (cpus.length) return cpus;
+    }
+  } catch {
+    /* not Linux? fall through */
+  }
+  return os.cpus().map((_, i) => i);
+}
+
+function clockTicks() {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number((r.stdout || '').trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+}
+
+function describeMachine(wrkVersion, pin) {
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    kernel: `${os.type()} ${os.release()} ${os.version()}`,
+    arch: os.arch(),
+    cpuModel: cpus.length ? cpus[0].model.trim() : 'unknown',
+    cpuCount: cpus.length,
+    allowedCpus: allowedCpus(),
+    wrk: wrkVersion,
+    pinning: pin ? { server: pin.server, wrk: pin.wrk } : null,
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+// ---------------------------------------------------------------- /proc
+
+function readCpuTicks(pid) {
+  // /proc/<pid>/stat: field 2 (comm) is in parentheses and may contain spaces;
+  // fields after the last ')' start at field 3, so utime (14) is index 11.
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[14 - 3]) + Number(rest[15 - 3]);
+}
+
+function readPeakRssKb(pid) {
+  try {
+    const m = /^VmHWM:\s*(\d+)\s*kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- servers
+
+function startServer(def, pin) {
+  return new Promise((resolve, reject) => {
+    const cmd = pin ? 'taskset' : process.execPath;
+    const args = pin ? ['-c', String(pin.server), process.execPath, def.file, '0'] : [def.file, '0'];
+    const child = track(
+      spawn(cmd, args, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, BENCH_EXIT_ON_STDIN_END: '1' },
+      }),
+    );
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const finish = (err, port) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        if (alive(child)) child.kill('SIGKILL');
+        reject(err);
+      } else resolve({ child, port, stderrTail: () => stderr.slice(-4000) });
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`${def.name}: no "listening <port>" line within 15 s\n${stderr.slice(-2000)}`)),
+      15000,
+    );
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      if (settled) return; // keep draining so the server never blocks on a full pipe
+      stdout += chunk;
+      const m = /^listening (\d+)\s*$/m.exec(stdout);
+      if (m) finish(null, Number(m[1]));
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-16000);
+    });
+    child.stdin.on('error', () => {});
+    child.on('error', (err) => finish(err));
+    child.on('exit', (code, signal) => {
+      // Put the most telling stderr line (usually "Error: ...") on the first line.
+      const key = stderr.split('\n').find((l) => /^\w*Error\b|Error:/.test(l.trim()));
+      finish(
+        new Error(
+          `${def.name}: server exited (${signal || `code ${code}`}) before listening` +
+            (key ? ` — ${key.trim()}` : '') +
+            (stderr ? `\n${stderr.trim().slice(-2000)}` : ''),
+        ),
+      );
+    });
+  });
+}
+
+async function stopServer(child) {
+  if (!alive(child)) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => alive(child) && child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(t);
+}
+
+// One raw request, so the report can show what each server actually sends
+// (header bytes differ between servers and matter for a hello-world).
+function probe(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    const done = (err, val) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(val);
+    };
+    const timer = setTimeout(() => done(new Error('probe: no complete response within 5 s')), 5000);
+    sock.on('error', (err) => done(err));
+    sock.on('connect', () => sock.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    sock.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.subarray(0, end).toString('latin1');
+      const lines = head.split('\r\n');
+      const status = Number((/^HTTP\/1\.[01] (\d{3})/.exec(lines[0]) || [])[1]);
+      const headers = lines.slice(1).map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
+      const cl = /^content-length:\s*(\d+)/im.exec(head);
+      let body;
+      let total;
+      if (cl) {
+        const len = Number(cl[1]);
+        if (buf.length < end + 4 + len) return;
+        body = buf.subarray(end + 4, end + 4 + len).toString('utf8');
+        total = end + 4 + len;
+      } else if (/^transfer-encoding:\s*chunked/im.test(head)) {
+        const parts = [];
+        let at = end + 4;
+        for (;;) {
+          const eol = buf.indexOf('\r\n', at);
+          if (eol < 0) return;
+          const size = parseInt(buf.subarray(at, eol).toString('latin1'), 16);
+          if (!(size >= 0)) return done(new Error('probe: bad chunk size'));
+          if (buf.length < eol + 2 + size + 2) return;
+          if (size === 0) {
+            if (buf.indexOf('\r\n\r\n', eol) !== eol) return; // trailers: not expected here
+            total = eol + 4;
+            break;
+          }
+          parts.push(buf.subarray(eol + 2, eol + 2 + size));
+          at = eol + 2 + size + 2;
+        }
+        body = Buffer.concat(parts).toString('utf8');
+      } else {
+        return; // wait for close
+      }
+      done(null, { status, headers, body, responseBytes: total, statusLine: lines[0] });
+    });
+    sock.on('end', () => done(new Error('probe: connection closed before a complete response')));
+  });
+}
+
+// ---------------------------------------------------------------- wrk
+
+function runWrk(pin, args) {
+  return new Promise((resolve, reject) => {
+    const cmd = pin ? 'taskset' : 'wrk';
+    const full = pin ? ['-c', String(pin.wrk), 'wrk', ...args] : args;
+    const child = track(spawn(cmd, full, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`wrk failed (${signal || `code ${code}`}):\n${out.trim()}`));
+    });
+  });
+}
+
+function parseWrk(out) {
+  const num = (re) => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) : null;
+  };
+  const requests = num(/^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h)/m);
+  const d = /^\s*\d+ requests in ([\d.]+)(us|ms|s|m|h)/m.exec(out);
+  const unit = d ? { us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }[d[2]] : null;
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
+  const errors = {};
+  if (socket) {
+    errors.connect = Number(socket[1]);
+    errors.read = Number(socket[2]);
+    errors.write = Number(socket[3]);
+    errors.timeout = Number(socket[4]);
+  }
+  if (non2xx !== null) errors.non2xx = non2xx;
+  const errorLines = out
+    .split('\n')
+    .filter((l) => /Socket errors:|Non-2xx or 3xx responses:/.test(l))
+    .map((l) => l.trim());
+  return {
+    requests,
+    elapsedSeconds: d ? Number(d[1]) * unit : null,
+    rps: num(/^Requests\/sec:\s*([\d.]+)/m),
+    errors,
+    errorLines,
+  };
+}
+
+async function measure(server, scenario, opts, pin, ticksPerSec) {
+  const url = `http://127.0.0.1:${server.port}/`;
+  const base = ['-t1', `-c${opts.connections}`];
+  const tail = scenario.pipelined ? ['-s', PIPELINE_LUA, url, '--', String(opts.depth)] : [url];
+
+  if (opts.warmup > 0) await runWrk(pin, [...base, `-d${opts.warmup}s`, ...tail]);
+  if (!alive(server.child)) throw new Error(`${server.name} died during warm-up`);
+
+  const before = readCpuTicks(server.child.pid);
+  const out = await runWrk(pin, [...base, `-d${opts.duration}s`, ...tail]);
+  const after = readCpuTicks(server.child.pid);
+
+  const w = parseWrk(out);
+  const cpuSeconds = (after - before) / ticksPerSec;
+  const problems = [];
+  if (w.rps === null || w.requests === null) problems.push('could not parse wrk output');
+  for (const [k, v] of Object.entries(w.errors)) if (v > 0) problems.push(`${k} errors: ${v}`);
+  if (cpuSeconds <= 0) problems.push('no server CPU time measured');
+  if (!alive(server.child)) problems.push('server died');
+  return {
+    rps: w.rps,
+    requests: w.requests,
+    elapsedSeconds: w.elapsedSeconds,
+    cpuSeconds,
+    cpuUtilization: w.elapsedSeconds ? cpuSeconds / w.elapsedSeconds : null,
+    reqPerCpuSec: cpuSeconds > 0 && w.requests !== null ? w.requests / cpuSeconds : null,
+    peakRssKb: readPeakRssKb(server.child.pid),
+    errors: w.errors,
+    errorLines: w.errorLines,
+    valid: problems.length === 0,
+    problems,
+    wrkOutput: out.trim(),
+  };
+}
+
+// ---------------------------------------------------------------- report
+
+function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+const fmtInt = (x) => (x === null || x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+const fmtRatio = (x) => (x === null || x === undefined ? '—' : `**${x.toFixed(2)}×**`);
+
+function buildMarkdown(result) {
+  const { machine, options, scenarios, servers } = result;
+  const L = [];
+  L.push('# syshttp vs node:http — hello world (wrk)');
+  L.push('');
+  L.push(`- date: ${machine.date}`);
+  L.push(`- node: ${machine.node}; kernel: ${machine.kernel}; arch: ${machine.arch}`);
+  L.push(`- CPU: ${machine.cpuModel} (${machine.cpuCount} CPUs, allowed: ${machine.allowedCpus.join(',')}); loadavg at start: ${machine.loadavg.join(' ')}`);
+  L.push(`- wrk: ${machine.wrk}`);
+  L.push(
+    `- pinning: ${machine.pinning ? `server on CPU ${machine.pinning.server}, wrk on CPU ${machine.pinning.wrk} (taskset)` : 'none (only 1 CPU available)'}`,
+  );
+  L.push(
+    `- wrk -t1 -c${options.connections}, ${options.duration} s measured after ${options.warmup} s warm-up, ` +
+      `pipelined depth ${options.depth}, repeat ${options.repeat}${options.repeat > 1 ? ' (medians)' : ''}` +
+      (options.only ? `, only ${options.only}` : ''),
+  );
+  L.push('');
+  L.push('| scenario | node:http req/s | syshttp req/s | syshttp/node:http | node:http req/CPU-s | syshttp req/CPU-s | syshttp/node:http |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const s of scenarios) {
+    const n = s.servers.node || {};
+    const y = s.servers.syshttp || {};
+    const mark = (x) => (x && x.runs && x.runs.length && x.valid === false ? ' ⚠' : '');
+    L.push(
+      `| ${s.label} | ${fmtInt(n.rps)}${mark(n)} | ${fmtInt(y.rps)}${mark(y)} | ${fmtRatio(s.ratio.rps)} | ` +
+        `${fmtInt(n.reqPerCpuSec)}${mark(n)} | ${fmtInt(y.reqPerCpuSec)}${mark(y)} | ${fmtRatio(s.ratio.reqPerCpuSec)} |`,
+    );
+  }
+  L.push('');
+  L.push('Per run:');
+  L.push('');
+  L.push('| scenario | server | run | requests | req/s | server CPU-s | server CPU % | req/CPU-s | errors |');
+  L.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const s of scenarios) {
+    for (const [id, agg] of Object.entries(s.servers)) {
+      agg.runs.forEach((r, i) => {
+        L.push(
+          `| ${s.label} | ${servers[id].name} | ${i + 1} | ${fmtInt(r.requests)} | ${fmtInt(r.rps)} | ` +
+            `${r.cpuSeconds === undefined ? '—' : r.cpuSeconds.toFixed(2)} | ` +
+            `${r.cpuUtilization == null ? '—' : Math.round(r.cpuUtilization * 100)} | ${fmtInt(r.reqPerCpuSec)} | ` +
+            `${r.error ? `FAILED: ${r.error.split('\n')[0]}` : r.problems.length ? `⚠ ${r.problems.join('; ')}` : 'none'} |`,
+        );
+      });
+    }
+  }
+  L.push('');
+  const probes = Object.entries(servers).filter(([, s]) => s.probe);
+  if (probes.length) {
+    L.push('Response per server (one probe request):');
+    L.push('');
+    for (const [, s] of probes) {
+      L.push(
+        `- ${s.name}: \`${s.probe.statusLine}\`, ${s.probe.responseBytes} bytes, headers: ${s.probe.headers.join(', ')}`,
+      );
+    }
+    L.push('');
+  }
+  for (const [, s] of Object.entries(servers)) {
+    if (s.error) L.push(`- **${s.name} failed:** ${s.error.split('\n')[0]}`);
+  }
+  if (scenarios.some((s) => Object.values(s.servers).some((a) => a.valid === false))) {
+    L.push('- ⚠ = invalid: wrk reported errors, or the run failed; see latest.json.');
+  }
+  L.push('Ratios > 1 mean syshttp is faster (req/s) or cheaper per request (req/CPU-s). See bench/README.md.');
+  return L.join('\n') + '\n';
+}
+
+function writeAtomic(file, data) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+
+  const wrkOut = requireTool(
+    'wrk',
+    ['-v'],
+    'Install it with `apt-get install wrk` (Debian/Ubuntu) or build it from https://github.com/wg/wrk.',
+  );
+  const wrkVersion = (/^(wrk [^\n]*?)(\s+Copyright.*)?$/m.exec(wrkOut) || [null, 'unknown'])[1].trim();
+
+  const cpus = allowedCpus();
+  let pin = null;
+  if (cpus.length >= 2) {
+    requireTool(
+      'taskset',
+      ['-V'],
+      'taskset is part of util-linux: `apt-get install util-linux` (Debian/Ubuntu).',
+    );
+    pin = { server: cpus[0], wrk: cpus[1] };
+  } else {
+    console.error('note: only 1 CPU available — not pinning; server and wrk share the CPU, so req/s is understated (req/CPU-s still holds).');
+  }
+
+  const ticksPerSec = clockTicks();
+  const machine = describeMachine(wrkVersion, pin);
+  const defs = SERVERS.filter((s) => !opts.only || s.id === opts.only);
+  const scenarios = [
+    { id: 'plain', label: `keep-alive, c=${opts.connections}`, pipelined: false },
+    { id: 'pipelined', label: `pipelined ×${opts.depth}, c=${opts.connections}`, pipelined: true },
+  ];
+
+  const est = defs.length * scenarios.length * opts.repeat * (opts.duration + opts.warmup);
+  console.error(
+    `bench: ${defs.map((d) => d.name).join(' vs ')}; ${scenarios.length} scenarios × ${opts.repeat} run(s); ~${est} s` +
+      (pin ? `; server on CPU ${pin.server}, wrk on CPU ${pin.wrk}` : ''),
+  );
+
+  const servers = {};
+  for (const def of defs) {
+    const s = { id: def.id, name: def.name, file: path.relative(path.join(BENCH_DIR, '..'), def.file) };
+    servers[def.id] = s;
+    try {
+      const started = await startServer(def, pin);
+      s.child = started.child;
+      s.port = started.port;
+      s.stderrTail = started.stderrTail;
+      s.probe = await probe(s.port);
+      if (s.probe.status !== 200 || s.probe.body !== 'Hello, World!') {
+        console.error(`warning: ${def.name} answered ${s.probe.statusLine} with body ${JSON.stringify(s.probe.body)}`);
+      }
+      console.error(`  ${def.name}: pid ${s.child.pid}, port ${s.port}, ${s.probe.responseBytes}-byte response`);
+    } catch (err) {
+      s.error = err.message;
+      if (def.id === 'syshttp' && /Cannot find module|dist\/index\.js|\.node\b/.test(err.message)) {
+        const nl = s.error.indexOf('\n');
+        const hint = ' (is syshttp built? run `npm run build` first)';
+        s.error = nl < 0 ? s.error + hint : s.error.slice(0, nl) + hint + s.error.slice(nl);
+      }
+      console.error(`error: ${s.error}`);
+      if (s.child) await stopServer(s.child);
+      s.child = null;
+    }
+  }
+
+  const results = scenarios.map((sc) => ({
+    id: sc.id,
+    label: sc.label,
+    pipelined: sc.pipelined,
+    servers: Object.fromEntries(defs.map((d) => [d.id, { runs: [] }])),
+  }));
+
+  // Interleave servers inside each repetition (A B A B ...) so slow drifts in
+  // machine load hit both sides roughly equally.
+  for (let i = 0; i < scenarios.length; i++) {
+    for (let r = 0; r < opts.repeat; r++) {
+      for (const def of defs) {
+        const s = servers[def.id];
+        if (!s.child) continue;
+        const runs = results[i].servers[def.id].runs;
+        process.stderr.write(`  ${scenarios[i].label} / ${def.name} run ${r + 1}/${opts.repeat} ... `);
+        try {
+          const m = await measure(s, scenarios[i], opts, pin, ticksPerSec);
+          runs.push(m);
+          process.stderr.write(
+            `${fmtInt(m.rps)} req/s, ${fmtInt(m.reqPerCpuSec)} req/CPU-s` +
+              (m.valid ? '\n' : ` (INVALID: ${m.problems.join('; ')})\n`),
+          );
+        } catch (err) {
+          runs.push({ error: err.message, valid: false, problems: [err.message] });
+          process.stderr.write(`FAILED\n${err.message}\n`);
+          if (!alive(s.child)) {
+            s.error = `${def.name} died: ${s.stderrTail().trim().slice(-1000)}`;
+            s.child = null;
+          }
+        }
+      }
+    }
+  }
+
+  for (const s of Object.values(servers)) {
+    if (s.child) await stopServer(s.child);
+  }
+
+  for (const sc of results) {
+    for (const agg of Object.values(sc.servers)) {
+      agg.rps = median(agg.runs.map((r) => r.rps));
+      agg.reqPerCpuSec = median(agg.runs.map((r) => r.reqPerCpuSec));
+      agg.cpuUtilization = median(agg.runs.map((r) => r.cpuUtilization));
+      agg.valid = agg.runs.length > 0 && agg.runs.every((r) => r.valid);
+    }
+    const n = sc.servers.node;
+    const y = sc.servers.syshttp;
+    const ratio = (k) => (n && y && n[k] && y[k] ? y[k] / n[k] : null);
+    sc.ratio = { rps: ratio('rps'), reqPerCpuSec: ratio('reqPerCpuSec') };
+  }
+
+  const result = {
+    machine,
+    options: {
+      duration: opts.duration,
+      warmup: opts.warmup,
+      connections: opts.connections,
+      threads: 1,
+      depth: opts.depth,
+      repeat: opts.repeat,
+      only: opts.only,
+      clockTicksPerSecond: ticksPerSec,
+    },
+    servers: Object.fromEntries(
+      Object.entries(servers).map(([id, s]) => [
+        id,
+        { name: s.name, file: s.file, port: s.port ?? null, probe: s.probe ?? null, error: s.error ?? null },
+      ]),
+    ),
+    scenarios: results,
+  };
+  result.valid =
+    Object.values(servers).every((s) => !s.error) &&
+    results.every((sc) => Object.values(sc.servers).every((a) => a.valid));
+
+  const md = buildMarkdown(result);
+  process.stdout.write(`\n${md}`);
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  writeAtomic(path.join(RESULTS_DIR, 'latest.md'), md);
+  writeAtomic(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+  console.error(`wrote ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.md'))} and latest.json`);
+  return result.valid ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err && err.stack ? err.stack : err);
+    killAll('SIGKILL');
+    process.exit(1);
+  },
+);
