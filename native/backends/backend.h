@@ -15,7 +15,10 @@ namespace syshttp::backends {
 // the batch may hold events for JS. The owner makes its one call into JS there.
 class BackendOwner {
  public:
-  virtual void dispatchEvents() = 0;
+  // Returns false when JS destroyed the backend during the call (server.stop() from a
+  // handler): the caller is then a dangling backend and must return without touching
+  // any of its members.
+  virtual bool dispatchEvents() = 0;
 
  protected:
   ~BackendOwner() = default;

@@ -121,8 +121,8 @@ void NativeServer::destroy() {
   }
 }
 
-void NativeServer::dispatchEvents() {
-  if (batch_.empty() || dispatching_ || onBatch_.IsEmpty()) return;
+bool NativeServer::dispatchEvents() {
+  if (batch_.empty() || dispatching_ || onBatch_.IsEmpty()) return true;
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
   sending_.clear();
@@ -143,6 +143,7 @@ void NativeServer::dispatchEvents() {
     Napi::Error e = env.GetAndClearPendingException();
     napi_fatal_exception(env_, e.Value());
   }
+  return backend_ != nullptr;
 }
 
 Napi::Value NativeServer::listen(const Napi::CallbackInfo& info) {

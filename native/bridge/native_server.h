@@ -31,7 +31,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value connectionCount(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);
 
-  void dispatchEvents() override;
+  bool dispatchEvents() override;
   void destroy();
   static void asyncCleanup(napi_async_cleanup_hook_handle handle, void* self);
   static void cleanupDone(void* handle);

@@ -57,8 +57,9 @@ void Connection::received(size_t length, uint64_t nowMs) {
 }
 
 bool Connection::receivedEof() {
-  // Like node:http (httpAllowHalfOpen false) and Kestrel: the client going away ends
-  // everything it asked for. Finished responses still get flushed.
+  // Like node:http (httpAllowHalfOpen off) and Kestrel: the client closing its side ends
+  // what it asked for, so handlers hear of it through their abort signal. Responses
+  // already completed are still flushed before the close.
   peerClosed_ = true;
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
@@ -258,6 +259,7 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
   if (s == nullptr) return closeAfterFlush_ ? SendResult::Gone : SendResult::UnknownRequest;
   if (s->ended) return SendResult::Ended;
   bool ending = (flags & kSendEnd) != 0;
+  if (ending) settleUnreadBody(*s);
   if (!s->started) {
     if (status < 200 || status > 999) return SendResult::BadStatus;
     s->declared = declaredLength;
@@ -285,21 +287,26 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
   }
   s->ended = true;
   s->needDrain = false;
-  if (phase_ == Phase::Body && body_.seq == seq && !body_.discard) {
-    // Answered before the body was read in full.
-    bool clientWaitsForUs = body_.expectContinue && !body_.continueSent;
-    bool small = body_.kind == BodyKind::Chunked ? body_.received <= kMaxDiscardBytes
-                                                 : body_.remaining <= kMaxDiscardBytes;
-    if (clientWaitsForUs || !small) {
-      s->closeAfter = true;
-      phase_ = Phase::Stopped;
-      inBegin_ = inEnd_ = 0;
-    } else {
-      body_.discard = true;
-    }
-  }
   if (s == &slots_.front()) completeFront();
   return SendResult::Ok;
+}
+
+// A response that completes before its request body was read in full: a small rest is
+// read and dropped so the connection can serve the next request; a client still waiting
+// for "100 Continue", or a large rest, ends the connection instead (RFC 9110 §10.1.1).
+// Decided before the head is written so that it can say "Connection: close".
+void Connection::settleUnreadBody(Slot& s) {
+  if (phase_ != Phase::Body || body_.seq != s.seq || body_.discard) return;
+  bool clientWaitsForUs = body_.expectContinue && !body_.continueSent;
+  bool small = body_.kind == BodyKind::Chunked ? body_.received <= kMaxDiscardBytes
+                                               : body_.remaining <= kMaxDiscardBytes;
+  if (clientWaitsForUs || !small) {
+    s.closeAfter = true;
+    phase_ = Phase::Stopped;
+    inBegin_ = inEnd_ = 0;
+  } else {
+    body_.discard = true;
+  }
 }
 
 void Connection::writeHead(Slot& s, int status, const char* head, size_t headLength,

@@ -73,6 +73,7 @@ class Connection {
   // The peer closed its side. Returns true when requests the app still owns must be
   // aborted (close now); otherwise the connection closes once its output is flushed.
   bool receivedEof();
+  bool peerClosed() const { return peerClosed_; }
 
   // ---- output ----------------------------------------------------------------------
   OutputChain& output() { return output_; }
@@ -126,6 +127,7 @@ class Connection {
   bool deliverBody();
   void finishBody();
   void bodyFailed();
+  void settleUnreadBody(Slot& s);
   void stopReading();
   void fail(HttpError error);
   void queueErrorResponse(HttpError error);

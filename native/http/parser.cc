@@ -226,8 +226,10 @@ Outcome HeadScanner::requestLine(size_t& i) {
   if (c != '\n') return fail(HttpError::BadRequest);
   i += 2;
 
-  if (digits[0] != 1 || digits[1] > 1) return fail(HttpError::VersionNotSupported);
-  out_.versionMinor = static_cast<uint8_t>(digits[1]);
+  // RFC 9110 §6.2: a higher minor version of a major version we implement is processed
+  // as the highest minor we conform to (HTTP/1.2 → 1.1); other majors are 505.
+  if (digits[0] != 1) return fail(HttpError::VersionNotSupported);
+  out_.versionMinor = static_cast<uint8_t>(digits[1] > 1 ? 1 : digits[1]);
   out_.method = Span{static_cast<uint32_t>(mOff), static_cast<uint32_t>(mLen)};
   out_.target = Span{static_cast<uint32_t>(tOff), static_cast<uint32_t>(tLen)};
   return checkTargetForm(mOff, mLen, tOff, tLen);

@@ -380,9 +380,16 @@ TEST_CASE("parser: invalid Host characters are 400") {
 // ---------------------------------------------------------------------------------------
 // Invalid: request line
 
-TEST_CASE("parser: other HTTP versions are 505") {
+TEST_CASE("parser: a higher HTTP/1 minor version is handled as HTTP/1.1") {
+  ParseResult r = expectComplete(t, get(kHost, "HTTP/1.2"));
+  CHECK_EQ(static_cast<int>(r.head.versionMinor), 1);
+  CHECK(r.head.keepAlive);
+  r = expectComplete(t, get(kHost, "HTTP/1.9"));
+  CHECK_EQ(static_cast<int>(r.head.versionMinor), 1);
+}
+
+TEST_CASE("parser: other HTTP major versions are 505") {
   expectParseError(t, get(kHost, "HTTP/2.0"), HttpError::VersionNotSupported);
-  expectParseError(t, get(kHost, "HTTP/1.2"), HttpError::VersionNotSupported);
   expectParseError(t, get(kHost, "HTTP/0.9"), HttpError::VersionNotSupported);
   expectParseError(t, get(kHost, "HTTP/3.1"), HttpError::VersionNotSupported);
   expectParseError(t, get(kHost, "HTTP/9.9"), HttpError::VersionNotSupported);

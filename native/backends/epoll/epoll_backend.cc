@@ -174,7 +174,7 @@ void EpollBackend::onPrepare(uv_prepare_t* handle) {
 void EpollBackend::endOfTurn() {
   // JS first (it answers what this turn brought), then one flush per dirty connection.
   // The flush may add drains or aborts: they go to JS in the next check or prepare.
-  owner_.dispatchEvents();
+  if (!owner_.dispatchEvents()) return;  // destroyed meanwhile: `this` is gone
   flushDirty();
 }
 
@@ -312,8 +312,8 @@ void EpollBackend::readable(Conn& c, uint32_t events) {
         close(c, false);
         return;
       }
-      if (events & EPOLLRDHUP) {
-        if (c.http.receivedEof()) close(c, false);
+      if ((events & EPOLLRDHUP) && !c.http.peerClosed() && c.http.receivedEof()) {
+        close(c, false);
         return;
       }
       break;
@@ -325,8 +325,11 @@ void EpollBackend::readable(Conn& c, uint32_t events) {
       continue;
     }
     if (r == 0) {
-      if (c.http.receivedEof()) close(c, false);
-      return;
+      if (c.http.receivedEof()) {
+        close(c, false);
+        return;
+      }
+      break;
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN) break;
