@@ -52,6 +52,7 @@ class OutputChain {
 
   // Moves every block of `other` to the end of this chain.
   void spliceFrom(OutputChain& other) {
+    if (blocks_.size() == 1 && blocks_.front().begin == blocks_.front().end) blocks_.clear();
     for (Block& b : other.blocks_) blocks_.push_back(std::move(b));
     size_ += other.size_;
     other.blocks_.clear();
@@ -80,6 +81,12 @@ class OutputChain {
         return;
       }
       length -= have;
+      if (blocks_.size() == 1 && head.capacity == kBlockSize) {
+        // Keep the last standard block for the next response: no malloc/free (and no
+        // page faults from a heap that shrinks and grows) per response.
+        head.begin = head.end = 0;
+        return;
+      }
       blocks_.pop_front();
     }
   }
