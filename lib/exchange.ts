@@ -257,27 +257,33 @@ export class Exchange {
       }
     }
     const r = this.host.native.send(this.connection, this.seq, this.status, head, body, flags, declared);
-    if (ending) {
-      this.ended = true;
-      this.host.release(this);
-      this.runCompleted();
+    if (r === SendResult.Ok || r === SendResult.Full) {
+      if (ending) {
+        this.ended = true;
+        this.host.release(this);
+        this.runCompleted();
+      }
+      if (r === SendResult.Ok || ending) return RESOLVED;
+      return new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
     }
-    switch (r) {
-      case SendResult.Ok:
-        return RESOLVED;
-      case SendResult.Full:
-        return new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
-      case SendResult.LengthMismatch:
-        return Promise.reject(new SyshttpError('SYSHTTP_ERR_CONTENT_LENGTH_MISMATCH', `declared ${this.headers.get('content-length')}`));
-      case SendResult.Ended:
-        return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED'));
-      case SendResult.BadStatus:
-        return Promise.reject(new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `status ${this.status}`));
-      default:
-        // Gone: the client left. Writes after that are dropped, as node:http and Kestrel do.
-        this.onAbort();
-        return RESOLVED;
+    if (r === SendResult.LengthMismatch || r === SendResult.BadStatus) {
+      // Refused before anything was written: if the head was part of this call, the
+      // response has not started and the error handler can still answer 500.
+      if (head !== null) {
+        this.started = false;
+        this.headers.locked = false;
+      }
+      return Promise.reject(
+        r === SendResult.LengthMismatch
+          ? new SyshttpError('SYSHTTP_ERR_CONTENT_LENGTH_MISMATCH', `more than the declared ${this.headers.get('content-length')} bytes`)
+          : new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `status ${this.status}`),
+      );
     }
+    if (r === SendResult.Ended) return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED'));
+    // Gone: the client left (or the connection is closing). Writes after that are
+    // dropped, as node:http and Kestrel do, and the request counts as aborted.
+    this.onAbort();
+    return RESOLVED;
   }
 }
 

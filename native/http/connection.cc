@@ -13,6 +13,9 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // An unread request body smaller than this is read and dropped after the response so
 // the connection can be reused; a larger one costs more than a new connection.
 constexpr uint64_t kMaxDiscardBytes = 256 * 1024;
+// A client that reads nothing of its responses for this long is cut off, so a stalled
+// reader cannot pin a connection and its queued output forever.
+constexpr uint64_t kSendStallMs = 30000;
 
 void appendLiteral(OutputChain& out, const char* s) { out.append(s, std::strlen(s)); }
 
@@ -31,6 +34,7 @@ Connection::Connection(uint32_t id, ConnectionHost& host, const ServerLimits& li
       idleSinceMs_(nowMs),
       now_(nowMs) {
   in_.reset(new char[inCapacity_]);
+  lastSendMs_ = nowMs;
 }
 
 // ---- input ---------------------------------------------------------------------------
@@ -79,6 +83,9 @@ void Connection::process() {
 
 bool Connection::parseHead() {
   if (shuttingDown_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
+  // A client that pipelines without reading its responses is not served further until
+  // it reads: queued output stays bounded (node:http pauses its parser the same way).
+  if (queuedOutput() > limits_.responseHighWaterMark) return false;
   size_t avail = inEnd_ - inBegin_;
   if (avail == 0) return false;
   if (!headStarted_) {
@@ -237,12 +244,26 @@ void Connection::queueErrorResponse(HttpError error) {
 
 void Connection::sent(size_t length) {
   output_.consume(length);
-  if (slots_.empty()) return;
-  Slot& front = slots_.front();
-  if (front.needDrain && output_.size() <= limits_.responseHighWaterMark / 2) {
-    front.needDrain = false;
-    host_.onDrain(*this, front.seq);
+  if (length > 0) lastSendMs_ = now_;
+  bool low = output_.size() <= limits_.responseHighWaterMark / 2;
+  if (!slots_.empty()) {
+    Slot& front = slots_.front();
+    if (front.needDrain && low) {
+      front.needDrain = false;
+      host_.onDrain(*this, front.seq);
+    }
   }
+  // Parsing paused on queued output (parseHead) resumes once the client has read it.
+  if (low && phase_ == Phase::Head && inEnd_ > inBegin_ && !closeAfterFlush_) {
+    process();
+    host_.wantFlush(*this);
+  }
+}
+
+size_t Connection::queuedOutput() const {
+  size_t total = output_.size();
+  for (const Slot& s : slots_) total += s.pending.size();
+  return total;
 }
 
 Connection::Slot* Connection::findSlot(uint32_t seq) {
@@ -255,22 +276,25 @@ Connection::Slot* Connection::findSlot(uint32_t seq) {
 SendResult Connection::send(uint32_t seq, int status, const char* head, size_t headLength,
                             const char* body, size_t bodyLength, uint32_t flags,
                             int64_t declaredLength) {
+  // Once the connection is to close, no request after the closing one may write: the
+  // bytes could be read as part of the response before it.
+  if (closeAfterFlush_) return SendResult::Gone;
   Slot* s = findSlot(seq);
-  if (s == nullptr) return closeAfterFlush_ ? SendResult::Gone : SendResult::UnknownRequest;
+  if (s == nullptr) return SendResult::UnknownRequest;
   if (s->ended) return SendResult::Ended;
+  // Every check comes before any state changes: a refused call leaves nothing behind.
+  if (!s->started && (status < 200 || status > 999)) return SendResult::BadStatus;
+  int64_t declared = s->started ? s->declared : declaredLength;
+  if (declared >= 0 && s->written + bodyLength > static_cast<uint64_t>(declared)) {
+    return SendResult::LengthMismatch;
+  }
   bool ending = (flags & kSendEnd) != 0;
   if (ending) settleUnreadBody(*s);
   if (!s->started) {
-    if (status < 200 || status > 999) return SendResult::BadStatus;
     s->declared = declaredLength;
     writeHead(*s, status, head, headLength, flags, ending, bodyLength);
   }
-  if (bodyLength > 0) {
-    if (s->declared >= 0 && s->written + bodyLength > static_cast<uint64_t>(s->declared)) {
-      return SendResult::LengthMismatch;
-    }
-    writeBody(*s, body, bodyLength);
-  }
+  if (bodyLength > 0) writeBody(*s, body, bodyLength);
   host_.wantFlush(*this);
   if (!ending) {
     size_t queued = outputFor(*s).size();
@@ -306,6 +330,7 @@ void Connection::settleUnreadBody(Slot& s) {
     inBegin_ = inEnd_ = 0;
   } else {
     body_.discard = true;
+    discardDeadlineMs_ = now_ + limits_.requestHeadersTimeoutMs;
   }
 }
 
@@ -334,7 +359,9 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
   }
   if (close) {
     s.closeAfter = true;
-    if (!(flags & kSendHasConnection)) appendLiteral(out, "Connection: close\r\n");
+    // Unless the app already said close: an app's "keep-alive" does not stop a close,
+    // and a second Connection line makes the list say so (RFC 9112 §9.6).
+    if (!(flags & kSendClose)) appendLiteral(out, "Connection: close\r\n");
   } else if (s.http10 && !(flags & kSendHasConnection)) {
     appendLiteral(out, "Connection: keep-alive\r\n");
   }
@@ -361,8 +388,12 @@ void Connection::completeFront() {
     bool close = slots_.front().closeAfter;
     slots_.pop_front();
     if (close) {
-      // Responses parsed after this one are never sent; their requests hear of the
-      // close as an abort.
+      // Requests parsed after this one are never answered: they are dropped here (no
+      // later send() can reach the wire) and hear of the close as an abort.
+      for (const Slot& rest : slots_) {
+        if (!rest.synthetic && !rest.ended) abandoned_ = true;
+      }
+      slots_.clear();
       closeAfterFlush_ = true;
       phase_ = Phase::Stopped;
       inBegin_ = inEnd_ = 0;
@@ -379,8 +410,9 @@ void Connection::completeFront() {
 // ---- calls from JS about the body ---------------------------------------------------
 
 BodyCallResult Connection::readBody(uint32_t seq, uint64_t maxBodySize) {
+  if (closeAfterFlush_) return BodyCallResult::Gone;
   Slot* s = findSlot(seq);
-  if (s == nullptr) return closeAfterFlush_ ? BodyCallResult::Gone : BodyCallResult::UnknownRequest;
+  if (s == nullptr) return BodyCallResult::UnknownRequest;
   if (phase_ != Phase::Body || body_.seq != seq || body_.discard) return BodyCallResult::Ok;
   body_.limit = maxBodySize;
   if (!body_.requested) {
@@ -413,6 +445,7 @@ BodyCallResult Connection::pauseBody(uint32_t seq, bool paused) {
 // ---- lifetime -------------------------------------------------------------------------
 
 bool Connection::hasRequestsInFlight() const {
+  if (abandoned_) return true;
   for (const Slot& s : slots_) {
     if (!s.synthetic && !s.ended) return true;
   }
@@ -435,22 +468,34 @@ bool Connection::beginShutdown() {
   return false;
 }
 
-void Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
+bool Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
   now_ = nowMs;
-  if (closeAfterFlush_) return;
+  // Output the client does not read: give up on it rather than hold it forever.
+  if (output_.empty()) {
+    lastSendMs_ = nowMs;
+  } else if (nowMs - lastSendMs_ >= kSendStallMs) {
+    return true;
+  }
+  if (closeAfterFlush_) return false;
 
-  if (phase_ == Phase::Body && body_.requested && !body_.paused && !body_.discard &&
+  if (phase_ == Phase::Body && body_.discard) {
+    // The rest of an unanswered body must arrive in time too.
+    if (nowMs >= discardDeadlineMs_) stopReading();
+    return false;
+  }
+
+  if (phase_ == Phase::Body && body_.requested && !body_.paused &&
       limits_.minBodyBytesPerSecond > 0) {
     body_.activeMs += elapsedMs;
     if (body_.activeMs > limits_.minBodyRateGraceMs &&
         body_.bytesWhileActive * 1000 < uint64_t{limits_.minBodyBytesPerSecond} * body_.activeMs) {
       host_.onBodyError(*this, body_.seq, HttpError::RequestTimeout);
       bodyFailed();
-      return;
+      return false;
     }
   }
 
-  if (!slots_.empty() || phase_ != Phase::Head) return;
+  if (!slots_.empty() || phase_ != Phase::Head) return false;
   bool partial = inEnd_ > inBegin_;
   if (partial || (headStarted_ && !everRequested_)) {
     if (nowMs - headStartMs_ >= limits_.requestHeadersTimeoutMs) {
@@ -467,6 +512,7 @@ void Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
     closeAfterFlush_ = true;
     host_.wantFlush(*this);
   }
+  return false;
 }
 
 }  // namespace syshttp::http

@@ -97,7 +97,8 @@ class Connection {
   bool beginShutdown();
   // Checks timeouts once per timer tick (no syscall: the loop's cached clock). An
   // expired connection queues its 408 if any and asks to be flushed and closed.
-  void tick(uint64_t nowMs, uint32_t elapsedMs);
+  // Returns true when the connection must be reset now (a client that stopped reading).
+  bool tick(uint64_t nowMs, uint32_t elapsedMs);
   // Requests JS still owns (reported but not completed): they must hear of an abort.
   bool hasRequestsInFlight() const;
   bool idle() const;
@@ -128,6 +129,7 @@ class Connection {
   void finishBody();
   void bodyFailed();
   void settleUnreadBody(Slot& s);
+  size_t queuedOutput() const;
   void stopReading();
   void fail(HttpError error);
   void queueErrorResponse(HttpError error);
@@ -180,6 +182,9 @@ class Connection {
   bool headStarted_ = true;  // a new connection is timed like a head in progress
   bool everRequested_ = false;
   bool lastRequest_ = false; // the request being read asked to close afterwards
+  bool abandoned_ = false;   // requests dropped unanswered after a closing response
+  uint64_t discardDeadlineMs_ = 0;
+  uint64_t lastSendMs_ = 0;  // last time the socket took output
 };
 
 }  // namespace syshttp::http

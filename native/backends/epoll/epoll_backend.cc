@@ -143,20 +143,23 @@ void EpollBackend::onTimer(uv_timer_t* handle) {
   if (h->owner == nullptr) return;
   EpollBackend& b = *h->owner;
   uint64_t t = b.now();
-  uint32_t elapsed = static_cast<uint32_t>(t - b.lastTick_);
+  // A tick late because the loop was blocked would count the stall against clients
+  // whose bytes are still unread in the kernel: count at most two ticks.
+  uint32_t elapsed = static_cast<uint32_t>(std::min<uint64_t>(t - b.lastTick_, 2 * b.tickMs_));
   b.lastTick_ = t;
   b.date_.update(std::time(nullptr));
-  std::vector<uint32_t> expired;
+  if (b.acceptPaused_) b.resumeAccepting();
+  std::vector<std::pair<uint32_t, bool>> expired;  // id, reset
   for (auto& [id, c] : b.connections_) {
     if (c->lingering) {
-      if (t >= c->lingerDeadline) expired.push_back(id);
-    } else {
-      c->http.tick(t, elapsed);
+      if (t >= c->lingerDeadline) expired.emplace_back(id, false);
+    } else if (c->http.tick(t, elapsed)) {
+      expired.emplace_back(id, true);
     }
   }
-  for (uint32_t id : expired) {
+  for (auto [id, reset] : expired) {
     auto it = b.connections_.find(id);
-    if (it != b.connections_.end()) b.close(*it->second, false);
+    if (it != b.connections_.end()) b.close(*it->second, reset);
   }
   b.endOfTurn();
 }
@@ -173,9 +176,13 @@ void EpollBackend::onPrepare(uv_prepare_t* handle) {
 
 void EpollBackend::endOfTurn() {
   // JS first (it answers what this turn brought), then one flush per dirty connection.
-  // The flush may add drains or aborts: they go to JS in the next check or prepare.
-  if (!owner_.dispatchEvents()) return;  // destroyed meanwhile: `this` is gone
-  flushDirty();
+  // A flush can raise drains or aborts: they go to JS now rather than after the loop's
+  // next wait (which could be a whole timer tick away). Bounded, like any loop here.
+  for (int round = 0; round < 4; ++round) {
+    if (!owner_.dispatchEvents()) return;  // destroyed meanwhile: `this` is gone
+    flushDirty();
+    if (batch_.empty()) return;
+  }
 }
 
 void EpollBackend::pollEvents() {
@@ -249,9 +256,30 @@ ListenOutcome EpollBackend::listen(const ListenRequest& request) {
   return out;
 }
 
+void EpollBackend::pauseAccepting() {
+  for (auto& l : listeners_) {
+    if (l.valid()) (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, l.get(), nullptr);
+  }
+  acceptPaused_ = true;
+}
+
+void EpollBackend::resumeAccepting() {
+  acceptPaused_ = false;
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (!listeners_[i].valid()) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenerTag | i;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listeners_[i].get(), &ev) != 0 && errno != EEXIST) {
+      acceptPaused_ = true;  // try again on the next tick
+    }
+  }
+}
+
 void EpollBackend::closeListeners() {
   // Closing the fd removes it from the epoll set; the slot stays so tags keep their index.
   for (auto& l : listeners_) l.reset();
+  acceptPaused_ = false;
 }
 
 void EpollBackend::accept(int listenerFd) {
@@ -262,7 +290,12 @@ void EpollBackend::accept(int listenerFd) {
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;  // EAGAIN, or out of descriptors/memory: the level-triggered poll retries
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The pending connection stays queued and the level-triggered listener would
+        // wake us on every turn: stop watching it until the next timer tick.
+        pauseAccepting();
+      }
+      return;
     }
     linux_io::UniqueFd socket(fd);
     if (shuttingDown_) continue;

@@ -59,6 +59,8 @@ class EpollBackend final : public Backend, private http::ConnectionHost {
   void pollEvents();
   void endOfTurn();
   void accept(int listenerFd);
+  void pauseAccepting();
+  void resumeAccepting();
   void readable(Conn& c, uint32_t events);
   void flush(Conn& c);
   void flushDirty();
@@ -92,6 +94,7 @@ class EpollBackend final : public Backend, private http::ConnectionHost {
   uint32_t tickMs_ = 1000;
   uint64_t lastTick_ = 0;
   bool shuttingDown_ = false;
+  bool acceptPaused_ = false;  // out of fds: listeners off epoll until the next tick
   bool shutdownReported_ = false;
 };
 
