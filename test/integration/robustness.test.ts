@@ -12,15 +12,17 @@ t.test('a pipelining client that never reads is not served beyond the high-water
   });
   const c = await openRaw(t, port);
   c.socket.pause(); // read nothing
-  const requests = Buffer.concat(Array.from({ length: 200 }, (_, i) => buildRequest({ target: `/r${i}` })));
-  await c.write(requests);
+  const count = 100;
+  await c.write(Buffer.concat(Array.from({ length: count }, (_, i) => buildRequest({ target: `/r${i}` }))));
   await sleep(800);
-  // At most the pipelining depth (32) is parsed ahead; after that, nothing until it reads.
-  t.ok(handled <= 40, `handlers ran for ${handled} of 200 requests while the client read nothing`);
+  // What is answered is bounded by the pipelining depth (32) and the kernel's socket
+  // buffers, not by the number of requests sent.
+  t.ok(handled <= 40, `handlers ran for ${handled} of ${count} requests while the client read nothing`);
+  let received = 0;
+  c.socket.on('data', (d: Buffer) => (received += d.length));
   c.socket.resume();
-  const responses = await c.readResponses(200, { timeoutMs: 60_000 });
-  t.equal(handled, 200, 'every request is served once the client reads');
-  t.ok(responses.every((r) => r.status === 200 && r.body.length === big.length), 'all 200 responses complete and in order');
+  await waitFor(() => handled === count && received >= count * big.length, 30_000, 'everything served once the client reads');
+  t.equal(handled, count, 'every request is served once the client reads');
 });
 
 t.test('nothing is sent after a response that closes the connection', async (t) => {
@@ -82,4 +84,46 @@ t.test('an unread body that never arrives does not keep the connection forever',
   t.equal(r.status, 200);
   t.ok(await c.waitClose(5000), 'closed once the rest of the body is overdue');
   await waitFor(() => server.connectionCount === 0, 5000, 'connection released');
+});
+
+t.test('out of file descriptors: accepting pauses without spinning, then resumes', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const net = await import('node:net');
+  const script = `
+    const { createServer } = require(${JSON.stringify(require.resolve('../../dist/index.js'))});
+    const s = createServer((ctx) => ctx.response.end('ok'));
+    s.listen({ port: 0, host: '127.0.0.1' }).then((a) => console.log(a.port));
+  `;
+  const child = spawn('prlimit', ['--nofile=48:48', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('error', reject);
+  });
+  const served: net.Socket[] = [];
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < 60; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    sockets.push(s);
+    s.on('error', () => {});
+    s.once('data', () => served.push(s));
+    s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  }
+  t.teardown(() => sockets.forEach((s) => s.destroy()));
+  await waitFor(() => served.length >= 10, 10_000, 'some connections served');
+  await sleep(500);
+  const before = served.length;
+  t.ok(before < 60, `only ${before} of 60 served while descriptors ran out`);
+  const cpu = (): number => {
+    const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  const c0 = cpu();
+  await sleep(1000);
+  const ticks = cpu() - c0;
+  t.ok(ticks < 60, `the server is not spinning on accept (${ticks} ticks of CPU in 1 s)`);
+  for (const s of served.slice(0, before)) s.destroy();
+  await waitFor(() => served.length >= before + 10, 10_000, 'backlog served once descriptors free up');
+  t.ok(served.length >= before + 10, 'connections waiting in the backlog are served once descriptors free up');
 });
