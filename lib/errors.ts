@@ -12,6 +12,7 @@ export const ErrorCodes = {
   SYSHTTP_ERR_RESPONSE_ENDED: 'The response has already completed',
   SYSHTTP_ERR_CONTENT_LENGTH_MISMATCH: 'More body than the declared Content-Length',
   SYSHTTP_ERR_BODY_STARTED: 'The request body has already been read',
+  SYSHTTP_ERR_BODY_UNAVAILABLE: 'The request body is no longer available: the response completed before it was read',
   SYSHTTP_ERR_BODY_TOO_LARGE: 'Request body too large',
   SYSHTTP_ERR_BODY_TIMEOUT: 'Request body arrived too slowly',
   SYSHTTP_ERR_BAD_REQUEST: 'Malformed request body',

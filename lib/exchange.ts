@@ -13,6 +13,8 @@ export interface ExchangeHost {
   readonly constants: NativeConstants;
   readonly maxRequestBodySize: number | null;
   release(exchange: Exchange): void;
+  /** An error the app cannot catch any more (an onCompleted callback's). */
+  reportError(err: unknown): void;
 }
 
 // Record layout after [type, connection, seq] (native/bridge/records.h).
@@ -61,6 +63,9 @@ export class Exchange {
   ended = false;
   aborted = false;
   private starting: Callback[] | null = null;
+  private startingPromise: Promise<void> | null = null;
+  private startingDone = false;
+  private completedRan = false;
   private completed: Callback[] | null = null;
   private drainWaiters: (() => void)[] | null = null;
   private controller: AbortController | null = null;
@@ -111,6 +116,8 @@ export class Exchange {
   get body(): RequestBody {
     if (this.bodyStream === null) {
       this.bodyStream = new RequestBody(this, this.has(this.host.constants.REQUEST_HAS_BODY));
+      // Asked for only after the exchange is over: there is nothing left to read.
+      if (this.aborted || this.ended) this.dropBody();
     }
     return this.bodyStream;
   }
@@ -118,10 +125,12 @@ export class Exchange {
     return this.bodyStream !== null && this.bodyStream.started;
   }
   startBody(): void {
-    this.host.native.readBody(this.connection, this.seq, this.maxRequestBodySize);
+    const r = this.host.native.readBody(this.connection, this.seq, this.maxRequestBodySize);
+    if (r === SendResult.Gone) this.onAbort();
   }
   pauseBody(paused: boolean): void {
-    this.host.native.pauseBody(this.connection, this.seq, paused);
+    const r = this.host.native.pauseBody(this.connection, this.seq, paused);
+    if (r === SendResult.Gone) this.onAbort();
   }
   onBody(chunk: Buffer): void {
     this.bodyStream?.deliver(chunk);
@@ -133,6 +142,15 @@ export class Exchange {
   onBodyError(status: number): void {
     const code = status === 413 ? 'SYSHTTP_ERR_BODY_TOO_LARGE' : status === 408 ? 'SYSHTTP_ERR_BODY_TIMEOUT' : 'SYSHTTP_ERR_BAD_REQUEST';
     this.bodyStream?.destroy(new SyshttpError(code, undefined, { status }));
+  }
+
+  /** The body will not arrive any more: a reader gets an error instead of waiting. */
+  private dropBody(): void {
+    const body = this.bodyStream;
+    if (body === null || body.complete || body.destroyed) return;
+    body.destroy(
+      this.aborted ? new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED') : new SyshttpError('SYSHTTP_ERR_BODY_UNAVAILABLE'),
+    );
   }
 
   // ---- lifetime --------------------------------------------------------------------------
@@ -149,9 +167,8 @@ export class Exchange {
   onAbort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    const error = new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED');
-    this.controller?.abort(error);
-    if (this.bodyStream !== null && !this.bodyStream.readableEnded) this.bodyStream.destroy(error);
+    this.controller?.abort(new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED'));
+    this.dropBody();
     this.wakeWriters();
     if (!this.ended) {
       this.ended = true;
@@ -160,7 +177,9 @@ export class Exchange {
     }
   }
 
+  /** Resets the connection, unless this exchange is already over (a reset then would hit the next request). */
   abort(): void {
+    if (this.ended || this.aborted) return;
     this.host.native.abort(this.connection);
     this.onAbort();
   }
@@ -168,10 +187,13 @@ export class Exchange {
   // ---- response -------------------------------------------------------------------------
 
   onStarting(cb: Callback): void {
-    if (this.started) throw new SyshttpError('SYSHTTP_ERR_RESPONSE_STARTED', 'onStarting after start');
+    if (this.started || this.startingPromise !== null) {
+      throw new SyshttpError('SYSHTTP_ERR_RESPONSE_STARTED', 'onStarting after the response started');
+    }
     (this.starting ??= []).push(cb);
   }
   onCompleted(cb: Callback): void {
+    if (this.completedRan) throw new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED', 'onCompleted after completion');
     (this.completed ??= []).push(cb);
   }
   onDrain(): void {
@@ -185,50 +207,88 @@ export class Exchange {
     for (const w of waiters) w();
   }
 
-  /** Runs the onStarting callbacks (last registered first, as ASP.NET Core does). */
-  private async runStarting(): Promise<void> {
-    const callbacks = this.starting;
-    this.starting = null;
-    if (callbacks === null) return;
-    for (let i = callbacks.length - 1; i >= 0; i--) await callbacks[i]();
+  /**
+   * Runs the onStarting callbacks once (last registered first, as ASP.NET Core does).
+   * Every write, start or end made meanwhile waits on the same promise, in call order.
+   */
+  private beforeStart(): Promise<void> {
+    if (this.startingPromise === null) {
+      const callbacks = this.starting as Callback[];
+      this.starting = null;
+      this.startingPromise = (async () => {
+        for (let i = callbacks.length - 1; i >= 0; i--) await callbacks[i]();
+        this.startingDone = true;
+      })();
+    }
+    return this.startingPromise;
   }
 
   private runCompleted(): void {
+    this.completedRan = true;
     const callbacks = this.completed;
     this.completed = null;
+    this.dropBody();
     if (callbacks === null) return;
     queueMicrotask(() => {
       for (let i = callbacks.length - 1; i >= 0; i--) {
         try {
           const r = callbacks[i]();
-          if (r && typeof r.catch === 'function') r.catch(() => {});
-        } catch {
-          // an onCompleted callback cannot change the response any more
+          if (r && typeof r.catch === 'function') r.catch((err: unknown) => this.host.reportError(err));
+        } catch (err) {
+          this.host.reportError(err);
         }
       }
     });
   }
 
+  private get waitingToStart(): boolean {
+    return !this.started && (this.starting !== null || (this.startingPromise !== null && !this.startingDone));
+  }
+
+  /** Before an error response: back to a fresh, unstarted response (no onStarting callbacks). */
+  resetForError(status: number): void {
+    this.starting = null;
+    this.startingPromise = null;
+    this.startingDone = false;
+    this.headers.locked = false;
+    this.headers.clear();
+    this.status = status;
+    this.reason = undefined;
+  }
+
   start(): Promise<void> {
+    if (this.waitingToStart) return this.beforeStart().then(() => this.start());
     if (this.started || this.ended) return RESOLVED;
-    if (this.starting !== null) return this.runStarting().then(() => this.start());
     return this.send(null, false);
   }
 
   write(chunk: Chunk): Promise<void> {
+    let body: Chunk;
+    try {
+      body = normalise(chunk);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.waitingToStart) return this.beforeStart().then(() => this.write(body));
     if (this.ended) {
       if (this.aborted) return RESOLVED;
       return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED', 'write after end'));
     }
-    const body = normalise(chunk);
-    if (!this.started && this.starting !== null) return this.runStarting().then(() => this.write(body));
     return this.send(body, false);
   }
 
   end(chunk?: Chunk | null): Promise<void> {
-    if (this.ended) return RESOLVED;
-    const body = chunk === undefined || chunk === null ? null : normalise(chunk);
-    if (!this.started && this.starting !== null) return this.runStarting().then(() => this.end(body));
+    let body: Chunk | null = null;
+    try {
+      body = chunk === undefined || chunk === null ? null : normalise(chunk);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.waitingToStart) return this.beforeStart().then(() => this.end(body));
+    if (this.ended) {
+      if (body === null || this.aborted) return RESOLVED;
+      return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED', 'end(chunk) after end'));
+    }
     return this.send(body, true);
   }
 
@@ -238,8 +298,6 @@ export class Exchange {
     let flags = ending ? C.SEND_END : 0;
     let declared = -1;
     if (!this.started) {
-      this.started = true;
-      this.headers.locked = true;
       const h = this.headers;
       head = statusLine(this.status, this.reason) + h.serialize();
       if (h.has('date')) flags |= C.SEND_HAS_DATE;
@@ -249,17 +307,15 @@ export class Exchange {
         if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) flags |= C.SEND_CLOSE;
       }
       const length = h.get('content-length');
-      if (length !== undefined) {
-        if (!/^\d{1,15}$/.test(length)) {
-          throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid Content-Length "${length}"`);
-        }
-        declared = Number(length);
-      }
+      if (length !== undefined) declared = Number(length);  // validated by ResponseHeaders
+      this.started = true;
+      this.headers.locked = true;
     }
     const r = this.host.native.send(this.connection, this.seq, this.status, head, body, flags, declared);
     if (r === SendResult.Ok || r === SendResult.Full) {
       if (ending) {
         this.ended = true;
+        this.wakeWriters();  // a write still waiting for drain is settled by the end
         this.host.release(this);
         this.runCompleted();
       }

@@ -35,18 +35,19 @@ export class RequestHeaders implements Iterable<[string, string]> {
 
   /** The field's value; repeated fields are joined with ", " ("; " for Cookie). */
   get(name: string): string | undefined {
-    const list = (this.map ?? this.build()).get(name.toLowerCase());
+    const key = String(name).toLowerCase();
+    const list = (this.map ?? this.build()).get(key);
     if (!list) return undefined;
     if (list.length === 1) return list[0];
-    return list.join(name.toLowerCase() === 'cookie' ? '; ' : ', ');
+    return list.join(key === 'cookie' ? '; ' : ', ');
   }
 
   getAll(name: string): string[] {
-    return [...((this.map ?? this.build()).get(name.toLowerCase()) ?? [])];
+    return [...((this.map ?? this.build()).get(String(name).toLowerCase()) ?? [])];
   }
 
   has(name: string): boolean {
-    return (this.map ?? this.build()).has(name.toLowerCase());
+    return (this.map ?? this.build()).has(String(name).toLowerCase());
   }
 
   get size(): number {
@@ -78,8 +79,9 @@ export class RequestHeaders implements Iterable<[string, string]> {
 
 // RFC 9110 §5.6.2 token characters.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: no CR, LF or NUL, nothing beyond Latin-1 (RFC 9110 §5.5).
-const BAD_VALUE = /[\0\r\n\u0100-\uffff]/;
+// Field values: HTAB, visible ASCII, SP and obs-text only (RFC 9110 §5.5; node:http's rule).
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const DIGITS = /^\d{1,15}$/;
 
 export type HeaderValue = string | number | readonly (string | number)[];
 
@@ -109,24 +111,39 @@ export class ResponseHeaders implements Iterable<[string, string]> {
       if (typeof v !== 'string' && typeof v !== 'number') {
         throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid value for header "${name}"`);
       }
-      const s = String(v);
+      const s = String(v).replace(/^[ \t]+|[ \t]+$/g, '');
       if (BAD_VALUE.test(s)) {
         throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid character in header "${name}"`);
       }
-      out.push(s.trim());
+      out.push(s);
     }
     return out;
   }
 
+  private static checkLength(key: string, values: string[]): void {
+    if (key === 'content-length' && (values.length !== 1 || !DIGITS.test(values[0]))) {
+      throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `Content-Length must be one non-negative integer, got "${values.join(', ')}"`);
+    }
+  }
+
+  /** Sets the field, replacing earlier values; an empty array removes it. */
   set(name: string, value: HeaderValue): this {
     const key = this.check(name);
-    this.map.set(key, { name, values: ResponseHeaders.values(name, value) });
+    const values = ResponseHeaders.values(name, value);
+    if (values.length === 0) {
+      this.map.delete(key);
+      return this;
+    }
+    ResponseHeaders.checkLength(key, values);
+    this.map.set(key, { name, values });
     return this;
   }
 
   append(name: string, value: HeaderValue): this {
     const key = this.check(name);
     const values = ResponseHeaders.values(name, value);
+    if (values.length === 0) return this;
+    ResponseHeaders.checkLength(key, [...(this.map.get(key)?.values ?? []), ...values]);
     const entry = this.map.get(key);
     if (entry) entry.values.push(...values);
     else this.map.set(key, { name, values });
@@ -134,16 +151,16 @@ export class ResponseHeaders implements Iterable<[string, string]> {
   }
 
   get(name: string): string | undefined {
-    const entry = this.map.get(name.toLowerCase());
+    const entry = this.map.get(String(name).toLowerCase());
     return entry ? entry.values.join(', ') : undefined;
   }
 
   getAll(name: string): string[] {
-    return [...(this.map.get(name.toLowerCase())?.values ?? [])];
+    return [...(this.map.get(String(name).toLowerCase())?.values ?? [])];
   }
 
   has(name: string): boolean {
-    return this.map.has(name.toLowerCase());
+    return this.map.has(String(name).toLowerCase());
   }
 
   delete(name: string): boolean {

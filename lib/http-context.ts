@@ -118,7 +118,11 @@ export class HttpContext {
   private responseView: HttpResponse | null = null;
 
   /** @internal */
-  constructor(readonly exchange: Exchange, serverTag: string, addresses: IServerAddressesFeature) {
+  readonly exchange: Exchange;
+
+  /** @internal */
+  constructor(exchange: Exchange, serverTag: string, addresses: IServerAddressesFeature) {
+    this.exchange = exchange;
     this.features = new FeatureCollection(new DefaultFeatures(exchange, serverTag, addresses).get);
   }
 

@@ -7,10 +7,15 @@ import type { Exchange } from './exchange';
 export class RequestBody extends Readable {
   private requested = false;
   private paused = false;
+  /** Every byte has been pushed (the body's end was seen). */
+  complete = false;
 
   constructor(private readonly exchange: Exchange, hasBody: boolean) {
     super({ highWaterMark: 64 * 1024 });
-    if (!hasBody) this.push(null);
+    if (!hasBody) {
+      this.complete = true;
+      this.push(null);
+    }
   }
 
   /** Whether reading has begun (the per-request body limit is fixed from then on). */
@@ -30,6 +35,7 @@ export class RequestBody extends Readable {
 
   /** @internal bytes from the batch */
   deliver(chunk: Buffer): void {
+    if (this.destroyed) return;
     if (!this.push(chunk) && !this.paused) {
       this.paused = true;
       this.exchange.pauseBody(true);
@@ -38,6 +44,7 @@ export class RequestBody extends Readable {
 
   /** @internal */
   finish(): void {
+    this.complete = true;
     this.push(null);
   }
 }

@@ -25,6 +25,22 @@ export interface StopOptions {
 
 let serverCount = 0;
 
+const ABORTED = -1;  // SendResult.Gone
+// Stands in for the native server before listen() and after stop(): every call on it
+// says "gone", so a late ctx.abort() or body read settles instead of throwing.
+const closedHandle: NativeServerHandle = {
+  listen: () => ({ errno: 9, syscall: 'listen', message: 'server closed' }),
+  send: () => ABORTED,
+  readBody: () => ABORTED,
+  pauseBody: () => ABORTED,
+  abort: () => {},
+  beginShutdown: () => {},
+  closeAll: () => {},
+  close: () => {},
+  connectionCount: () => 0,
+  backendName: () => 'closed',
+};
+
 export class Server extends EventEmitter implements ExchangeHost {
   /** Server-level features (ServerAddressesFeature). */
   readonly features = new FeatureCollection();
@@ -34,6 +50,7 @@ export class Server extends EventEmitter implements ExchangeHost {
   private handler: Handler | null = null;
   private run: ((ctx: HttpContext) => Promise<void>) | null = null;
   private handle: NativeServerHandle | null = null;
+  private epoch = 0;  // increases at each stop(): a listen() that raced with it gives up
   private C: NativeConstants | null = null;
   private readonly inFlight = new Map<number, Exchange[]>();
   private readonly bodies = new Map<number, Exchange>();
@@ -87,12 +104,14 @@ export class Server extends EventEmitter implements ExchangeHost {
     return this.handle !== null && this.stopping === null && this.addressList.addresses.length > 0;
   }
 
+  /** @internal */
   get constants(): NativeConstants {
     return this.C as NativeConstants;
   }
 
+  /** @internal */
   get native(): NativeServerHandle {
-    return this.handle as NativeServerHandle;
+    return this.handle ?? closedHandle;
   }
 
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
@@ -108,7 +127,15 @@ export class Server extends EventEmitter implements ExchangeHost {
     } else {
       if (typeof options.host !== 'string' || options.host === '') throw invalidArg('host must be a non-empty string');
       const bare = options.host.replace(/^\[(.*)\]$/, '$1');
-      hosts.push(isIP(bare) ? bare : (await lookup(bare)).address);
+      if (isIP(bare)) {
+        hosts.push(bare);
+      } else {
+        const epoch = this.epoch;
+        hosts.push((await lookup(bare)).address);
+        if (this.epoch !== epoch || this.stopping !== null) {
+          throw new SyshttpError('SYSHTTP_ERR_SERVER_STATE', 'stop() was called while listen() was resolving the host');
+        }
+      }
     }
 
     const handle = this.open();
@@ -153,7 +180,8 @@ export class Server extends EventEmitter implements ExchangeHost {
   stop(options: StopOptions = {}): Promise<void> {
     if (this.stopping !== null) return this.stopping;
     const timeout = options.timeout ?? 30_000;
-    if (!Number.isFinite(timeout) || timeout < 0) throw invalidArg('stop timeout must be a non-negative number of ms');
+    if (!Number.isFinite(timeout) || timeout < 0) return Promise.reject(invalidArg('stop timeout must be a non-negative number of ms'));
+    this.epoch++;
     const handle = this.handle;
     if (handle === null) return Promise.resolve();
     this.stopping = new Promise<void>((resolve) => {
@@ -161,12 +189,16 @@ export class Server extends EventEmitter implements ExchangeHost {
       const finish = (): void => {
         if (timer !== null) clearTimeout(timer);
         this.shutdownComplete = null;
-        if (handle.connectionCount() > 0) {
-          handle.closeAll();
-          for (const list of [...this.inFlight.values()]) for (const ex of [...list]) ex.onAbort();
-        }
+        if (handle.connectionCount() > 0) handle.closeAll();
+        // Whatever is still in flight is over now, whether or not its abort record
+        // made it into a batch.
+        const left = [...this.inFlight.values()].flat();
+        this.inFlight.clear();
+        this.bodies.clear();
+        for (const ex of left) ex.onAbort();
         this.closeHandle();
         this.addressList.addresses.length = 0;
+        this.stopping = null;  // the server can listen again
         resolve();
       };
       this.shutdownComplete = finish;
@@ -178,6 +210,7 @@ export class Server extends EventEmitter implements ExchangeHost {
 
   // ---- ExchangeHost ---------------------------------------------------------------------
 
+  /** @internal */
   release(ex: Exchange): void {
     const list = this.inFlight.get(ex.connection);
     if (list === undefined) return;
@@ -185,6 +218,11 @@ export class Server extends EventEmitter implements ExchangeHost {
     if (i !== -1) list.splice(i, 1);
     if (list.length === 0) this.inFlight.delete(ex.connection);
     if (this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
+  }
+
+  /** @internal */
+  reportError(err: unknown): void {
+    this.report(err, undefined);
   }
 
   private find(connection: number, seq: number): Exchange | undefined {
@@ -203,80 +241,97 @@ export class Server extends EventEmitter implements ExchangeHost {
     let i = 0;
     while (i < wordCount) {
       const type = words[i];
-      const connection = words[i + 1];
-      const seq = words[i + 2];
-      try {
-        switch (type) {
-          case C.RECORD_REQUEST: {
-            const ex = new Exchange(this, words, bytes, i);
-            const list = this.inFlight.get(connection);
-            if (list === undefined) this.inFlight.set(connection, [ex]);
-            else list.push(ex);
-            if (ex.has(C.REQUEST_HAS_BODY)) this.bodies.set(connection, ex);
-            i += REQUEST_FIXED_WORDS + 4 * words[i + 11];
-            this.dispatch(ex);
-            continue;
-          }
-          case C.RECORD_BODY: {
-            const ex = this.bodies.get(connection);
-            if (ex !== undefined && ex.seq === seq) ex.onBody(bytes.subarray(words[i + 3], words[i + 3] + words[i + 4]));
-            i += 5;
-            continue;
-          }
-          case C.RECORD_BODY_END: {
-            const count = words[i + 3];
-            const ex = this.bodies.get(connection);
-            if (ex !== undefined && ex.seq === seq) {
-              this.bodies.delete(connection);
-              let trailers: Map<string, string> | null = null;
-              if (count > 0) {
-                trailers = new Map();
-                for (let f = 0, w = i + 4; f < count; f++, w += 4) {
-                  const name = bytes.toString('latin1', words[w], words[w] + words[w + 1]).toLowerCase();
-                  const value = bytes.toString('latin1', words[w + 2], words[w + 2] + words[w + 3]);
-                  const prior = trailers.get(name);
-                  trailers.set(name, prior === undefined ? value : `${prior}, ${value}`);
-                }
-              }
-              ex.onBodyEnd(trailers);
-            }
-            i += 4 + 4 * count;
-            continue;
-          }
-          case C.RECORD_BODY_ERROR: {
-            const ex = this.bodies.get(connection);
-            if (ex !== undefined && ex.seq === seq) {
-              this.bodies.delete(connection);
-              ex.onBodyError(words[i + 3]);
-            }
-            i += 4;
-            continue;
-          }
-          case C.RECORD_DRAIN:
-            this.find(connection, seq)?.onDrain();
-            i += 3;
-            continue;
-          case C.RECORD_ABORT: {
-            const list = this.inFlight.get(connection);
-            this.inFlight.delete(connection);
-            this.bodies.delete(connection);
-            if (list !== undefined) for (const ex of list) ex.onAbort();
-            i += 3;
-            continue;
-          }
-          case C.RECORD_SHUTDOWN_COMPLETE:
-            this.shutdownComplete?.();
-            i += 3;
-            continue;
-          default:
-            // A record this version does not know: the batch cannot be walked further.
-            this.report(new Error(`syshttp: unknown batch record ${type}`), undefined);
-            return;
-        }
-      } catch (err) {
-        this.report(err, undefined);
-        i = wordCount;
+      let length: number;
+      switch (type) {
+        case C.RECORD_REQUEST:
+          length = REQUEST_FIXED_WORDS + 4 * words[i + 11];
+          break;
+        case C.RECORD_BODY:
+          length = 5;
+          break;
+        case C.RECORD_BODY_END:
+          length = 4 + 4 * words[i + 3];
+          break;
+        case C.RECORD_BODY_ERROR:
+          length = 4;
+          break;
+        case C.RECORD_DRAIN:
+        case C.RECORD_ABORT:
+        case C.RECORD_SHUTDOWN_COMPLETE:
+          length = 3;
+          break;
+        default:
+          // A record this version does not know: the batch cannot be walked further.
+          this.report(new Error(`syshttp: unknown batch record ${type}`), undefined);
+          return;
       }
+      try {
+        this.handleRecord(C, type, words, bytes, i);
+      } catch (err) {
+        // An app listener that throws (a body 'data' handler, say) fails its own
+        // request; the other records of the batch still get handled.
+        this.report(err, undefined);
+      }
+      i += length;
+    }
+  }
+
+  private handleRecord(C: NativeConstants, type: number, words: Uint32Array, bytes: Buffer, i: number): void {
+    const connection = words[i + 1];
+    const seq = words[i + 2];
+    switch (type) {
+      case C.RECORD_REQUEST: {
+        const ex = new Exchange(this, words, bytes, i);
+        const list = this.inFlight.get(connection);
+        if (list === undefined) this.inFlight.set(connection, [ex]);
+        else list.push(ex);
+        if (ex.has(C.REQUEST_HAS_BODY)) this.bodies.set(connection, ex);
+        this.dispatch(ex);
+        return;
+      }
+      case C.RECORD_BODY: {
+        const ex = this.bodies.get(connection);
+        if (ex !== undefined && ex.seq === seq) ex.onBody(bytes.subarray(words[i + 3], words[i + 3] + words[i + 4]));
+        return;
+      }
+      case C.RECORD_BODY_END: {
+        const count = words[i + 3];
+        const ex = this.bodies.get(connection);
+        if (ex === undefined || ex.seq !== seq) return;
+        this.bodies.delete(connection);
+        let trailers: Map<string, string> | null = null;
+        if (count > 0) {
+          trailers = new Map();
+          for (let f = 0, w = i + 4; f < count; f++, w += 4) {
+            const name = bytes.toString('latin1', words[w], words[w] + words[w + 1]).toLowerCase();
+            const value = bytes.toString('latin1', words[w + 2], words[w + 2] + words[w + 3]);
+            const prior = trailers.get(name);
+            trailers.set(name, prior === undefined ? value : `${prior}, ${value}`);
+          }
+        }
+        ex.onBodyEnd(trailers);
+        return;
+      }
+      case C.RECORD_BODY_ERROR: {
+        const ex = this.bodies.get(connection);
+        if (ex === undefined || ex.seq !== seq) return;
+        this.bodies.delete(connection);
+        ex.onBodyError(words[i + 3]);
+        return;
+      }
+      case C.RECORD_DRAIN:
+        this.find(connection, seq)?.onDrain();
+        return;
+      case C.RECORD_ABORT: {
+        const list = this.inFlight.get(connection);
+        this.inFlight.delete(connection);
+        this.bodies.delete(connection);
+        if (list !== undefined) for (const ex of list) ex.onAbort();
+        return;
+      }
+      case C.RECORD_SHUTDOWN_COMPLETE:
+        this.shutdownComplete?.();
+        return;
     }
   }
 
@@ -300,17 +355,17 @@ export class Server extends EventEmitter implements ExchangeHost {
     if (!ex.aborted) {
       if (!ex.started) {
         // Nothing was sent: answer 500 (or the status a request error carries).
-        const status = err instanceof SyshttpError && err.status !== undefined ? err.status : 500;
-        ex.headers.locked = false;
-        ex.headers.clear();
-        ex.status = status;
-        ex.reason = undefined;
+        ex.resetForError(err instanceof SyshttpError && err.status !== undefined ? err.status : 500);
         ex.end().catch(() => ex.abort());
       } else if (!ex.ended) {
         ex.abort();  // the head is out: only a reset tells the client the response is broken
       }
     }
-    if (err instanceof SyshttpError && err.code === 'SYSHTTP_ERR_CLIENT_ABORTED') return;
+    // The client's own faults (gone, body too large or too slow, malformed) are answered,
+    // not reported as server errors: a client must not be able to flood the error log.
+    if (err instanceof SyshttpError && (err.code === 'SYSHTTP_ERR_CLIENT_ABORTED' || (err.status !== undefined && err.status < 500))) {
+      return;
+    }
     this.report(err, ctx);
   }
 

@@ -2,6 +2,7 @@
 import { featureKey } from '../feature-collection';
 import { RequestHeaders } from '../headers';
 import { readAll } from '../request-body';
+import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
 import type { Readable } from 'node:stream';
 
@@ -27,17 +28,64 @@ export interface IHttpRequestFeature {
 }
 export const HttpRequestFeature = featureKey<IHttpRequestFeature>('HttpRequestFeature');
 
-// Percent-escapes other than %2F, decoded as UTF-8; a malformed sequence stays as sent.
-const ESCAPES = /(?:%(?![2][fF])[0-9A-Fa-f]{2})+/g;
-function decodePath(raw: string): string {
-  if (raw.indexOf('%') === -1) return raw;
-  return raw.replace(ESCAPES, (m) => {
-    try {
-      return decodeURIComponent(m);
-    } catch {
-      return m;
+// Percent-escapes are decoded as UTF-8, except %2F (it would turn into a segment
+// separator) and %00; an escape that is not part of valid UTF-8 stays as sent. Then
+// dot segments are removed (RFC 3986 §5.2.4), as Kestrel does, so "/a/%2e%2e/b" is "/b".
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+const KEPT = new Set(['%2f', '%00']);
+
+function decodeRun(run: string): string {
+  try {
+    if (!/%2[fF]|%00/.test(run)) return decodeURIComponent(run);
+  } catch {
+    // fall through: decode what can be decoded, escape by escape
+  }
+  let out = '';
+  for (let i = 0; i < run.length; ) {
+    let done = false;
+    // The longest valid UTF-8 sequence (1 to 4 escapes) starting here.
+    for (let n = 4; n >= 1 && !done; n--) {
+      const piece = run.slice(i, i + 3 * n);
+      if (piece.length !== 3 * n) continue;
+      if (n === 1 && KEPT.has(piece.toLowerCase())) break;
+      try {
+        out += decodeURIComponent(piece);
+        i += 3 * n;
+        done = true;
+      } catch {
+        // shorter
+      }
     }
-  });
+    if (!done) {
+      out += run.slice(i, i + 3);
+      i += 3;
+    }
+  }
+  return out;
+}
+
+function removeDotSegments(path: string): string {
+  if (path.indexOf('.') === -1) return path;
+  const input = path.split('/');
+  const out: string[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const seg = input[i];
+    if (seg === '.') {
+      if (i === input.length - 1) out.push('');
+    } else if (seg === '..') {
+      if (out.length > 1) out.pop();
+      if (i === input.length - 1) out.push('');
+    } else {
+      out.push(seg);
+    }
+  }
+  const joined = out.join('/');
+  return joined.startsWith('/') || path[0] !== '/' ? joined : `/${joined}`;
+}
+
+function decodePath(raw: string): string {
+  const decoded = raw.indexOf('%') === -1 ? raw : raw.replace(ESCAPE_RUN, decodeRun);
+  return removeDotSegments(decoded);
 }
 
 export class RequestFeature implements IHttpRequestFeature {
@@ -97,13 +145,23 @@ export class RequestFeature implements IHttpRequestFeature {
   get trailers(): ReadonlyMap<string, string> | null {
     return this.ex.trailers;
   }
+  /** The whole body. Once: a second call (or a call after the stream was read) throws SYSHTTP_ERR_BODY_STARTED. */
   buffer(): Promise<Buffer> {
+    if (this.ex.bodyStarted || this.ex.body.readableDidRead) {
+      return Promise.reject(new SyshttpError('SYSHTTP_ERR_BODY_STARTED', 'the body was already read'));
+    }
     return readAll(this.ex.body);
   }
   async text(): Promise<string> {
     return (await this.buffer()).toString('utf8');
   }
+  /** The body parsed as JSON; malformed JSON is a SYSHTTP_ERR_BAD_REQUEST with status 400. */
   async json(): Promise<unknown> {
-    return JSON.parse(await this.text());
+    const text = await this.text();
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new SyshttpError('SYSHTTP_ERR_BAD_REQUEST', `invalid JSON: ${(err as Error).message}`, { status: 400, cause: err });
+    }
   }
 }
