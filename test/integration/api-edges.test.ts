@@ -1,0 +1,147 @@
+// API edge cases an app hits: reads and writes around the end of a response, misuse
+// answered with typed errors, restarting after stop, path normalisation.
+import t from 'tap';
+import { buildRequest, openRaw, sleep, startServer, waitFor, type Ctx } from '../helpers/server';
+import { createServer } from '../../dist/index.js';
+
+t.test('reading the body after the response completed fails instead of hanging', async (t) => {
+  let outcome: unknown = 'pending';
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    await ctx.response.end('early');
+    outcome = await ctx.request.text().then(
+      () => 'resolved',
+      (err: { code?: string }) => err.code,
+    );
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ method: 'POST', headers: [['Content-Length', 10]], body: 'abcde' }));
+  t.equal((await c.readResponse()).body.toString(), 'early');
+  await waitFor(() => outcome !== 'pending', 5000, 'text() settles');
+  t.equal(outcome, 'SYSHTTP_ERR_BODY_UNAVAILABLE');
+});
+
+t.test('a write waiting for drain is settled by end()', async (t) => {
+  let settled = false;
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    const pending = ctx.response.write(Buffer.alloc(4 * 1024 * 1024));
+    await ctx.response.end();
+    await pending;
+    settled = true;
+  });
+  const c = await openRaw(t, port);
+  c.socket.pause();
+  await c.write(buildRequest());
+  await waitFor(() => settled, 5000, 'the earlier write settled');
+  t.ok(settled);
+});
+
+t.test('misuse gives typed errors', async (t) => {
+  const seen: Record<string, unknown> = {};
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    try {
+      ctx.response.headers.set('content-length', 'abc');
+    } catch (err) {
+      seen.contentLength = (err as { code: string }).code;
+    }
+    seen.writeNumber = await ctx.response.write(123 as never).then(
+      () => 'resolved',
+      (err: { code: string }) => err.code,
+    );
+    await ctx.response.end('x');
+    seen.endAfterEnd = await ctx.response.end('more').then(
+      () => 'resolved',
+      (err: { code: string }) => err.code,
+    );
+    try {
+      ctx.response.onCompleted(() => {});
+      await sleep(0);
+      ctx.response.onCompleted(() => {});
+    } catch (err) {
+      seen.onCompleted = (err as { code: string }).code;
+    }
+  });
+  await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+  await waitFor(() => 'onCompleted' in seen, 5000, 'handler done');
+  t.same(seen, {
+    contentLength: 'SYSHTTP_ERR_INVALID_HEADER',
+    writeNumber: 'SYSHTTP_ERR_INVALID_ARG',
+    endAfterEnd: 'SYSHTTP_ERR_RESPONSE_ENDED',
+    onCompleted: 'SYSHTTP_ERR_RESPONSE_ENDED',
+  });
+});
+
+t.test('the body can be read once; malformed JSON is a 400', async (t) => {
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    if (ctx.request.path === '/twice') {
+      await ctx.request.text();
+      const second = await ctx.request.text().then(
+        () => 'resolved',
+        (err: { code: string }) => err.code,
+      );
+      await ctx.response.end(second);
+      return;
+    }
+    await ctx.response.end(JSON.stringify(await ctx.request.json()));
+  });
+  const twice = await fetch(`http://127.0.0.1:${port}/twice`, { method: 'POST', body: 'x' });
+  t.equal(await twice.text(), 'SYSHTTP_ERR_BODY_STARTED');
+  const bad = await fetch(`http://127.0.0.1:${port}/json`, { method: 'POST', body: '{nope' });
+  t.equal(bad.status, 400);
+  const good = await fetch(`http://127.0.0.1:${port}/json`, { method: 'POST', body: '{"a":1}' });
+  t.equal(await good.text(), '{"a":1}');
+});
+
+t.test('ctx.abort() after the response completed does not hurt the next request', async (t) => {
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    await ctx.response.end(`done ${ctx.request.path}`);
+    ctx.abort();
+  });
+  const c = await openRaw(t, port);
+  await c.write(Buffer.concat([buildRequest({ target: '/1' }), buildRequest({ target: '/2' })]));
+  const [a, b] = await c.readResponses(2);
+  t.equal(a.body.toString(), 'done /1');
+  t.equal(b.body.toString(), 'done /2');
+});
+
+t.test('writes made while async onStarting callbacks run keep their order', async (t) => {
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    ctx.response.onStarting(async () => {
+      await sleep(20);
+      ctx.response.headers.set('x-started', 'late');
+    });
+    const a = ctx.response.write('A');
+    const b = ctx.response.write('B');
+    await Promise.all([a, b, ctx.response.end('C')]);
+  });
+  const r = await fetch(`http://127.0.0.1:${port}/`);
+  t.equal(r.headers.get('x-started'), 'late');
+  t.equal(await r.text(), 'ABC');
+});
+
+t.test('a stopped server can listen again', async (t) => {
+  const server = createServer((ctx) => ctx.response.end('again'));
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  await server.stop({ timeout: 1000 });
+  const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => server.stop({ timeout: 1000 }));
+  t.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'again');
+});
+
+t.test('paths are percent-decoded (not %2F or %00) and dot segments removed', async (t) => {
+  const { port } = await startServer(t, async (ctx: Ctx) => ctx.response.end(ctx.request.path));
+  const cases: Array<[string, string]> = [
+    ['/a%20b', '/a b'],
+    ['/a%2Fb', '/a%2Fb'],
+    ['/a/%2e%2e/b', '/b'],
+    ['/a/./b/../c', '/a/c'],
+    ['/x%00y', '/x%00y'],
+    ['/%C3%A9%FF', '/é%FF'],
+    ['/%E2%82%AC', '/€'],
+  ];
+  for (const [target, want] of cases) {
+    const c = await openRaw(t, port);
+    await c.write(buildRequest({ target }));
+    t.equal((await c.readResponse()).body.toString(), want, target);
+    c.destroy();
+  }
+});
