@@ -104,6 +104,12 @@ bool Connection::parseHead() {
     fail(error);
     return false;
   }
+  // No tunnels yet: a 2xx to CONNECT would turn the connection into one (RFC 9110
+  // §9.3.6), so CONNECT is answered 501 and the connection closed, never handed to the app.
+  if (head.method.length == 7 && std::memcmp(base + head.method.offset, "CONNECT", 7) == 0) {
+    fail(HttpError::NotImplemented);
+    return false;
+  }
 
   Slot& s = slots_.emplace_back();
   s.seq = nextSeq_++;

@@ -7,6 +7,9 @@
 // No allocation, no mutable state outside the arguments.
 #include "parser.h"
 
+#include <cstdio>
+#include <cstring>
+
 #include <cstdint>
 #include <limits>
 
@@ -60,6 +63,49 @@ constexpr CharTable makeTable() {
 constexpr CharTable kChars = makeTable();
 
 inline bool has(unsigned char c, uint8_t cls) { return (kChars.bits[c] & cls) != 0; }
+
+// authority without userinfo (RFC 3986 §3.2): uri-host [ ":" port ], where uri-host is an
+// IP-literal "[…]" or a reg-name (unreserved / pct-encoded / sub-delims) and port is
+// digits. Used for Host values and absolute-form targets; an empty host is allowed
+// only where the caller says so.
+bool validAuthority(const unsigned char* p, size_t off, size_t len, bool allowEmptyHost) {
+  size_t k = 0;
+  if (len > 0 && p[off] == '[') {
+    size_t close = 1;
+    while (close < len && p[off + close] != ']') {
+      const unsigned char h = p[off + close];
+      if (!has(h, kHex) && h != ':' && h != '.' && h != 'v' && h != 'V') return false;
+      ++close;
+    }
+    if (close == len || close == 1) return false;
+    k = close + 1;
+  } else {
+    while (k < len && p[off + k] != ':') {
+      const unsigned char h = p[off + k];
+      if (h == '%') {
+        if (k + 2 >= len || !has(p[off + k + 1], kHex) || !has(p[off + k + 2], kHex)) return false;
+        k += 3;
+        continue;
+      }
+      if (!has(h, kHost) || h == '[' || h == ']') return false;
+      ++k;
+    }
+    if (k == 0 && !allowEmptyHost) return false;
+  }
+  if (k == len) return true;
+  if (p[off + k] != ':') return false;
+  size_t digits = 0;
+  for (++k; k < len; ++k, ++digits) {
+    if (!isDigitAscii(p[off + k])) return false;
+  }
+  return digits <= 5;
+}
+
+// Bytes a conforming client always percent-encodes in a path (the WHATWG path
+// percent-encode set), and the fragment mark, which never belongs in a request-target.
+constexpr bool badPathByte(unsigned char c) {
+  return c == '#' || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' || c == '}';
+}
 inline bool isOws(unsigned char c) { return c == ' ' || c == '\t'; }
 inline unsigned char lower(unsigned char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c | 0x20) : c;
@@ -143,7 +189,8 @@ class HeadScanner {
 
   Outcome skipLeadingEmptyLines(size_t& i);
   Outcome requestLine(size_t& i);
-  Outcome checkTargetForm(size_t mOff, size_t mLen, size_t tOff, size_t tLen) const;
+  Outcome checkTargetForm(size_t mOff, size_t mLen, size_t tOff, size_t tLen);
+  Outcome checkPathAndQuery(size_t off, size_t len) const;
   Outcome fieldSection(size_t& i);
 
   const unsigned char* p_;
@@ -238,7 +285,7 @@ Outcome HeadScanner::requestLine(size_t& i) {
 // RFC 9112 §3.2: origin-form for any method but CONNECT, absolute-form likewise,
 // authority-form only (and always) for CONNECT, asterisk-form only for OPTIONS.
 Outcome HeadScanner::checkTargetForm(size_t mOff, size_t mLen, size_t tOff,
-                                     size_t tLen) const {
+                                     size_t tLen) {
   const bool isConnect = spanIsExact(p_, mOff, mLen, "CONNECT");
   const unsigned char first = p_[tOff];
 
@@ -277,20 +324,43 @@ Outcome HeadScanner::checkTargetForm(size_t mOff, size_t mLen, size_t tOff,
     return kOk;
   }
 
-  if (first == '/') return kOk;
+  if (first == '/') return checkPathAndQuery(tOff, tLen);
   if (first == '*' && tLen == 1) {
     return spanIsExact(p_, mOff, mLen, "OPTIONS") ? kOk : fail(HttpError::BadRequest);
   }
-  // absolute-form: scheme "://" ...
+  // absolute-form: scheme "://" authority [ path-abempty [ "?" query ] ]
   if (has(first, kAlpha)) {
     size_t k = 1;
     while (k < tLen && has(p_[tOff + k], kSchemeTail)) ++k;
     if (k + 3 <= tLen && p_[tOff + k] == ':' && p_[tOff + k + 1] == '/' &&
         p_[tOff + k + 2] == '/') {
-      return kOk;
+      const bool httpScheme = spanIs(p_, tOff, k, "http") || spanIs(p_, tOff, k, "https");
+      const size_t aOff = tOff + k + 3;
+      size_t aLen = 0;
+      while (aOff + aLen < tOff + tLen && p_[aOff + aLen] != '/' && p_[aOff + aLen] != '?') {
+        // userinfo is an error in http(s) URIs (RFC 9110 §4.2.4); a fragment is never sent
+        if (p_[aOff + aLen] == '@' || p_[aOff + aLen] == '#') return fail(HttpError::BadRequest);
+        ++aLen;
+      }
+      // RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid.
+      if (!validAuthority(p_, aOff, aLen, !httpScheme)) return fail(HttpError::BadRequest);
+      out_.authority = Span{static_cast<uint32_t>(aOff), static_cast<uint32_t>(aLen)};
+      out_.authorityDefaultPort = spanIs(p_, tOff, k, "https") ? 443 : 80;
+      return checkPathAndQuery(aOff + aLen, tOff + tLen - aOff - aLen);
     }
   }
   return fail(HttpError::BadRequest);
+}
+
+Outcome HeadScanner::checkPathAndQuery(size_t off, size_t len) const {
+  bool inQuery = false;
+  for (size_t k = 0; k < len; ++k) {
+    const unsigned char c = p_[off + k];
+    if (c == '?') inQuery = true;
+    // In the query only '#' is refused: browsers send {, }, ` and friends there as is.
+    if (c == '#' || (!inQuery && badPathByte(c))) return fail(HttpError::BadRequest);
+  }
+  return kOk;
 }
 
 Outcome HeadScanner::fieldSection(size_t& i) {
@@ -473,8 +543,31 @@ bool hasExpectContinue(const unsigned char* p, Span v) {
 }
 
 bool validHost(const unsigned char* p, Span v) {
-  for (size_t k = 0; k < v.length; ++k) {
-    if (!has(p[v.offset + k], kHost)) return false;
+  return validAuthority(p, v.offset, v.length, /*allowEmptyHost=*/true);
+}
+
+// RFC 9112 §3.2.2 and Kestrel: with an absolute-form target, Host must name the same
+// authority (letter case and an explicit default port aside), or the request is refused:
+// otherwise the app (routing by Host) and a proxy (routing by the target) disagree.
+bool hostMatchesAuthority(const unsigned char* p, Span host, Span authority, uint16_t defaultPort) {
+  auto trimmed = [&](Span s) {
+    char port[8];
+    int n = std::snprintf(port, sizeof(port), ":%u", static_cast<unsigned>(defaultPort));
+    if (s.length > static_cast<uint32_t>(n) &&
+        std::memcmp(p + s.offset + s.length - n, port, static_cast<size_t>(n)) == 0) {
+      s.length -= static_cast<uint32_t>(n);
+    }
+    return s;
+  };
+  Span a = trimmed(host);
+  Span b = trimmed(authority);
+  if (a.length != b.length) return false;
+  for (uint32_t k = 0; k < a.length; ++k) {
+    unsigned char x = p[a.offset + k];
+    unsigned char y = p[b.offset + k];
+    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
+    if (x != y) return false;
   }
   return true;
 }
@@ -496,6 +589,10 @@ Outcome interpretFields(const unsigned char* p, RequestHead& out) {
       case 4:
         if (spanIs(p, off, n, "host")) {
           if (++hostCount > 1 || !validHost(p, fld.value)) return fail(HttpError::BadRequest);
+          if (out.authority.length > 0 &&
+              !hostMatchesAuthority(p, fld.value, out.authority, out.authorityDefaultPort)) {
+            return fail(HttpError::BadRequest);
+          }
         }
         break;
       case 6:
@@ -551,6 +648,8 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   err = HttpError::None;
   out.method = Span{0, 0};
   out.target = Span{0, 0};
+  out.authority = Span{0, 0};
+  out.authorityDefaultPort = 0;
   out.versionMinor = 1;
   out.fieldCount = 0;
   out.bodyKind = BodyKind::None;

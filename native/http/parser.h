@@ -37,6 +37,8 @@ struct HeadLimits {
 struct RequestHead {
   Span method;
   Span target;
+  Span authority;                    // absolute-form: the target's authority; else empty
+  uint16_t authorityDefaultPort = 0; // 80 or 443 with an absolute-form http(s) target
   uint8_t versionMinor = 1;  // HTTP/1.<versionMinor>, 0 or 1
   // Caller-provided storage; fieldCapacity must be >= limits.maxHeaderCount.
   Field* fields = nullptr;

@@ -127,3 +127,31 @@ t.test('out of file descriptors: accepting pauses without spinning, then resumes
   await waitFor(() => served.length >= before + 10, 10_000, 'backlog served once descriptors free up');
   t.ok(served.length >= before + 10, 'connections waiting in the backlog are served once descriptors free up');
 });
+
+t.test('CONNECT is answered 501 and closed, never handed to the app as a tunnel', async (t) => {
+  let called = false;
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    called = true;
+    await ctx.response.end('no');
+  });
+  const c = await openRaw(t, port);
+  await c.write('CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n');
+  const r = await c.readResponse();
+  t.equal(r.status, 501);
+  t.equal(r.headers['connection'], 'close');
+  t.ok(await c.waitClose(5000), 'closed after the 501');
+  t.notOk(called, 'the handler never saw CONNECT or what followed it');
+});
+
+t.test('absolute-form: Host must match the target authority', async (t) => {
+  const { port } = await startServer(t, async (ctx: Ctx) => ctx.response.end(ctx.request.path));
+  const ok = await openRaw(t, port);
+  await ok.write('GET http://a:80/x HTTP/1.1\r\nHost: A\r\n\r\n');
+  const r = await ok.readResponse();
+  t.equal(r.status, 200);
+  t.equal(r.body.toString(), '/x');
+  const bad = await openRaw(t, port);
+  await bad.write('GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.equal((await bad.readResponse()).status, 400);
+  t.ok(await bad.waitClose(5000));
+});

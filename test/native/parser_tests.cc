@@ -570,3 +570,37 @@ TEST_CASE("parser: out is reset when reused") {
   CHECK(!head.keepAlive);
   CHECK_EQ(head.versionMinor, uint8_t{0});
 }
+
+// ---------------------------------------------------------------------------------------
+// Host and absolute-form authority grammar (RFC 3986 §3.2, RFC 9112 §3.2)
+
+TEST_CASE("parser: Host must be uri-host [: port]") {
+  for (const char* h : {"a:8x", "[::1", "a:80:90", "a]", "[::1]x", "a%zz", "[]", "a:123456"}) {
+    expectParseError(t, get(std::string("Host: ") + h + "\r\n"), HttpError::BadRequest);
+  }
+  for (const char* h : {"a", "a:80", "[::1]", "[::1]:8080", "a%41b", "x.example.com:", "127.0.0.1:1"}) {
+    expectComplete(t, get(std::string("Host: ") + h + "\r\n"));
+  }
+}
+
+TEST_CASE("parser: absolute-form authority is validated and must match Host") {
+  expectComplete(t, "GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n");
+  expectComplete(t, "GET http://A:80/x HTTP/1.1\r\nHost: a\r\n\r\n");
+  expectComplete(t, "GET https://a/x HTTP/1.1\r\nHost: a:443\r\n\r\n");
+  expectComplete(t, "GET http://a HTTP/1.1\r\nHost: a\r\n\r\n");
+  expectParseError(t, "GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
+  expectParseError(t, "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
+  expectParseError(t, "GET http://u:p@a/x HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
+  expectParseError(t, "GET http://a:8x/x HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
+  expectParseError(t, "GET http://[::1/x HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
+  expectParseError(t, "GET http://a/x#f HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
+}
+
+TEST_CASE("parser: fragments and always-encoded bytes are refused in the target") {
+  for (const char* target : {"/a#frag", "/a\"b", "/a<b", "/a>b", "/a`b", "/a{b", "/a}b", "/?q#f"}) {
+    expectParseError(t, std::string("GET ") + target + " HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
+  }
+  for (const char* target : {"/a|b", "/a^b", "/?q={\"a\"}", "/?a<b>`"}) {
+    expectComplete(t, std::string("GET ") + target + " HTTP/1.1\r\nHost: a\r\n\r\n");
+  }
+}
