@@ -12,44 +12,19 @@
 // data is handed back as a span into the caller's buffer.
 #include "chunked_decoder.h"
 
+#include "char_classes.h"
+
 #include <limits>
 
 namespace syshttp::http {
 namespace {
 
-constexpr uint8_t kTchar = 1;
-constexpr uint8_t kValue = 2;   // field-value byte: VCHAR / SP / HTAB / obs-text
-constexpr uint8_t kQdtext = 4;  // HTAB / SP / 0x21 / 0x23–0x5B / 0x5D–0x7E / obs-text
-constexpr uint8_t kQuotedPairChar = 8;  // HTAB / SP / VCHAR / obs-text
+using chars::has;
+using chars::kQdtext;
+using chars::kQuotedPairChar;
+using chars::kTchar;
+using chars::kValue;
 
-struct CharTable {
-  uint8_t bits[256];
-};
-
-constexpr bool isTcharAscii(unsigned c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  for (const char* s = "!#$%&'*+-.^_`|~"; *s != '\0'; ++s) {
-    if (static_cast<unsigned char>(*s) == c) return true;
-  }
-  return false;
-}
-
-constexpr CharTable makeTable() {
-  CharTable t{};
-  for (unsigned c = 0; c < 256; ++c) {
-    uint8_t b = 0;
-    if (isTcharAscii(c)) b |= kTchar;
-    const bool visibleOrWs = c == '\t' || (c >= 0x20 && c != 0x7F);
-    if (visibleOrWs) b |= kValue | kQuotedPairChar;
-    if (visibleOrWs && c != '"' && c != '\\') b |= kQdtext;
-    t.bits[c] = b;
-  }
-  return t;
-}
-
-constexpr CharTable kChars = makeTable();
-
-inline bool has(unsigned char c, uint8_t cls) { return (kChars.bits[c] & cls) != 0; }
 inline bool isWs(unsigned char c) { return c == ' ' || c == '\t'; }
 
 inline int hexValue(unsigned char c) {

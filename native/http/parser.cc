@@ -7,6 +7,8 @@
 // No allocation, no mutable state outside the arguments.
 #include "parser.h"
 
+#include "char_classes.h"
+
 #include <cstdio>
 #include <cstring>
 
@@ -16,53 +18,18 @@
 namespace syshttp::http {
 namespace {
 
-// ---------------------------------------------------------------------------------------
-// Character classes, one bit each, looked up by byte value.
-
-constexpr uint8_t kTchar = 1;    // RFC 9110 §5.6.2 token character
-constexpr uint8_t kValue = 2;    // field-value byte: VCHAR / SP / HTAB / obs-text
-constexpr uint8_t kTarget = 4;   // request-target byte: visible ASCII 0x21–0x7E
-constexpr uint8_t kHost = 8;     // byte allowed in a Host value (reg-name, IP-literal, port)
-constexpr uint8_t kDigit = 16;
-constexpr uint8_t kSchemeTail = 32;  // ALPHA / DIGIT / "+" / "-" / "."
-constexpr uint8_t kAlpha = 64;
-constexpr uint8_t kHex = 128;
-
-struct CharTable {
-  uint8_t bits[256];
-};
-
-constexpr bool isAlphaAscii(unsigned c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool isDigitAscii(unsigned c) { return c >= '0' && c <= '9'; }
-
-constexpr bool inSet(unsigned c, const char* set) {
-  for (; *set != '\0'; ++set) {
-    if (static_cast<unsigned char>(*set) == c) return true;
-  }
-  return false;
-}
-
-constexpr CharTable makeTable() {
-  CharTable t{};
-  for (unsigned c = 0; c < 256; ++c) {
-    uint8_t b = 0;
-    const bool alnum = isAlphaAscii(c) || isDigitAscii(c);
-    if (alnum || inSet(c, "!#$%&'*+-.^_`|~")) b |= kTchar;
-    if (c == '\t' || (c >= 0x20 && c != 0x7F)) b |= kValue;
-    if (c >= 0x21 && c <= 0x7E) b |= kTarget;
-    if (alnum || inSet(c, "-._~!$&'()*+,;=:[]%")) b |= kHost;
-    if (isDigitAscii(c)) b |= kDigit;
-    if (alnum || inSet(c, "+-.")) b |= kSchemeTail;
-    if (isAlphaAscii(c)) b |= kAlpha;
-    if (isDigitAscii(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) b |= kHex;
-    t.bits[c] = b;
-  }
-  return t;
-}
-
-constexpr CharTable kChars = makeTable();
-
-inline bool has(unsigned char c, uint8_t cls) { return (kChars.bits[c] & cls) != 0; }
+// Character classes: native/http/char_classes.h.
+using chars::has;
+using chars::isAlphaAscii;
+using chars::isDigitAscii;
+using chars::kAlpha;
+using chars::kDigit;
+using chars::kHex;
+using chars::kHost;
+using chars::kSchemeTail;
+using chars::kTarget;
+using chars::kTchar;
+using chars::kValue;
 
 // authority without userinfo (RFC 3986 §3.2): uri-host [ ":" port ], where uri-host is an
 // IP-literal "[…]" or a reg-name (unreserved / pct-encoded / sub-delims) and port is
