@@ -24,6 +24,7 @@ export interface NativeLimits {
   minRequestBodyBytesPerSecond: number;
   minRequestBodyGracePeriod: number;
   maxConcurrentConnections: number;
+  sendStallTimeout: number;
 }
 
 export type BatchHandler = (batch: ArrayBuffer, words: number) => void;

@@ -19,6 +19,8 @@ export interface Limits {
   minRequestBodyDataRate?: { bytesPerSecond: number; gracePeriod: number } | null;
   /** Open connections at most (null = unlimited); more are closed on accept. */
   maxConcurrentConnections?: number | null;
+  /** A client that takes none of its response bytes for this long is disconnected (ms). */
+  sendStallTimeout?: number;
 }
 
 export interface ServerOptions {
@@ -36,6 +38,7 @@ export const defaultLimits = {
   requestHeadersTimeout: 30_000,
   minRequestBodyDataRate: { bytesPerSecond: 240, gracePeriod: 5_000 } as { bytesPerSecond: number; gracePeriod: number } | null,
   maxConcurrentConnections: null as number | null,
+  sendStallTimeout: 30_000,
 };
 
 function positiveInt(name: string, value: unknown, min: number, max: number): number {
@@ -68,6 +71,7 @@ export function resolveLimits(limits: Limits | undefined): NativeLimits {
     minRequestBodyBytesPerSecond: rate === null ? 0 : positiveInt('minRequestBodyDataRate.bytesPerSecond', rate.bytesPerSecond, 1, U32),
     minRequestBodyGracePeriod: rate === null ? 0 : positiveInt('minRequestBodyDataRate.gracePeriod', rate.gracePeriod, 0, U32),
     maxConcurrentConnections: l.maxConcurrentConnections === null ? 0 : positiveInt('maxConcurrentConnections', l.maxConcurrentConnections, 1, U32),
+    sendStallTimeout: positiveInt('sendStallTimeout', l.sendStallTimeout, 1, U32),
   };
 }
 

@@ -68,6 +68,7 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
   limits_.minBodyBytesPerSecond = u32(o, "minRequestBodyBytesPerSecond", limits_.minBodyBytesPerSecond);
   limits_.minBodyRateGraceMs = u32(o, "minRequestBodyGracePeriod", limits_.minBodyRateGraceMs);
   limits_.maxConnections = u32(o, "maxConcurrentConnections", limits_.maxConnections);
+  limits_.sendStallTimeoutMs = u32(o, "sendStallTimeout", limits_.sendStallTimeoutMs);
   limits_.maxPipelinedRequests = u32(o, "maxPipelinedRequests", limits_.maxPipelinedRequests);
   limits_.responseHighWaterMark = u32(o, "responseHighWaterMark", limits_.responseHighWaterMark);
 

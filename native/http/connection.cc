@@ -13,9 +13,6 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // An unread request body smaller than this is read and dropped after the response so
 // the connection can be reused; a larger one costs more than a new connection.
 constexpr uint64_t kMaxDiscardBytes = 256 * 1024;
-// A client that reads nothing of its responses for this long is cut off, so a stalled
-// reader cannot pin a connection and its queued output forever.
-constexpr uint64_t kSendStallMs = 30000;
 
 void appendLiteral(OutputChain& out, const char* s) { out.append(s, std::strlen(s)); }
 
@@ -479,7 +476,7 @@ bool Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
   // Output the client does not read: give up on it rather than hold it forever.
   if (output_.empty()) {
     lastSendMs_ = nowMs;
-  } else if (nowMs - lastSendMs_ >= kSendStallMs) {
+  } else if (nowMs - lastSendMs_ >= limits_.sendStallTimeoutMs) {
     return true;
   }
   if (closeAfterFlush_) return false;

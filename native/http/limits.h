@@ -15,6 +15,9 @@ struct ServerLimits {
   uint32_t minBodyBytesPerSecond = 240;           // 0 = no minimum rate
   uint32_t minBodyRateGraceMs = 5000;
   uint32_t maxConnections = 0;                    // 0 = unlimited
+  // A client that takes none of its queued response bytes for this long is
+  // disconnected, so a stalled reader cannot pin a connection and its output forever.
+  uint32_t sendStallTimeoutMs = 30000;
   uint32_t maxPipelinedRequests = 32;             // parsed ahead of their responses
   uint32_t responseHighWaterMark = 64 * 1024;     // send() reports backpressure above this
   uint32_t inputBufferSize = 64 * 1024;           // per connection; must exceed head limits

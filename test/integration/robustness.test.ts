@@ -155,3 +155,23 @@ t.test('absolute-form: Host must match the target authority', async (t) => {
   t.equal((await bad.readResponse()).status, 400);
   t.ok(await bad.waitClose(5000));
 });
+
+t.test('sendStallTimeout: a client that stops reading its response is disconnected', async (t) => {
+  let aborted = false;
+  const { server, port } = await startServer(
+    t,
+    async (ctx: Ctx) => {
+      ctx.signal.addEventListener('abort', () => (aborted = true));
+      const chunk = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < 200 && !ctx.signal.aborted; i++) await ctx.response.write(chunk);
+      await ctx.response.end();
+    },
+    { limits: { sendStallTimeout: 500 } },
+  );
+  const c = await openRaw(t, port);
+  c.socket.pause(); // takes nothing once the kernel buffers are full
+  await c.write(buildRequest());
+  await waitFor(() => aborted, 10_000, 'the handler sees the abort');
+  await waitFor(() => server.connectionCount === 0, 10_000, 'the connection is released');
+  t.ok(aborted);
+});

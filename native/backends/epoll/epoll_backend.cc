@@ -76,6 +76,7 @@ EpollBackend::EpollBackend(uv_loop_t* loop, const http::ServerLimits& limits, br
                            BackendOwner& owner)
     : loop_(loop), limits_(limits), batch_(batch), owner_(owner) {
   uint32_t shortest = std::min({limits.keepAliveTimeoutMs, limits.requestHeadersTimeoutMs,
+                                limits.sendStallTimeoutMs,
                                 limits.minBodyBytesPerSecond > 0 ? limits.minBodyRateGraceMs : 1000u});
   tickMs_ = std::clamp<uint32_t>(shortest / 4, 50, 1000);
 }
