@@ -27,6 +27,12 @@ export interface NativeLimits {
   sendStallTimeout: number;
 }
 
+export interface NativeBackendOptions {
+  backend: 'auto' | 'io_uring' | 'epoll';
+  ioUringNoMultishotAccept: boolean;
+  ioUringNoBufferRing: boolean;
+}
+
 export type BatchHandler = (batch: ArrayBuffer, words: number) => void;
 
 export interface NativeServerHandle {
@@ -40,6 +46,7 @@ export interface NativeServerHandle {
   close(): void;
   connectionCount(): number;
   backendName(): string;
+  backendInfo(): { name: string; detail: string; fallbackReason: string };
 }
 
 export interface NativeConstants {
@@ -64,7 +71,7 @@ export interface NativeConstants {
 }
 
 export interface Binding {
-  NativeServer: new (limits: NativeLimits, onBatch: BatchHandler) => NativeServerHandle;
+  NativeServer: new (options: NativeLimits & NativeBackendOptions, onBatch: BatchHandler) => NativeServerHandle;
   constants: NativeConstants;
   backends: string;
 }

@@ -24,8 +24,12 @@ export interface Limits {
 }
 
 export interface ServerOptions {
-  /** 'auto' picks the best available backend ('epoll' is the only one so far). */
-  backend?: 'auto' | 'epoll';
+  /**
+   * 'auto' (default) uses io_uring when the kernel allows it and falls back to epoll;
+   * 'io_uring' or 'epoll' force one (a forced backend that cannot run is an error).
+   * SYSHTTP_BACKEND sets the default.
+   */
+  backend?: 'auto' | 'io_uring' | 'epoll';
   limits?: Limits;
 }
 

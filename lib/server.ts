@@ -25,6 +25,14 @@ export interface StopOptions {
 
 let serverCount = 0;
 
+export type BackendChoice = 'auto' | 'io_uring' | 'epoll';
+
+export interface BackendInfo {
+  name: string;
+  detail: string;
+  fallbackReason: string;
+}
+
 const ABORTED = -1;  // SendResult.Gone
 // Stands in for the native server before listen() and after stop(): every call on it
 // says "gone", so a late ctx.abort() or body read settles instead of throwing.
@@ -39,6 +47,7 @@ const closedHandle: NativeServerHandle = {
   close: () => {},
   connectionCount: () => 0,
   backendName: () => 'closed',
+  backendInfo: () => ({ name: 'closed', detail: '', fallbackReason: '' }),
 };
 
 export class Server extends EventEmitter implements ExchangeHost {
@@ -58,16 +67,20 @@ export class Server extends EventEmitter implements ExchangeHost {
   private readonly tag: string;
   private stopping: Promise<void> | null = null;
   private shutdownComplete: (() => void) | null = null;
-  private readonly backendChoice: 'auto' | 'epoll';
+  private readonly backendChoice: BackendChoice;
+  private readonly backendTuning: { ioUringNoMultishotAccept: boolean; ioUringNoBufferRing: boolean };
 
   constructor(options: ServerOptions = {}, handler?: Handler) {
     super();
     if (options === null || typeof options !== 'object') throw invalidArg('options must be an object');
-    const backend = options.backend ?? process.env.SYSHTTP_BACKEND ?? 'auto';
-    if (backend !== 'auto' && backend !== 'epoll') {
-      throw new SyshttpError('SYSHTTP_ERR_BACKEND_UNAVAILABLE', `"${String(backend)}" (this build has: epoll)`);
+    const backend = options.backend ?? (process.env.SYSHTTP_BACKEND || 'auto');
+    if (backend !== 'auto' && backend !== 'epoll' && backend !== 'io_uring') {
+      throw new SyshttpError('SYSHTTP_ERR_BACKEND_UNAVAILABLE', `"${String(backend)}" (choose 'auto', 'io_uring' or 'epoll')`);
     }
     this.backendChoice = backend;
+    // Internal switches for the bench's ablation (SYSHTTP_IOURING_NO=accept,bufring).
+    const off = (process.env.SYSHTTP_IOURING_NO ?? '').split(',');
+    this.backendTuning = { ioUringNoMultishotAccept: off.includes('accept'), ioUringNoBufferRing: off.includes('bufring') };
     this.limits = resolveLimits(options.limits);
     this.maxRequestBodySize = this.limits.maxRequestBodySize;
     if (handler !== undefined) {
@@ -86,9 +99,17 @@ export class Server extends EventEmitter implements ExchangeHost {
     return this;
   }
 
-  /** The backend serving requests: "epoll". Undefined before listen(). */
+  /** The backend serving requests: "io_uring" or "epoll". Undefined before listen(). */
   get backend(): string | undefined {
     return this.handle?.backendName();
+  }
+
+  /**
+   * The backend in detail: its name, the kernel features it uses, and why io_uring is not
+   * used when `auto` fell back to epoll (or ""). Undefined before listen().
+   */
+  get backendInfo(): BackendInfo | undefined {
+    return this.handle?.backendInfo();
   }
 
   /** Bound addresses as URLs, e.g. "http://127.0.0.1:41234" (the real port after port 0). */
@@ -163,7 +184,18 @@ export class Server extends EventEmitter implements ExchangeHost {
     if (this.handle !== null) return this.handle;
     const binding = loadBinding();
     this.C = binding.constants;
-    this.handle = new binding.NativeServer(this.limits, (batch, words) => this.onBatch(batch, words));
+    try {
+      this.handle = new binding.NativeServer(
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning },
+        (batch, words) => this.onBatch(batch, words),
+      );
+    } catch (err) {
+      const e = err as { code?: string; message: string; errno?: number };
+      if (e.code !== 'SYSHTTP_ERR_BACKEND_UNAVAILABLE') throw err;
+      const typed = new SyshttpError('SYSHTTP_ERR_BACKEND_UNAVAILABLE', e.message);
+      typed.errno = e.errno;
+      throw typed;
+    }
     return this.handle;
   }
 

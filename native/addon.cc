@@ -39,7 +39,7 @@ Napi::Object constants(Napi::Env env) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeServer", bridge::NativeServer::define(env));
   exports.Set("constants", constants(env));
-  exports.Set("backends", Napi::String::New(env, "epoll"));
+  exports.Set("backends", Napi::String::New(env, "io_uring,epoll"));
   return exports;
 }
 

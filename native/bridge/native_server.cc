@@ -6,6 +6,9 @@
 #include <limits>
 
 #include "backends/epoll/epoll_backend.h"
+#include "backends/iouring/iouring_backend.h"
+
+#include <cstdlib>
 
 namespace syshttp::bridge {
 namespace {
@@ -46,6 +49,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::close>("close"),
                          InstanceMethod<&NativeServer::connectionCount>("connectionCount"),
                          InstanceMethod<&NativeServer::backendName>("backendName"),
+                         InstanceMethod<&NativeServer::backendInfo>("backendInfo"),
                      });
 }
 
@@ -80,8 +84,43 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
     Napi::Error::New(env, "syshttp: no event loop").ThrowAsJavaScriptException();
     return;
   }
+  // Backend choice (DESIGN.md §2.7): "auto" tries io_uring and falls back to epoll;
+  // "io_uring" or "epoll" force one, and a forced one that cannot run is an error.
+  std::string choice = o.Get("backend").IsString() ? o.Get("backend").As<Napi::String>().Utf8Value() : "auto";
   int error = 0;
-  backend_ = backends::EpollBackend::create(loop, limits_, batch_, *this, &error);
+  if (choice == "auto" || choice == "io_uring") {
+    std::string why;
+    // Test-only switch, compiled in and documented (README): lets the test suite check
+    // the fallback without a kernel or seccomp policy that blocks io_uring.
+    const char* forced = std::getenv("SYSHTTP_TEST_IOURING_FAIL");
+    if (forced != nullptr && forced[0] == '1') {
+      error = EPERM;
+      why = "io_uring set-up refused by SYSHTTP_TEST_IOURING_FAIL=1 (test switch)";
+    } else {
+      backends::IoUringOptions ringOptions;
+      ringOptions.multishotAccept = !o.Get("ioUringNoMultishotAccept").ToBoolean().Value();
+      ringOptions.multishotRecv = !o.Get("ioUringNoBufferRing").ToBoolean().Value();
+      auto ring = backends::IoUringBackend::create(loop, limits_, batch_, *this, ringOptions, &error, &why);
+      if (ring) {
+        detail_ = ring->describe();
+        backend_ = std::move(ring);
+      }
+    }
+    if (!backend_) {
+      fallbackReason_ = why.empty() ? std::strerror(error) : why;
+      if (choice == "io_uring") {
+        Napi::Error e = Napi::Error::New(env, "io_uring is not available: " + fallbackReason_);
+        e.Set("code", Napi::String::New(env, "SYSHTTP_ERR_BACKEND_UNAVAILABLE"));
+        e.Set("errno", Napi::Number::New(env, error));
+        e.ThrowAsJavaScriptException();
+        return;
+      }
+    }
+  }
+  if (!backend_ && (choice == "auto" || choice == "epoll")) {
+    backend_ = backends::EpollBackend::create(loop, limits_, batch_, *this, &error);
+    detail_ = "epoll";
+  }
   if (!backend_) {
     Napi::Error e = Napi::Error::New(env, std::string("syshttp: epoll backend set-up failed: ") +
                                               std::strerror(error));
@@ -252,6 +291,16 @@ Napi::Value NativeServer::connectionCount(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeServer::backendName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), backend_ ? backend_->name() : "closed");
+}
+
+// { name, detail (features in use), fallbackReason (why io_uring is not used, or "") }
+Napi::Value NativeServer::backendInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", Napi::String::New(env, backend_ ? backend_->name() : "closed"));
+  o.Set("detail", Napi::String::New(env, detail_));
+  o.Set("fallbackReason", Napi::String::New(env, fallbackReason_));
+  return o;
 }
 
 }  // namespace syshttp::bridge

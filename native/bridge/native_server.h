@@ -30,6 +30,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value close(const Napi::CallbackInfo& info);
   Napi::Value connectionCount(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);
+  Napi::Value backendInfo(const Napi::CallbackInfo& info);
 
   bool dispatchEvents() override;
   void destroy();
@@ -43,6 +44,8 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   std::unique_ptr<backends::Backend> backend_;
   Napi::FunctionReference onBatch_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;
+  std::string detail_;          // the backend's features, for backendInfo()
+  std::string fallbackReason_;  // why "auto" did not get io_uring
   std::string head_;      // scratch for the response head, reused
   std::string bodyText_;  // scratch for a string body, reused
   bool dispatching_ = false;

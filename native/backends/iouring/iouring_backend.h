@@ -1,0 +1,90 @@
+// The io_uring backend: accepts, receives and sends as completions on one ring per
+// server, driven from the libuv loop through a uv_poll on the ring fd (no native I/O
+// thread, no SQPOLL). Multishot accept, and multishot receive into a provided-buffer
+// ring where the kernel has them; single-shot operations where it does not. One send in
+// flight per connection, covering everything queued (writev-like sendmsg).
+#pragma once
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/iouring/ring.h"
+#include "backends/linux/linux_backend.h"
+
+namespace syshttp::backends {
+
+struct IoUringOptions {
+  bool multishotAccept = true;
+  bool multishotRecv = true;  // with a provided-buffer ring
+};
+
+class IoUringBackend final : public LinuxBackend {
+ public:
+  // Returns nullptr with *error (errno) and *why when the ring or an opcode it needs is
+  // not available (old kernel, seccomp, kernel.io_uring_disabled).
+  static std::unique_ptr<IoUringBackend> create(uv_loop_t* loop, const http::ServerLimits& limits,
+                                                bridge::Batch& batch, BackendOwner& owner,
+                                                const IoUringOptions& options, int* error,
+                                                std::string* why);
+  ~IoUringBackend() override;
+  const char* name() const override { return "io_uring"; }
+  // What the ring runs with, for server.backendInfo and the bench's ablation.
+  std::string describe() const;
+
+ private:
+  static constexpr int kIovecs = 64;
+  static constexpr size_t kStagingSize = 16 * 1024;
+
+  struct UringConn : Conn {
+    using Conn::Conn;
+    unsigned ops = 0;          // operations the kernel still holds (our memory in use)
+    bool recvArmed = false;
+    bool multishot = false;    // the armed receive is multishot
+    bool sending = false;
+    bool closing = false;      // released: freed once ops reaches 0
+    bool eofSeen = false;
+    std::vector<char> stash;   // received but not yet taken by the Connection
+    std::unique_ptr<char[]> staging;  // single-shot receive buffer
+    iovec iov[kIovecs];
+    msghdr msg{};
+  };
+
+  IoUringBackend(uv_loop_t* loop, const http::ServerLimits& limits, bridge::Batch& batch,
+                 BackendOwner& owner, const IoUringOptions& options);
+  int init(std::string* why);
+
+  void onReadable() override;
+  std::unique_ptr<Conn> makeConn(uint32_t id, linux_io::UniqueFd fd) override;
+  bool startConn(Conn& c) override;
+  void flush(Conn& c) override;
+  void release(Conn& c) override;
+  bool watchListener(int fd, size_t index) override;
+  void unwatchListeners() override;
+  void onTick() override;
+  void afterFlush() override;
+
+  io_uring_sqe* sqe();
+  void armAccept(size_t index);
+  void armRecv(UringConn& c);
+  void cancel(uint64_t tag);
+  void complete(const io_uring_cqe& cqe);
+  void onAccept(size_t index, const io_uring_cqe& cqe);
+  void onRecv(UringConn& c, const io_uring_cqe& cqe);
+  void onSend(UringConn& c, const io_uring_cqe& cqe);
+  void feed(UringConn& c, const char* data, size_t length);
+  bool drainStash(UringConn& c);
+  void opDone(UringConn& c);
+
+  iouring::Ring ring_;
+  linux_io::UniqueFd eventfd_;  // signalled by the ring, polled by the loop
+  IoUringOptions options_;
+  bool bufferRing_ = false;
+  std::vector<uint8_t> acceptArmed_;     // per listener
+  std::vector<uint8_t> listenerClosing_; // per listener: close when its accept ends
+  bool acceptPaused_ = false;
+  char discard_[4096];                   // lingering reads land here
+};
+
+}  // namespace syshttp::backends
