@@ -260,3 +260,22 @@ t.test('stop() with no connections resolves promptly', async (t) => {
   t.ok(Date.now() - t0 < 3000, 'no waiting without connections');
   t.equal(await tryConnect(port), 'refused');
 });
+
+t.test('client resetting while its unread body fills the buffers fires ctx.signal', async (t) => {
+  let aborted = false;
+  const { server, port } = await startServer(t, async (ctx: Ctx) => {
+    // Never reads the body: the server stops reading the socket (backpressure).
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+    aborted = true;
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ method: 'POST', headers: [['Content-Length', 10_000_000]] }));
+  const chunk = Buffer.alloc(64 * 1024, 'b');
+  for (let i = 0; i < 40; i++) c.socket.write(chunk); // more than the server buffers
+  await sleep(300);
+  // A FIN could not even reach the server behind a full receive window: the client
+  // resets, as a browser tab or a killed process does.
+  c.socket.resetAndDestroy();
+  await waitFor(() => aborted, 10_000, 'ctx.signal fired');
+  await waitFor(() => server.connectionCount === 0, 10_000, 'connection released');
+});

@@ -225,7 +225,9 @@ bool EpollBackend::updateInterest(EpollConn& c) {
   } else {
     size_t room = 0;
     c.http.readSpace(&room);
-    if (room > 0) want |= EPOLLIN | EPOLLRDHUP;
+    if (room > 0) want |= EPOLLIN;
+    // Even while not reading (backpressure), notice the client hanging up.
+    if (room > 0 || (!c.http.peerClosed() && !c.http.closeAfterFlush())) want |= EPOLLRDHUP;
     if (c.writeBlocked) want |= EPOLLOUT;
   }
   if (want == c.interest) return true;

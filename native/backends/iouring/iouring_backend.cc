@@ -1,5 +1,6 @@
 #include "iouring_backend.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,7 +14,7 @@
 namespace syshttp::backends {
 namespace {
 
-enum Op : uint8_t { kRecv = 1, kSend = 2, kAccept = 3, kCancel = 4 };
+enum Op : uint8_t { kRecv = 1, kSend = 2, kAccept = 3, kCancel = 4, kHangup = 5 };
 
 constexpr unsigned kRingEntries = 1024;
 constexpr uint16_t kBufferGroup = 1;
@@ -77,6 +78,7 @@ IoUringBackend::~IoUringBackend() {
     auto& c = static_cast<UringConn&>(*conn);
     if (c.recvArmed) cancel(tag(id, kRecv));
     if (c.sending) cancel(tag(id, kSend));
+    if (c.hangupArmed) cancel(tag(id, kHangup));
     outstanding += c.ops;
   }
   for (size_t i = 0; i < acceptArmed_.size(); ++i) {
@@ -158,6 +160,7 @@ void IoUringBackend::complete(const io_uring_cqe& cqe) {
   auto& c = static_cast<UringConn&>(*found);
   if (op == kRecv) onRecv(c, cqe);
   else if (op == kSend) onSend(c, cqe);
+  else if (op == kHangup) onHangup(c, cqe);
 }
 
 void IoUringBackend::opDone(UringConn& c) {
@@ -276,10 +279,14 @@ void IoUringBackend::armRecv(UringConn& c) {
     s->addr = reinterpret_cast<uint64_t>(discard_);  // shared: nothing is read back
     s->len = sizeof(discard_);
   } else {
-    if (!c.stash.empty()) return;
     size_t room = 0;
     c.http.readSpace(&room);
-    if (room == 0) return;  // backpressure: leave the bytes in the kernel
+    if (!c.stash.empty() || room == 0) {
+      // Backpressure: leave the bytes in the kernel, but still notice the client leaving
+      // (epoll's EPOLLRDHUP): that aborts what it asked for.
+      if (!c.http.peerClosed() && !c.http.closeAfterFlush()) armHangupWatch(c);
+      return;
+    }
     s = sqe();
     if (s == nullptr) return;
     s->opcode = IORING_OP_RECV;
@@ -299,6 +306,30 @@ void IoUringBackend::armRecv(UringConn& c) {
   s->user_data = tag(c.http.id(), kRecv);
   c.recvArmed = true;
   ++c.ops;
+}
+
+void IoUringBackend::armHangupWatch(UringConn& c) {
+  if (c.hangupArmed || c.closing || c.eofSeen) return;
+  io_uring_sqe* s = sqe();
+  if (s == nullptr) return;
+  s->opcode = IORING_OP_POLL_ADD;
+  s->fd = c.fd.get();
+  s->poll32_events = POLLRDHUP | POLLHUP | POLLERR;
+  s->user_data = tag(c.http.id(), kHangup);
+  c.hangupArmed = true;
+  ++c.ops;
+}
+
+void IoUringBackend::onHangup(UringConn& c, const io_uring_cqe& cqe) {
+  c.hangupArmed = false;
+  uint32_t id = c.http.id();
+  opDone(c);
+  if (find(id) == nullptr || c.closing || c.lingering || c.eofSeen) return;
+  if (cqe.res > 0 && (cqe.res & (POLLRDHUP | POLLHUP | POLLERR))) {
+    c.eofSeen = true;
+    if (c.http.receivedEof()) close(c, false);
+    else markDirty(c);
+  }
 }
 
 void IoUringBackend::flush(Conn& conn) {
@@ -345,6 +376,7 @@ void IoUringBackend::release(Conn& conn) {
   // The connection (and the memory its operations use) stays until they complete.
   if (c.recvArmed) cancel(tag(id, kRecv));
   if (c.sending) cancel(tag(id, kSend));
+  if (c.hangupArmed) cancel(tag(id, kHangup));
 }
 
 // ---- accepting ---------------------------------------------------------------------------

@@ -41,6 +41,7 @@ class IoUringBackend final : public LinuxBackend {
     using Conn::Conn;
     unsigned ops = 0;          // operations the kernel still holds (our memory in use)
     bool recvArmed = false;
+    bool hangupArmed = false;  // a poll for the peer hanging up while we do not read
     bool multishot = false;    // the armed receive is multishot
     bool sending = false;
     bool closing = false;      // released: freed once ops reaches 0
@@ -68,6 +69,8 @@ class IoUringBackend final : public LinuxBackend {
   io_uring_sqe* sqe();
   void armAccept(size_t index);
   void armRecv(UringConn& c);
+  void armHangupWatch(UringConn& c);
+  void onHangup(UringConn& c, const io_uring_cqe& cqe);
   void cancel(uint64_t tag);
   void complete(const io_uring_cqe& cqe);
   void onAccept(size_t index, const io_uring_cqe& cqe);
