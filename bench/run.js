@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 'use strict';
-// Hello-world benchmark: syshttp vs node:http, measured with wrk.
+// Benchmark: node:http vs syshttp (epoll and io_uring backends), measured with wrk.
+// Three scenarios: keep-alive GET, pipelined GET, POST 4 KiB echo.
 //
-//   npm run bench -- [--duration 10] [--connections 50] [--repeat 1]
-//                    [--warmup 2] [--depth 16] [--only syshttp|node]
+//   npm run bench -- [--duration 10] [--connections 50] [--repeat 1] [--warmup 2]
+//                    [--depth 16] [--only <id>[,<id>...]] [--ablation]
 //
 // Each option can also be given as an env var: BENCH_DURATION, BENCH_CONNECTIONS,
-// BENCH_REPEAT, BENCH_WARMUP, BENCH_DEPTH, BENCH_ONLY (arguments win).
-// Writes a markdown table to stdout and bench/results/latest.md, and
+// BENCH_REPEAT, BENCH_WARMUP, BENCH_DEPTH, BENCH_ONLY, BENCH_ABLATION=1 (arguments win).
+// Writes markdown tables to stdout and bench/results/latest.md, and
 // bench/results/latest.json. See bench/README.md.
 
 const { spawn, spawnSync } = require('node:child_process');
@@ -19,11 +20,96 @@ const path = require('node:path');
 const BENCH_DIR = __dirname;
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const PIPELINE_LUA = path.join(BENCH_DIR, 'pipeline.lua');
+const POST_LUA = path.join(BENCH_DIR, 'post.lua');
+const NODE_FILE = path.join(BENCH_DIR, 'servers', 'node-http.js');
+const SYSHTTP_FILE = path.join(BENCH_DIR, 'servers', 'syshttp.js');
+const POST_BYTES = 4096;
+const HELLO = 'Hello, World!';
 
+// The same body bench/post.lua sends (same pattern), for the echo probe.
+function postBody(size) {
+  const pattern = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_';
+  return Buffer.from(pattern.repeat(Math.floor(size / pattern.length) + 1).slice(0, size), 'latin1');
+}
+
+// Servers. syshttp variants all run bench/servers/syshttp.js; the backend is chosen
+// by the child's environment. SYSHTTP_IOURING_NO is always set (to '' for the full
+// variants) so an inherited value cannot leak into a run.
+//   expect.name   backendInfo.name must be this, or the server is not measured
+//   expect.lacks  detail must not contain these tokens (the ablation switch took effect)
+//   expect.wants  detail should contain these (only a note if not: older kernels)
 const SERVERS = [
-  { id: 'node', name: 'node:http', file: path.join(BENCH_DIR, 'servers', 'node-http.js') },
-  { id: 'syshttp', name: 'syshttp', file: path.join(BENCH_DIR, 'servers', 'syshttp.js') },
+  { id: 'node', name: 'node:http', file: NODE_FILE, env: {} },
+  {
+    id: 'epoll',
+    name: 'epoll',
+    syshttp: true,
+    file: SYSHTTP_FILE,
+    env: { SYSHTTP_BACKEND: 'epoll', SYSHTTP_IOURING_NO: '' },
+    expect: { name: 'epoll' },
+  },
+  {
+    id: 'io_uring',
+    name: 'io_uring',
+    syshttp: true,
+    file: SYSHTTP_FILE,
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: '' },
+    expect: { name: 'io_uring', wants: ['multishot-accept', 'buffer-ring'] },
+  },
+  {
+    id: 'io_uring-no-accept',
+    name: 'io_uring −ms-accept',
+    what: 'single-shot accept instead of multishot accept',
+    ablation: true,
+    syshttp: true,
+    file: SYSHTTP_FILE,
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'accept' },
+    expect: { name: 'io_uring', lacks: ['multishot-accept'] },
+  },
+  {
+    id: 'io_uring-no-bufring',
+    name: 'io_uring −bufring',
+    what: 'single-shot recv into per-connection buffers, no provided-buffer ring',
+    ablation: true,
+    syshttp: true,
+    file: SYSHTTP_FILE,
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'bufring' },
+    expect: { name: 'io_uring', lacks: ['buffer-ring', 'multishot-recv'] },
+  },
+  {
+    id: 'io_uring-no-accept-bufring',
+    name: 'io_uring −both',
+    what: 'both of the above',
+    ablation: true,
+    syshttp: true,
+    file: SYSHTTP_FILE,
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'accept,bufring' },
+    expect: { name: 'io_uring', lacks: ['multishot-accept', 'buffer-ring', 'multishot-recv'] },
+  },
 ];
+const BASE_IDS = ['node', 'epoll', 'io_uring'];
+const ABLATION_IDS = SERVERS.filter((s) => s.ablation).map((s) => s.id);
+const ONLY_ALIASES = {
+  'node:http': ['node'],
+  'node-http': ['node'],
+  syshttp: ['epoll', 'io_uring'],
+  uring: ['io_uring'],
+  iouring: ['io_uring'],
+};
+
+// Ratios reported, A ÷ B, for the servers configured (a missing side shows '—').
+function ratioDefs(ids) {
+  const defs = [];
+  const add = (num, den, group) => defs.push({ key: `${num}/${den}`, num, den, group });
+  for (const id of ids) if (id !== 'node') add(id, 'node', id.startsWith('io_uring-') ? 'ablation' : 'main');
+  add('io_uring', 'epoll', 'main');
+  for (const id of ids) {
+    if (!ABLATION_IDS.includes(id)) continue;
+    add(id, 'io_uring', 'ablation');
+    add(id, 'epoll', 'ablation');
+  }
+  return defs;
+}
 
 // ---------------------------------------------------------------- options
 
@@ -31,13 +117,16 @@ function usage(code) {
   const out = code ? process.stderr : process.stdout;
   out.write(
     'usage: node bench/run.js [--duration <s>] [--connections <n>] [--repeat <n>]\n' +
-      '                         [--warmup <s>] [--depth <n>] [--only syshttp|node]\n' +
+      '                         [--warmup <s>] [--depth <n>] [--only <id>[,<id>...]] [--ablation]\n' +
       '  --duration     seconds per measured wrk run (default 10, env BENCH_DURATION)\n' +
       '  --connections  wrk connections (default 50, env BENCH_CONNECTIONS)\n' +
       '  --repeat       measured runs per server and scenario; median reported (default 1)\n' +
       '  --warmup       seconds of warm-up before each measured run (default min(2, duration))\n' +
       '  --depth        requests per write in the pipelined scenario (default 16)\n' +
-      '  --only         run a single server (debugging; no ratios)\n',
+      `  --only         run only these servers: ${SERVERS.map((s) => s.id).join(', ')}\n` +
+      '                 (also: syshttp = epoll,io_uring); ratios needing a missing server show —\n' +
+      '  --ablation     also run the io_uring ablation variants (env BENCH_ABLATION=1);\n' +
+      '                 with --only they are kept in addition to the servers named\n',
   );
   process.exit(code);
 }
@@ -50,7 +139,9 @@ function parseArgs(argv) {
     warmup: process.env.BENCH_WARMUP,
     depth: process.env.BENCH_DEPTH,
     only: process.env.BENCH_ONLY,
+    ablation: process.env.BENCH_ABLATION,
   };
+  const FLAGS = new Set(['ablation']);
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     if (arg === '-h' || arg === '--help') usage(0);
@@ -64,6 +155,8 @@ function parseArgs(argv) {
     if (eq >= 0) {
       value = arg.slice(eq + 1);
       arg = arg.slice(0, eq);
+    } else if (FLAGS.has(arg)) {
+      value = '1';
     } else {
       value = argv[++i];
     }
@@ -95,15 +188,27 @@ function parseArgs(argv) {
     repeat: int('repeat', 1, 1),
     depth: int('depth', 16, 1),
     only: null,
+    ablation: ['1', 'true', 'yes', 'on'].includes(String(raw.ablation ?? '').toLowerCase()),
   };
+  if (raw.ablation !== undefined && raw.ablation !== '' && !opts.ablation &&
+      !['0', 'false', 'no', 'off'].includes(String(raw.ablation).toLowerCase())) {
+    console.error(`--ablation takes no value, or 1/0 (got ${JSON.stringify(raw.ablation)})`);
+    usage(2);
+  }
   opts.warmup = int('warmup', Math.min(2, opts.duration), 0);
   if (raw.only !== undefined && raw.only !== '') {
-    const o = raw.only === 'node:http' || raw.only === 'node-http' ? 'node' : raw.only;
-    if (!SERVERS.some((s) => s.id === o)) {
-      console.error(`--only must be syshttp or node (got ${JSON.stringify(raw.only)})`);
-      usage(2);
+    const ids = [];
+    for (const part of raw.only.split(',').map((x) => x.trim()).filter(Boolean)) {
+      const mapped = ONLY_ALIASES[part] || [part];
+      for (const id of mapped) {
+        if (!SERVERS.some((s) => s.id === id)) {
+          console.error(`--only: unknown server ${JSON.stringify(part)} (one of ${SERVERS.map((s) => s.id).join(', ')})`);
+          usage(2);
+        }
+        if (!ids.includes(id)) ids.push(id);
+      }
     }
-    opts.only = o;
+    opts.only = ids;
   }
   return opts;
 }
@@ -234,20 +339,20 @@ function startServer(def, pin) {
     const child = track(
       spawn(cmd, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, BENCH_EXIT_ON_STDIN_END: '1' },
+        env: { ...process.env, ...def.env, BENCH_EXIT_ON_STDIN_END: '1' },
       }),
     );
     let stdout = '';
     let stderr = '';
     let settled = false;
-    const finish = (err, port) => {
+    const finish = (err, port, detail) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (err) {
         if (alive(child)) child.kill('SIGKILL');
         reject(err);
-      } else resolve({ child, port, stderrTail: () => stderr.slice(-4000) });
+      } else resolve({ child, port, detail, stderrTail: () => stderr.slice(-4000) });
     };
     const timer = setTimeout(
       () => finish(new Error(`${def.name}: no "listening <port>" line within 15 s\n${stderr.slice(-2000)}`)),
@@ -257,8 +362,9 @@ function startServer(def, pin) {
     child.stdout.on('data', (chunk) => {
       if (settled) return; // keep draining so the server never blocks on a full pipe
       stdout += chunk;
-      const m = /^listening (\d+)\s*$/m.exec(stdout);
-      if (m) finish(null, Number(m[1]));
+      // Ready line: `listening <port>[ <backend detail>]`.
+      const m = /^listening (\d+)(?:[ \t]+([^\r\n]*?))?[ \t]*\r?$/m.exec(stdout);
+      if (m && stdout.includes('\n', m.index)) finish(null, Number(m[1]), m[2] || null);
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk) => {
@@ -289,9 +395,29 @@ async function stopServer(child) {
   clearTimeout(t);
 }
 
+// Checks a syshttp server's backendInfo.detail against what its environment asked for.
+// Returns [error or null, notes[]].
+function checkBackend(def, detail) {
+  const notes = [];
+  if (!def.expect) return [null, notes];
+  const tokens = (detail || '').split(/\s+/);
+  const has = (t) => tokens.some((x) => x === t || x.split('+').includes(t));
+  if (tokens[0] !== def.expect.name) {
+    return [`backend is ${JSON.stringify(detail)}, expected ${def.expect.name}`, notes];
+  }
+  for (const t of def.expect.lacks || []) {
+    if (has(t)) return [`backend still uses ${t} (${JSON.stringify(detail)}): SYSHTTP_IOURING_NO had no effect`, notes];
+  }
+  for (const t of def.expect.wants || []) {
+    if (!has(t)) notes.push(`${def.name} runs without ${t} (kernel support?)`);
+  }
+  return [null, notes];
+}
+
 // One raw request, so the report can show what each server actually sends
-// (header bytes differ between servers and matter for a hello-world).
-function probe(port) {
+// (header bytes differ between servers and matter for a hello-world), and so the
+// POST echo can be checked byte for byte.
+function probe(port, method = 'GET', body = null) {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
@@ -301,9 +427,14 @@ function probe(port) {
       if (err) reject(err);
       else resolve(val);
     };
-    const timer = setTimeout(() => done(new Error('probe: no complete response within 5 s')), 5000);
+    const timer = setTimeout(() => done(new Error(`probe ${method}: no complete response within 5 s`)), 5000);
     sock.on('error', (err) => done(err));
-    sock.on('connect', () => sock.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    sock.on('connect', () => {
+      let head = `${method} / HTTP/1.1\r\nHost: 127.0.0.1\r\n`;
+      if (body) head += `Content-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n`;
+      sock.write(head + '\r\n');
+      if (body) sock.write(body);
+    });
     sock.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       const end = buf.indexOf('\r\n\r\n');
@@ -313,12 +444,12 @@ function probe(port) {
       const status = Number((/^HTTP\/1\.[01] (\d{3})/.exec(lines[0]) || [])[1]);
       const headers = lines.slice(1).map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
       const cl = /^content-length:\s*(\d+)/im.exec(head);
-      let body;
+      let resBody;
       let total;
       if (cl) {
         const len = Number(cl[1]);
         if (buf.length < end + 4 + len) return;
-        body = buf.subarray(end + 4, end + 4 + len).toString('utf8');
+        resBody = buf.subarray(end + 4, end + 4 + len);
         total = end + 4 + len;
       } else if (/^transfer-encoding:\s*chunked/im.test(head)) {
         const parts = [];
@@ -327,7 +458,7 @@ function probe(port) {
           const eol = buf.indexOf('\r\n', at);
           if (eol < 0) return;
           const size = parseInt(buf.subarray(at, eol).toString('latin1'), 16);
-          if (!(size >= 0)) return done(new Error('probe: bad chunk size'));
+          if (!(size >= 0)) return done(new Error(`probe ${method}: bad chunk size`));
           if (buf.length < eol + 2 + size + 2) return;
           if (size === 0) {
             if (buf.indexOf('\r\n\r\n', eol) !== eol) return; // trailers: not expected here
@@ -337,14 +468,42 @@ function probe(port) {
           parts.push(buf.subarray(eol + 2, eol + 2 + size));
           at = eol + 2 + size + 2;
         }
-        body = Buffer.concat(parts).toString('utf8');
+        resBody = Buffer.concat(parts);
       } else {
         return; // wait for close
       }
-      done(null, { status, headers, body, responseBytes: total, statusLine: lines[0] });
+      done(null, {
+        method,
+        requestBodyBytes: body ? body.length : 0,
+        status,
+        statusLine: lines[0],
+        headers,
+        responseBytes: total,
+        bodyBytes: resBody.length,
+        body: resBody,
+      });
     });
-    sock.on('end', () => done(new Error('probe: connection closed before a complete response')));
+    sock.on('end', () => done(new Error(`probe ${method}: connection closed before a complete response`)));
   });
+}
+
+// GET must answer the hello world; POST must echo a POST_BYTES body byte for byte.
+async function probeServer(s) {
+  const get = await probe(s.port, 'GET');
+  const sent = postBody(POST_BYTES);
+  const post = await probe(s.port, 'POST', sent);
+  const getOk = get.status === 200 && get.body.toString('utf8') === HELLO;
+  const echoOk = post.status === 200 && post.body.equals(sent);
+  const strip = ({ body, ...rest }) => rest;
+  return {
+    get: { ...strip(get), body: get.body.toString('utf8').slice(0, 100), ok: getOk },
+    post: { ...strip(post), echoOk },
+    getProblem: getOk ? null : `GET answered ${get.statusLine} with body ${JSON.stringify(get.body.toString('utf8').slice(0, 100))}`,
+    echoProblem: echoOk
+      ? null
+      : `POST ${POST_BYTES} B answered ${post.statusLine} with a ${post.bodyBytes}-byte body` +
+        (post.bodyBytes === POST_BYTES ? ' that differs from the request body' : ''),
+  };
 }
 
 // ---------------------------------------------------------------- wrk
@@ -401,7 +560,7 @@ function parseWrk(out) {
 async function measure(server, scenario, opts, pin, ticksPerSec) {
   const url = `http://127.0.0.1:${server.port}/`;
   const base = ['-t1', `-c${opts.connections}`];
-  const tail = scenario.pipelined ? ['-s', PIPELINE_LUA, url, '--', String(opts.depth)] : [url];
+  const tail = scenario.script ? ['-s', scenario.script, url, '--', ...scenario.scriptArgs] : [url];
 
   if (opts.warmup > 0) await runWrk(pin, [...base, `-d${opts.warmup}s`, ...tail]);
   if (!alive(server.child)) throw new Error(`${server.name} died during warm-up`);
@@ -417,6 +576,8 @@ async function measure(server, scenario, opts, pin, ticksPerSec) {
   for (const [k, v] of Object.entries(w.errors)) if (v > 0) problems.push(`${k} errors: ${v}`);
   if (cpuSeconds <= 0) problems.push('no server CPU time measured');
   if (!alive(server.child)) problems.push('server died');
+  if (scenario.echo && server.probe && server.probe.echoProblem) problems.push(`echo probe: ${server.probe.echoProblem}`);
+  if (!scenario.echo && server.probe && server.probe.getProblem) problems.push(`GET probe: ${server.probe.getProblem}`);
   return {
     rps: w.rps,
     requests: w.requests,
@@ -447,8 +608,9 @@ const fmtRatio = (x) => (x === null || x === undefined ? '—' : `**${x.toFixed(
 
 function buildMarkdown(result) {
   const { machine, options, scenarios, servers } = result;
+  const name = (id) => (servers[id] ? servers[id].name : SERVERS.find((s) => s.id === id).name);
   const L = [];
-  L.push('# syshttp vs node:http — hello world (wrk)');
+  L.push('# syshttp (epoll, io_uring) vs node:http — wrk');
   L.push('');
   L.push(`- date: ${machine.date}`);
   L.push(`- node: ${machine.node}; kernel: ${machine.kernel}; arch: ${machine.arch}`);
@@ -459,57 +621,110 @@ function buildMarkdown(result) {
   );
   L.push(
     `- wrk -t1 -c${options.connections}, ${options.duration} s measured after ${options.warmup} s warm-up, ` +
-      `pipelined depth ${options.depth}, repeat ${options.repeat}${options.repeat > 1 ? ' (medians)' : ''}` +
-      (options.only ? `, only ${options.only}` : ''),
+      `pipelined depth ${options.depth}, POST body ${options.postBytes} B, repeat ${options.repeat}${options.repeat > 1 ? ' (medians)' : ''}` +
+      (options.only ? `, only ${options.only.join(',')}` : '') +
+      (options.ablation ? ', with io_uring ablation' : ''),
   );
   L.push('');
-  L.push('| scenario | node:http req/s | syshttp req/s | syshttp/node:http | node:http req/CPU-s | syshttp req/CPU-s | syshttp/node:http |');
-  L.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const s of scenarios) {
-    const n = s.servers.node || {};
-    const y = s.servers.syshttp || {};
-    const mark = (x) => (x && x.runs && x.runs.length && x.valid === false ? ' ⚠' : '');
+
+  const mark = (x) => (x && x.runs && x.runs.length && x.valid === false ? ' ⚠' : '');
+  const cell = (sc, id, k) => {
+    const a = sc.servers[id];
+    return a ? `${fmtInt(a[k])}${mark(a)}` : '—';
+  };
+  const ratioCell = (sc, key, k) => fmtRatio(sc.ratios[key] ? sc.ratios[key][k] : null);
+  const mainRatios = ['epoll/node', 'io_uring/node', 'io_uring/epoll'];
+  const ratioHead = (key) => {
+    const [a, b] = key.split('/');
+    return `${name(a)} ÷ ${name(b)}`;
+  };
+
+  for (const [k, title] of [
+    ['reqPerCpuSec', 'req/CPU-s — requests per second of server CPU time (headline: CPU cost per request)'],
+    ['rps', 'req/s — throughput, server pinned to one core'],
+  ]) {
+    L.push(`## ${title}`);
+    L.push('');
+    L.push(`| scenario | ${BASE_IDS.map(name).join(' | ')} | ${mainRatios.map(ratioHead).join(' | ')} |`);
+    L.push(`|---|${BASE_IDS.map(() => '---:').join('|')}|${mainRatios.map(() => '---:').join('|')}|`);
+    for (const sc of scenarios) {
+      L.push(
+        `| ${sc.label} | ${BASE_IDS.map((id) => cell(sc, id, k)).join(' | ')} | ` +
+          `${mainRatios.map((key) => ratioCell(sc, key, k)).join(' | ')} |`,
+      );
+    }
+    L.push('');
+  }
+
+  const ablation = ABLATION_IDS.filter((id) => scenarios.some((sc) => sc.servers[id]));
+  if (ablation.length) {
+    L.push('## io_uring ablation');
+    L.push('');
+    for (const id of ablation) {
+      const def = SERVERS.find((s) => s.id === id);
+      L.push(`- ${def.name}: ${def.what} (\`SYSHTTP_IOURING_NO=${def.env.SYSHTTP_IOURING_NO}\`)`);
+    }
+    L.push('');
+    L.push('| scenario | variant | req/s | req/CPU-s | req/CPU-s ÷ io_uring | req/CPU-s ÷ epoll | req/s ÷ io_uring | req/s ÷ epoll |');
+    L.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const sc of scenarios) {
+      for (const id of ['io_uring', ...ablation]) {
+        const ref = id === 'io_uring';
+        const r = (den, k) => (ref && den === 'io_uring' ? '(ref.)' : ratioCell(sc, `${id}/${den}`, k));
+        L.push(
+          `| ${sc.label} | ${name(id)} | ${cell(sc, id, 'rps')} | ${cell(sc, id, 'reqPerCpuSec')} | ` +
+            `${r('io_uring', 'reqPerCpuSec')} | ${r('epoll', 'reqPerCpuSec')} | ${r('io_uring', 'rps')} | ${r('epoll', 'rps')} |`,
+        );
+      }
+    }
+    L.push('');
+  }
+
+  L.push('## Servers');
+  L.push('');
+  L.push('| id | started as | backend (backendInfo.detail) | GET response | POST echo |');
+  L.push('|---|---|---|---|---|');
+  for (const [id, s] of Object.entries(servers)) {
+    const g = s.probe && s.probe.get;
+    const p = s.probe && s.probe.post;
+    const env = Object.entries(s.env || {})
+      .filter(([, v]) => v !== '')
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     L.push(
-      `| ${s.label} | ${fmtInt(n.rps)}${mark(n)} | ${fmtInt(y.rps)}${mark(y)} | ${fmtRatio(s.ratio.rps)} | ` +
-        `${fmtInt(n.reqPerCpuSec)}${mark(n)} | ${fmtInt(y.reqPerCpuSec)}${mark(y)} | ${fmtRatio(s.ratio.reqPerCpuSec)} |`,
+      `| ${id} | \`${env ? `${env} ` : ''}${s.file}\` | ${s.error ? `FAILED: ${s.error.split('\n')[0]}` : s.detail || '—'} | ` +
+        `${g ? `\`${g.statusLine}\`, ${g.responseBytes} B, headers: ${g.headers.join(', ')}${g.ok ? '' : ' ⚠'}` : '—'} | ` +
+        `${p ? `${p.requestBodyBytes} B → ${p.bodyBytes}-byte body in ${p.responseBytes} B${p.echoOk ? ', identical' : ' ⚠ NOT an echo'}` : '—'} |`,
     );
   }
   L.push('');
-  L.push('Per run:');
+
+  L.push('## Per run');
   L.push('');
-  L.push('| scenario | server | run | requests | req/s | server CPU-s | server CPU % | req/CPU-s | errors |');
-  L.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
+  L.push('| scenario | server | run | requests | req/s | server CPU-s | server CPU % | req/CPU-s | peak RSS MiB | errors |');
+  L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const s of scenarios) {
     for (const [id, agg] of Object.entries(s.servers)) {
       agg.runs.forEach((r, i) => {
         L.push(
-          `| ${s.label} | ${servers[id].name} | ${i + 1} | ${fmtInt(r.requests)} | ${fmtInt(r.rps)} | ` +
+          `| ${s.label} | ${name(id)} | ${i + 1} | ${fmtInt(r.requests)} | ${fmtInt(r.rps)} | ` +
             `${r.cpuSeconds === undefined ? '—' : r.cpuSeconds.toFixed(2)} | ` +
             `${r.cpuUtilization == null ? '—' : Math.round(r.cpuUtilization * 100)} | ${fmtInt(r.reqPerCpuSec)} | ` +
+            `${r.peakRssKb == null ? '—' : (r.peakRssKb / 1024).toFixed(0)} | ` +
             `${r.error ? `FAILED: ${r.error.split('\n')[0]}` : r.problems.length ? `⚠ ${r.problems.join('; ')}` : 'none'} |`,
         );
       });
     }
   }
   L.push('');
-  const probes = Object.entries(servers).filter(([, s]) => s.probe);
-  if (probes.length) {
-    L.push('Response per server (one probe request):');
-    L.push('');
-    for (const [, s] of probes) {
-      L.push(
-        `- ${s.name}: \`${s.probe.statusLine}\`, ${s.probe.responseBytes} bytes, headers: ${s.probe.headers.join(', ')}`,
-      );
-    }
-    L.push('');
-  }
+  for (const n of result.notes) L.push(`- note: ${n}`);
   for (const [, s] of Object.entries(servers)) {
     if (s.error) L.push(`- **${s.name} failed:** ${s.error.split('\n')[0]}`);
   }
   if (scenarios.some((s) => Object.values(s.servers).some((a) => a.valid === false))) {
-    L.push('- ⚠ = invalid: wrk reported errors, or the run failed; see latest.json.');
+    L.push('- ⚠ = invalid: wrk reported errors, a probe check failed, or the run failed; see latest.json.');
   }
-  L.push('Ratios > 1 mean syshttp is faster (req/s) or cheaper per request (req/CPU-s). See bench/README.md.');
+  L.push('- Ratios are A ÷ B: > 1 means A is faster (req/s) or cheaper per request (req/CPU-s). — = a side did not run. See bench/README.md.');
   return L.join('\n') + '\n';
 }
 
@@ -546,35 +761,53 @@ async function main() {
 
   const ticksPerSec = clockTicks();
   const machine = describeMachine(wrkVersion, pin);
-  const defs = SERVERS.filter((s) => !opts.only || s.id === opts.only);
+  const defs = SERVERS.filter((s) =>
+    opts.only ? opts.only.includes(s.id) || (s.ablation && opts.ablation) : !s.ablation || opts.ablation,
+  );
+  const c = opts.connections;
   const scenarios = [
-    { id: 'plain', label: `keep-alive, c=${opts.connections}`, pipelined: false },
-    { id: 'pipelined', label: `pipelined ×${opts.depth}, c=${opts.connections}`, pipelined: true },
+    { id: 'keepalive', label: `keep-alive GET, c=${c}`, script: null, scriptArgs: [] },
+    { id: 'pipelined', label: `pipelined ×${opts.depth} GET, c=${c}`, script: PIPELINE_LUA, scriptArgs: [String(opts.depth)] },
+    { id: 'post', label: `POST ${POST_BYTES / 1024} KiB echo, c=${c}`, script: POST_LUA, scriptArgs: [String(POST_BYTES)], echo: true },
   ];
 
   const est = defs.length * scenarios.length * opts.repeat * (opts.duration + opts.warmup);
   console.error(
-    `bench: ${defs.map((d) => d.name).join(' vs ')}; ${scenarios.length} scenarios × ${opts.repeat} run(s); ~${est} s` +
+    `bench: ${defs.map((d) => d.name).join(', ')}; ${scenarios.length} scenarios × ${opts.repeat} run(s); ~${est} s` +
       (pin ? `; server on CPU ${pin.server}, wrk on CPU ${pin.wrk}` : ''),
   );
 
+  const notes = [];
   const servers = {};
   for (const def of defs) {
-    const s = { id: def.id, name: def.name, file: path.relative(path.join(BENCH_DIR, '..'), def.file) };
+    const s = {
+      id: def.id,
+      name: def.name,
+      file: path.relative(path.join(BENCH_DIR, '..'), def.file),
+      env: def.env,
+      ablation: !!def.ablation,
+    };
     servers[def.id] = s;
     try {
       const started = await startServer(def, pin);
       s.child = started.child;
       s.port = started.port;
+      s.detail = started.detail;
       s.stderrTail = started.stderrTail;
-      s.probe = await probe(s.port);
-      if (s.probe.status !== 200 || s.probe.body !== 'Hello, World!') {
-        console.error(`warning: ${def.name} answered ${s.probe.statusLine} with body ${JSON.stringify(s.probe.body)}`);
+      const [bad, backendNotes] = checkBackend(def, s.detail);
+      if (bad) throw new Error(`${def.name}: ${bad}`);
+      notes.push(...backendNotes);
+      s.probe = await probeServer(s);
+      for (const p of [s.probe.getProblem, s.probe.echoProblem]) {
+        if (p) console.error(`warning: ${def.name}: ${p}`);
       }
-      console.error(`  ${def.name}: pid ${s.child.pid}, port ${s.port}, ${s.probe.responseBytes}-byte response`);
+      console.error(
+        `  ${def.name}: pid ${s.child.pid}, port ${s.port}, ${s.detail || '?'}; ` +
+          `GET ${s.probe.get.responseBytes} B, POST echo ${s.probe.post.echoOk ? 'ok' : 'WRONG'}`,
+      );
     } catch (err) {
       s.error = err.message;
-      if (def.id === 'syshttp' && /Cannot find module|dist\/index\.js|\.node\b/.test(err.message)) {
+      if (def.syshttp && /Cannot find module|dist\/index\.js|\.node\b/.test(err.message)) {
         const nl = s.error.indexOf('\n');
         const hint = ' (is syshttp built? run `npm run build` first)';
         s.error = nl < 0 ? s.error + hint : s.error.slice(0, nl) + hint + s.error.slice(nl);
@@ -588,12 +821,11 @@ async function main() {
   const results = scenarios.map((sc) => ({
     id: sc.id,
     label: sc.label,
-    pipelined: sc.pipelined,
     servers: Object.fromEntries(defs.map((d) => [d.id, { runs: [] }])),
   }));
 
-  // Interleave servers inside each repetition (A B A B ...) so slow drifts in
-  // machine load hit both sides roughly equally.
+  // Interleave servers inside each repetition (A B C A B C ...) so slow drifts in
+  // machine load hit all of them roughly equally.
   for (let i = 0; i < scenarios.length; i++) {
     for (let r = 0; r < opts.repeat; r++) {
       for (const def of defs) {
@@ -624,6 +856,7 @@ async function main() {
     if (s.child) await stopServer(s.child);
   }
 
+  const rdefs = ratioDefs(SERVERS.filter((s) => !s.ablation || opts.ablation).map((s) => s.id));
   for (const sc of results) {
     for (const agg of Object.values(sc.servers)) {
       agg.rps = median(agg.runs.map((r) => r.rps));
@@ -631,10 +864,13 @@ async function main() {
       agg.cpuUtilization = median(agg.runs.map((r) => r.cpuUtilization));
       agg.valid = agg.runs.length > 0 && agg.runs.every((r) => r.valid);
     }
-    const n = sc.servers.node;
-    const y = sc.servers.syshttp;
-    const ratio = (k) => (n && y && n[k] && y[k] ? y[k] / n[k] : null);
-    sc.ratio = { rps: ratio('rps'), reqPerCpuSec: ratio('reqPerCpuSec') };
+    sc.ratios = {};
+    for (const d of rdefs) {
+      const a = sc.servers[d.num];
+      const b = sc.servers[d.den];
+      const ratio = (k) => (a && b && a[k] && b[k] ? a[k] / b[k] : null);
+      sc.ratios[d.key] = { num: d.num, den: d.den, rps: ratio('rps'), reqPerCpuSec: ratio('reqPerCpuSec') };
+    }
   }
 
   const result = {
@@ -645,17 +881,29 @@ async function main() {
       connections: opts.connections,
       threads: 1,
       depth: opts.depth,
+      postBytes: POST_BYTES,
       repeat: opts.repeat,
       only: opts.only,
+      ablation: opts.ablation,
       clockTicksPerSecond: ticksPerSec,
     },
     servers: Object.fromEntries(
       Object.entries(servers).map(([id, s]) => [
         id,
-        { name: s.name, file: s.file, port: s.port ?? null, probe: s.probe ?? null, error: s.error ?? null },
+        {
+          name: s.name,
+          file: s.file,
+          env: s.env,
+          ablation: s.ablation,
+          detail: s.detail ?? null,
+          port: s.port ?? null,
+          probe: s.probe ? { get: s.probe.get, post: s.probe.post } : null,
+          error: s.error ?? null,
+        },
       ]),
     ),
     scenarios: results,
+    notes,
   };
   result.valid =
     Object.values(servers).every((s) => !s.error) &&

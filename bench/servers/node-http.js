@@ -1,7 +1,7 @@
 'use strict';
-// node:http hello-world peer for bench/run.js.
+// node:http peer for bench/run.js: GET → hello world; POST → echoes the request body.
 // Usage: node bench/servers/node-http.js [port]   (default 0 = any free port)
-// Prints `listening <port>` on stdout once ready.
+// Prints `listening <port> node:http` on stdout once ready.
 const http = require('node:http');
 
 const BODY = 'Hello, World!';
@@ -11,12 +11,22 @@ const HEADERS = { 'content-type': 'text/plain', 'content-length': Buffer.byteLen
 const port = Number(process.argv[2] || 0);
 
 const server = http.createServer((req, res) => {
-  res.writeHead(200, HEADERS);
-  res.end(BODY);
+  if (req.method !== 'POST') {
+    res.writeHead(200, HEADERS);
+    res.end(BODY);
+    return;
+  }
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
+  });
 });
 
 server.listen({ port, host: '127.0.0.1' }, () => {
-  console.log(`listening ${server.address().port}`);
+  console.log(`listening ${server.address().port} node:http`);
 });
 
 function stop() {
