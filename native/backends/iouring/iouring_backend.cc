@@ -135,12 +135,10 @@ void IoUringBackend::onReadable() {
   uint64_t signals = 0;
   while (::read(eventfd_.get(), &signals, sizeof(signals)) < 0 && errno == EINTR) {
   }
-  // With DEFER_TASKRUN completions are posted only when we ask (GETEVENTS).
-  for (int round = 0; round < 4; ++round) {
-    ring_.enter(true);
-    unsigned n = ring_.reap([this](const io_uring_cqe& cqe) { complete(cqe); });
-    if (n == 0) break;
-  }
+  // With DEFER_TASKRUN completions are posted only when we ask (GETEVENTS). One enter
+  // per wake-up: work queued after it signals the eventfd again.
+  ring_.enter(true);
+  ring_.reap([this](const io_uring_cqe& cqe) { complete(cqe); });
 }
 
 void IoUringBackend::complete(const io_uring_cqe& cqe) {
