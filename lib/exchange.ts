@@ -300,14 +300,16 @@ export class Exchange {
     if (!this.started) {
       const h = this.headers;
       head = statusLine(this.status, this.reason) + h.serialize();
-      if (h.has('date')) flags |= C.SEND_HAS_DATE;
-      const connection = h.get('connection');
-      if (connection !== undefined) {
-        flags |= C.SEND_HAS_CONNECTION;
-        if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) flags |= C.SEND_CLOSE;
+      if (h.size !== 0) {
+        if (h.getLower('date') !== undefined) flags |= C.SEND_HAS_DATE;
+        const connection = h.getLower('connection');
+        if (connection !== undefined) {
+          flags |= C.SEND_HAS_CONNECTION;
+          if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) flags |= C.SEND_CLOSE;
+        }
+        const length = h.getLower('content-length');
+        if (length !== undefined) declared = Number(length);  // validated by ResponseHeaders
       }
-      const length = h.get('content-length');
-      if (length !== undefined) declared = Number(length);  // validated by ResponseHeaders
       this.started = true;
       this.headers.locked = true;
     }

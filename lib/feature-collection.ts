@@ -15,17 +15,24 @@ export function featureKey<T>(name: string): FeatureKey<T> {
 
 export type FeatureFactory = (key: FeatureKey<unknown>) => unknown;
 
+/** @internal The server's defaults: an object rather than a closure, one allocation less per request. */
+export interface FeatureSource {
+  get(key: FeatureKey<unknown>): unknown;
+}
+
 export class FeatureCollection {
   private overrides: Map<FeatureKey<unknown>, unknown> | null = null;
   private revision = 0;
 
-  constructor(private readonly defaults: FeatureFactory | null = null) {}
+  constructor(private readonly defaults: FeatureFactory | FeatureSource | null = null) {}
 
   get<T>(key: FeatureKey<T>): T | undefined {
     if (this.overrides !== null && this.overrides.has(key)) {
       return this.overrides.get(key) as T | undefined;
     }
-    return this.defaults === null ? undefined : (this.defaults(key) as T | undefined);
+    const d = this.defaults;
+    if (d === null) return undefined;
+    return (typeof d === 'function' ? d(key) : d.get(key)) as T | undefined;
   }
 
   set<T>(key: FeatureKey<T>, feature: T | undefined): void {

@@ -83,6 +83,28 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d{1,15}$/;
 
+// Names already checked against TOKEN, with their lower-case key. Apps set the same few
+// names on every response; the cache is bounded so odd names cannot grow it forever.
+const checkedNames = new Map<string, string>();
+const CHECKED_NAMES_MAX = 512;
+
+function keyOf(name: string): string | undefined {
+  const known = checkedNames.get(name);
+  if (known !== undefined) return known;
+  if (typeof name !== 'string' || !TOKEN.test(name)) return undefined;
+  const key = name.toLowerCase();
+  if (checkedNames.size < CHECKED_NAMES_MAX) checkedNames.set(name, key);
+  return key;
+}
+
+// SP or HTAB at either end (the only whitespace a field value may be trimmed of).
+function needsTrim(s: string): boolean {
+  if (s.length === 0) return false;
+  const a = s.charCodeAt(0);
+  const b = s.charCodeAt(s.length - 1);
+  return a === 0x20 || a === 0x09 || b === 0x20 || b === 0x09;
+}
+
 export type HeaderValue = string | number | readonly (string | number)[];
 
 interface Entry {
@@ -92,31 +114,40 @@ interface Entry {
 
 /** Response header fields. Modifying them after the response started throws. */
 export class ResponseHeaders implements Iterable<[string, string]> {
-  private readonly map = new Map<string, Entry>();
+  // Made on first use: many responses never set a field.
+  private fields: Map<string, Entry> | null = null;
   /** @internal */
   locked = false;
 
+  private get map(): Map<string, Entry> {
+    return (this.fields ??= new Map());
+  }
+
   private check(name: string): string {
     if (this.locked) throw new SyshttpError('SYSHTTP_ERR_RESPONSE_STARTED', `cannot change header "${name}"`);
-    if (typeof name !== 'string' || !TOKEN.test(name)) {
+    const key = keyOf(name);
+    if (key === undefined) {
       throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid header name ${JSON.stringify(name)}`);
     }
-    return name.toLowerCase();
+    return key;
+  }
+
+  private static value(name: string, v: unknown): string {
+    let s: string;
+    if (typeof v === 'string') s = v;
+    else if (typeof v === 'number') s = String(v);
+    else throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid value for header "${name}"`);
+    if (needsTrim(s)) s = s.replace(/^[ \t]+|[ \t]+$/g, '');
+    if (BAD_VALUE.test(s)) {
+      throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid character in header "${name}"`);
+    }
+    return s;
   }
 
   private static values(name: string, value: HeaderValue): string[] {
-    const list = Array.isArray(value) ? value : [value];
+    if (!Array.isArray(value)) return [ResponseHeaders.value(name, value)];
     const out: string[] = [];
-    for (const v of list as (string | number)[]) {
-      if (typeof v !== 'string' && typeof v !== 'number') {
-        throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid value for header "${name}"`);
-      }
-      const s = String(v).replace(/^[ \t]+|[ \t]+$/g, '');
-      if (BAD_VALUE.test(s)) {
-        throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid character in header "${name}"`);
-      }
-      out.push(s);
-    }
+    for (const v of value as unknown[]) out.push(ResponseHeaders.value(name, v));
     return out;
   }
 
@@ -131,7 +162,7 @@ export class ResponseHeaders implements Iterable<[string, string]> {
     const key = this.check(name);
     const values = ResponseHeaders.values(name, value);
     if (values.length === 0) {
-      this.map.delete(key);
+      this.fields?.delete(key);
       return this;
     }
     ResponseHeaders.checkLength(key, values);
@@ -143,38 +174,51 @@ export class ResponseHeaders implements Iterable<[string, string]> {
     const key = this.check(name);
     const values = ResponseHeaders.values(name, value);
     if (values.length === 0) return this;
-    ResponseHeaders.checkLength(key, [...(this.map.get(key)?.values ?? []), ...values]);
-    const entry = this.map.get(key);
+    const entry = this.fields?.get(key);
+    ResponseHeaders.checkLength(key, entry ? [...entry.values, ...values] : values);
     if (entry) entry.values.push(...values);
     else this.map.set(key, { name, values });
     return this;
   }
 
   get(name: string): string | undefined {
-    const entry = this.map.get(String(name).toLowerCase());
+    if (this.fields === null) return undefined;
+    const entry = this.fields.get(String(name).toLowerCase());
     return entry ? entry.values.join(', ') : undefined;
   }
 
+  /** @internal get() by a key known to be lower case (the server's own lookups). */
+  getLower(key: string): string | undefined {
+    const entry = this.fields?.get(key);
+    return entry ? (entry.values.length === 1 ? entry.values[0] : entry.values.join(', ')) : undefined;
+  }
+
   getAll(name: string): string[] {
-    return [...(this.map.get(String(name).toLowerCase())?.values ?? [])];
+    return [...(this.fields?.get(String(name).toLowerCase())?.values ?? [])];
   }
 
   has(name: string): boolean {
-    return this.map.has(String(name).toLowerCase());
+    return this.fields !== null && this.fields.has(String(name).toLowerCase());
   }
 
   delete(name: string): boolean {
     const key = this.check(name);
-    return this.map.delete(key);
+    return this.fields !== null && this.fields.delete(key);
   }
 
   clear(): void {
     if (this.locked) throw new SyshttpError('SYSHTTP_ERR_RESPONSE_STARTED', 'cannot clear headers');
-    this.map.clear();
+    this.fields?.clear();
+  }
+
+  /** The number of distinct fields. */
+  get size(): number {
+    return this.fields === null ? 0 : this.fields.size;
   }
 
   *entries(): IterableIterator<[string, string]> {
-    for (const [key, e] of this.map) yield [key, e.values.join(', ')];
+    if (this.fields === null) return;
+    for (const [key, e] of this.fields) yield [key, e.values.join(', ')];
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
@@ -183,10 +227,12 @@ export class ResponseHeaders implements Iterable<[string, string]> {
 
   /** @internal "Name: value\r\n" for every field line, leaving out Transfer-Encoding (framing is the server's). */
   serialize(): string {
+    if (this.fields === null) return '';
     let out = '';
-    for (const [key, e] of this.map) {
+    for (const [key, e] of this.fields) {
       if (key === 'transfer-encoding') continue;
-      for (const v of e.values) out += `${e.name}: ${v}\r\n`;
+      const values = e.values;
+      for (let i = 0; i < values.length; i++) out += e.name + ': ' + values[i] + '\r\n';
     }
     return out;
   }

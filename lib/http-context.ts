@@ -1,6 +1,6 @@
 // HttpContext: a thin façade over the request's FeatureCollection. The server's own
 // features are created the first time they are asked for.
-import { FeatureCollection, type FeatureKey } from './feature-collection';
+import { FeatureCollection, type FeatureKey, type FeatureSource } from './feature-collection';
 import type { Chunk, Exchange } from './exchange';
 import type { ResponseHeaders } from './headers';
 import { BodyDetectionFeature, HttpRequestBodyDetectionFeature } from './features/body-detection';
@@ -19,7 +19,7 @@ import {
 import { ServerAddressesFeature, type IServerAddressesFeature } from './features/server-addresses';
 
 /** The features every request starts with, each made on first use. */
-class DefaultFeatures {
+class DefaultFeatures implements FeatureSource {
   private request: RequestFeature | null = null;
   private response: ResponseFeature | null = null;
   private body: ResponseBodyFeature | null = null;
@@ -35,7 +35,7 @@ class DefaultFeatures {
     private readonly addresses: IServerAddressesFeature,
   ) {}
 
-  readonly get = (key: FeatureKey<unknown>): unknown => {
+  get(key: FeatureKey<unknown>): unknown {
     switch (key) {
       case HttpRequestFeature:
         return (this.request ??= new RequestFeature(this.ex));
@@ -58,7 +58,7 @@ class DefaultFeatures {
       default:
         return undefined;
     }
-  };
+  }
 }
 
 /** The response side of a context: status and headers, and the body writer. */
@@ -113,8 +113,7 @@ export class HttpResponse {
 
 export class HttpContext {
   readonly features: FeatureCollection;
-  /** Per-request state for middleware (ASP.NET Core's HttpContext.Items). */
-  readonly items = new Map<unknown, unknown>();
+  private itemMap: Map<unknown, unknown> | null = null;
   private responseView: HttpResponse | null = null;
 
   /** @internal */
@@ -123,7 +122,12 @@ export class HttpContext {
   /** @internal */
   constructor(exchange: Exchange, serverTag: string, addresses: IServerAddressesFeature) {
     this.exchange = exchange;
-    this.features = new FeatureCollection(new DefaultFeatures(exchange, serverTag, addresses).get);
+    this.features = new FeatureCollection(new DefaultFeatures(exchange, serverTag, addresses));
+  }
+
+  /** Per-request state for middleware (ASP.NET Core's HttpContext.Items). */
+  get items(): Map<unknown, unknown> {
+    return (this.itemMap ??= new Map());
   }
 
   get request(): IHttpRequestFeature {

@@ -1,10 +1,10 @@
 #include "connection.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "error_responses.h"
+#include "number_format.h"
 
 namespace syshttp::http {
 namespace {
@@ -351,9 +351,12 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
   if (bodyForbidden || s.declared >= 0) {
     // 204/304 carry no framing; a declared Content-Length is among the app's fields.
   } else if (ending) {
-    char line[48];
-    int n = std::snprintf(line, sizeof(line), "Content-Length: %zu\r\n", bodyLength);
-    out.append(line, static_cast<size_t>(n));
+    char line[48] = "Content-Length: ";
+    constexpr size_t kPrefix = sizeof("Content-Length: ") - 1;
+    size_t n = kPrefix + formatDecimal(bodyLength, line + kPrefix);
+    line[n++] = '\r';
+    line[n++] = '\n';
+    out.append(line, n);
   } else if (!s.http10) {
     appendLiteral(out, "Transfer-Encoding: chunked\r\n");
     s.chunked = !s.noBody;
@@ -377,8 +380,10 @@ void Connection::writeBody(Slot& s, const char* body, size_t length) {
   OutputChain& out = outputFor(s);
   if (s.chunked) {
     char size[24];
-    int n = std::snprintf(size, sizeof(size), "%zx\r\n", length);
-    out.append(size, static_cast<size_t>(n));
+    size_t n = formatHex(length, size);
+    size[n++] = '\r';
+    size[n++] = '\n';
+    out.append(size, n);
     out.append(body, length);
     out.append("\r\n", 2);
   } else {

@@ -8,8 +8,8 @@
 #include "parser.h"
 
 #include "char_classes.h"
+#include "number_format.h"
 
-#include <cstdio>
 #include <cstring>
 
 #include <cstdint>
@@ -518,8 +518,8 @@ bool validHost(const unsigned char* p, Span v) {
 // otherwise the app (routing by Host) and a proxy (routing by the target) disagree.
 bool hostMatchesAuthority(const unsigned char* p, Span host, Span authority, uint16_t defaultPort) {
   auto trimmed = [&](Span s) {
-    char port[8];
-    int n = std::snprintf(port, sizeof(port), ":%u", static_cast<unsigned>(defaultPort));
+    char port[8] = {':'};
+    size_t n = 1 + formatDecimal(defaultPort, port + 1);
     if (s.length > static_cast<uint32_t>(n) &&
         std::memcmp(p + s.offset + s.length - n, port, static_cast<size_t>(n)) == 0) {
       s.length -= static_cast<uint32_t>(n);
