@@ -1,10 +1,9 @@
 // Runs inside Windows node.exe under Wine (scripts/test-windows.js starts it): serves
-// test/windows/app.js on HTTP.sys, on three ports:
-//   base      listen({ port }) → http://+:base/
-//   base + 1  urlPrefixes [http://+:base+1/app/] (pathBase; Wine takes one URL per
-//             URL group, so several prefixes are for real Windows only)
-//   base + 2  a server the tests stop gracefully through /control/stop on base
-// and writes "ready" with the details to the file named in argv[3] once all listen.
+// test/windows/app.js on HTTP.sys: listen({ port: argv[2] }) → http://+:port/, or the
+// prefix in SYSHTTP_TEST_PREFIX ("http://+:PORT/app/"), and writes the details to the
+// file named in argv[3] once listening. One server per process: Wine's http.sys routes
+// requests to any queue of the process whose URL path matches, whatever the port (seen
+// with three servers on three ports), and takes one URL per URL group.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -21,17 +20,17 @@ function log(...args) {
 let server = null;  // the base-port server
 
 async function start() {
-  let stopping = null;
-  const stoppable = syshttp.createServer(makeApp(syshttp, { backend: () => stoppable.backend }));
   const control = {
     backend: () => server.backend,
     async route(ctx) {
       if (ctx.request.path === '/control/stop') {
-        // Starts the graceful stop of the base+2 server and answers when it finished.
+        // Graceful stop of this server (the last test): answered after stop() resolved,
+        // so this request is the one in flight that stop() waits for.
         const started = Date.now();
-        stopping = stoppable.stop({ timeout: 5000 });
+        const stopping = server.stop({ timeout: 5000 });
+        await ctx.response.end(JSON.stringify({ stopping: true, at: started }));
         await stopping;
-        await ctx.response.end(JSON.stringify({ stoppedAfter: Date.now() - started }));
+        log('stopped after', Date.now() - started, 'ms');
         return true;
       }
       if (ctx.request.path === '/control/backend-info') {
@@ -41,14 +40,10 @@ async function start() {
       return false;
     },
   };
-  server = syshttp.createServer(makeApp(syshttp, control));
+  const urlPrefixes = process.env.SYSHTTP_TEST_PREFIX ? [process.env.SYSHTTP_TEST_PREFIX.replace('PORT', String(base))] : undefined;
+  server = syshttp.createServer(makeApp(syshttp, control), urlPrefixes ? { windows: { urlPrefixes } } : {});
   server.on('error', (err) => log('server error', err && err.stack));
   await server.listen({ port: base });
-  const prefixed = syshttp.createServer(makeApp(syshttp, { backend: () => prefixed.backend }), {
-    windows: { urlPrefixes: [`http://+:${base + 1}/app/`] },
-  });
-  await prefixed.listen();
-  await stoppable.listen({ port: base + 2 });
   log('listening', server.backend, JSON.stringify(server.backendInfo));
   fs.writeFileSync(readyFile, JSON.stringify({ backend: server.backend, backendInfo: server.backendInfo, pid: process.pid }));
 }
