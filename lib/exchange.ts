@@ -45,6 +45,14 @@ function statusLine(status: number, reason: string | undefined): string {
 type Callback = () => void | Promise<void>;
 export type Chunk = string | Uint8Array;
 
+/** @internal Told what happens to an exchange without a promise per call (the node:http layer). */
+export interface ExchangeObserver {
+  /** The connection went away or the exchange was aborted. */
+  exchangeAborted(ex: Exchange): void;
+  /** Output that was over the high-water mark has drained. */
+  exchangeDrained(ex: Exchange): void;
+}
+
 export class Exchange {
   readonly connection: number;
   readonly seq: number;
@@ -69,6 +77,8 @@ export class Exchange {
   private completed: Callback[] | null = null;
   private drainWaiters: (() => void)[] | null = null;
   private controller: AbortController | null = null;
+  /** @internal The node:http layer's view of this exchange, told of aborts and drains. */
+  observer: ExchangeObserver | null = null;
 
   constructor(
     readonly host: ExchangeHost,
@@ -175,6 +185,7 @@ export class Exchange {
       this.host.release(this);
       this.runCompleted();
     }
+    this.observer?.exchangeAborted(this);
   }
 
   /** Resets the connection, unless this exchange is already over (a reset then would hit the next request). */
@@ -198,6 +209,7 @@ export class Exchange {
   }
   onDrain(): void {
     this.wakeWriters();
+    this.observer?.exchangeDrained(this);
   }
 
   private wakeWriters(): void {
@@ -292,7 +304,12 @@ export class Exchange {
     return this.send(body, true);
   }
 
-  private send(body: Chunk | null, ending: boolean): Promise<void> {
+  /**
+   * @internal Sends at once, without onStarting callbacks or promises (the node:http layer,
+   * which registers none): the native result (SendResult), with the exchange's state
+   * updated as send() does. LengthMismatch and BadStatus leave an unsent head unsent.
+   */
+  sendNow(body: Chunk | null, ending: boolean): number {
     const C = this.host.constants;
     let head: string | null = null;
     let flags = ending ? C.SEND_END : 0;
@@ -321,16 +338,28 @@ export class Exchange {
         this.host.release(this);
         this.runCompleted();
       }
-      if (r === SendResult.Ok || ending) return RESOLVED;
-      return new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
-    }
-    if (r === SendResult.LengthMismatch || r === SendResult.BadStatus) {
+    } else if (r === SendResult.LengthMismatch || r === SendResult.BadStatus) {
       // Refused before anything was written: if the head was part of this call, the
       // response has not started and the error handler can still answer 500.
       if (head !== null) {
         this.started = false;
         this.headers.locked = false;
       }
+    } else if (r !== SendResult.Ended) {
+      // Gone: the client left (or the connection is closing). Writes after that are
+      // dropped, as node:http and Kestrel do, and the request counts as aborted.
+      this.onAbort();
+    }
+    return r;
+  }
+
+  private send(body: Chunk | null, ending: boolean): Promise<void> {
+    const r = this.sendNow(body, ending);
+    if (r === SendResult.Ok || r === SendResult.Full) {
+      if (r === SendResult.Ok || ending) return RESOLVED;
+      return new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
+    }
+    if (r === SendResult.LengthMismatch || r === SendResult.BadStatus) {
       return Promise.reject(
         r === SendResult.LengthMismatch
           ? new SyshttpError('SYSHTTP_ERR_CONTENT_LENGTH_MISMATCH', `more than the declared ${this.headers.get('content-length')} bytes`)
@@ -338,9 +367,6 @@ export class Exchange {
       );
     }
     if (r === SendResult.Ended) return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED'));
-    // Gone: the client left (or the connection is closing). Writes after that are
-    // dropped, as node:http and Kestrel do, and the request counts as aborted.
-    this.onAbort();
     return RESOLVED;
   }
 }

@@ -367,7 +367,14 @@ export class Server extends EventEmitter implements ExchangeHost {
     }
   }
 
+  /** @internal Takes every exchange in place of contexts and the pipeline (the node:http layer, lib/node). */
+  exchangeHandler: ((ex: Exchange) => void) | null = null;
+
   private dispatch(ex: Exchange): void {
+    if (this.exchangeHandler !== null) {
+      this.exchangeHandler(ex);
+      return;
+    }
     const ctx = new HttpContext(ex, this.tag, this.addressList);
     if (this.run === null) {
       const all = this.handler === null ? this.middleware : [...this.middleware, (c: HttpContext) => (this.handler as Handler)(c)];

@@ -1,0 +1,133 @@
+// `req`: an http.IncomingMessage over an exchange. Its fields are set the way node's
+// parser sets them (rawHeaders plus node's own lazy `headers`/`headersDistinct`/`trailers`
+// getters), and its body is the exchange's body stream, pulled on demand.
+//
+// Express (and others) replace the prototype of `req` with one built straight on
+// http.IncomingMessage.prototype, so anything defined only on a subclass would vanish.
+// What this view must do differently from node's IncomingMessage (_read, _destroy) is
+// therefore set on each instance, as shared functions (no closure per request).
+import { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Exchange } from '../exchange';
+import { kHeadersCount, kTrailersCount } from './internals';
+import type { NodeSocket } from './socket';
+
+const V10 = '1.0';
+const V11 = '1.1';
+
+/** @internal What the request view keeps, under one symbol (its prototype may be swapped). */
+export const kExchange = Symbol('syshttp.exchange');
+
+interface RequestState {
+  [kExchange]: Exchange;
+  _read(this: RequestView, n: number): void;
+  _destroy(this: RequestView, err: Error | null, cb: (err?: Error | null) => void): void;
+}
+type RequestView = IncomingMessage &
+  RequestState &
+  Record<symbol, unknown> & { _consuming: boolean; _readableState: { readingMore: boolean } };
+type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** Fills any IncomingMessage (ours, or the class an app passed in options) from the exchange. */
+export function initRequest(req: IncomingMessage, ex: Exchange, socket: NodeSocket, hasBody: boolean, http10: boolean): void {
+  const r = req as RequestView;
+  r[kExchange] = ex;
+  r._read = readBody;
+  r._destroy = destroyRequest;
+  r.method = ex.method;
+  r.url = ex.rawTarget;
+  if (http10) {
+    r.httpVersion = V10;
+    r.httpVersionMajor = 1;
+    r.httpVersionMinor = 0;
+  } else {
+    r.httpVersion = V11;
+    r.httpVersionMajor = 1;
+    r.httpVersionMinor = 1;
+  }
+  // Header fields as sent; node's `headers` getter builds the object from them on first use.
+  const raw = r.rawHeaders;
+  const words = ex.words;
+  const bytes = ex.bytes as Latin1;
+  for (let i = 0, w = ex.firstFieldWord, n = ex.fieldCount; i < n; i++, w += 4) {
+    raw.push(bytes.latin1Slice(words[w], words[w] + words[w + 1]), bytes.latin1Slice(words[w + 2], words[w + 2] + words[w + 3]));
+  }
+  r[kHeadersCount] = raw.length;
+  // Without a body the request is complete now; its end is pushed when it is read
+  // (or when the response finishes), which spares the stream machinery otherwise.
+  if (!hasBody) r.complete = true;
+  void socket;
+}
+
+// ---- shared instance methods ------------------------------------------------------------
+
+function readBody(this: RequestView): void {
+  if (!this._consuming) {
+    this._readableState.readingMore = false;
+    this._consuming = true;
+  }
+  const ex = this[kExchange];
+  if (!ex.has(ex.host.constants.REQUEST_HAS_BODY)) {
+    this.push(null);
+    return;
+  }
+  if (ex.ended && !ex.bodyStarted) {
+    // The response completed before the body was read: the native side drops the body
+    // (node:http would read and discard it), so it ends here.
+    this.complete = true;
+    this.push(null);
+    return;
+  }
+  const body = ex.body;
+  if (body.listenerCount('data') === 0) {
+    // First read: the exchange's body starts flowing into this stream, with its own
+    // buffer as the native side's backpressure (it stops reading the socket when full).
+    body.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) body.pause();
+    });
+    body.once('end', () => {
+      this.complete = true;
+      const trailers = ex.trailers;
+      if (trailers !== null) {
+        const rawTrailers = this.rawTrailers;
+        for (const [name, value] of trailers) rawTrailers.push(name, value);
+        (this as Record<symbol, unknown>)[kTrailersCount] = rawTrailers.length;
+      }
+      this.push(null);
+    });
+    body.once('error', (err: Error & { code?: string }) => {
+      if (this.destroyed) return;
+      if (err.code === 'SYSHTTP_ERR_CLIENT_ABORTED') this.destroy(connReset());
+      else if (err.code === 'SYSHTTP_ERR_BODY_UNAVAILABLE') this.destroy();  // the response completed first
+      else this.destroy(err);
+    });
+  } else {
+    (body as Readable).resume();
+  }
+}
+
+function destroyRequest(this: RequestView, err: Error | null, cb: (err?: Error | null) => void): void {
+  const ex = this[kExchange];
+  if (!this.complete) {
+    // A request destroyed before its body arrived: node destroys the socket, which
+    // resets the connection; the same here, unless the response is already complete.
+    if (!ex.ended && !ex.aborted) ex.abort();
+    if (ex.aborted) {
+      this.aborted = true;
+      this.emit('aborted');
+    }
+  }
+  process.nextTick(afterDestroy, this, err, cb);
+}
+
+function afterDestroy(req: RequestView, err: Error | null, cb: (err?: Error | null) => void): void {
+  // As node: the error is emitted only when someone listens for it.
+  if (err && req.listenerCount('error') > 0) cb(err);
+  else cb();
+}
+
+export function connReset(): Error {
+  const err = new Error('aborted') as NodeJS.ErrnoException;
+  err.code = 'ECONNRESET';
+  return err;
+}

@@ -1,0 +1,323 @@
+// `res`: an http.ServerResponse whose write path is the exchange's. Header storage,
+// validation and the getters (setHeader/getHeader/…, headersSent, writableEnded …) are
+// node's own, from OutgoingMessage.prototype; writeHead is node's too, and ends in
+// `_storeHeader`, which here hands the status and fields to the exchange instead of
+// serialising them. The body goes to the native side with the head in one call when it
+// can (`res.end(body)` after `writeHead` is a single native send).
+//
+// As for `req`, the overriding methods are set on each instance (shared functions), so a
+// prototype swap (Express) keeps them.
+import { ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { SyshttpError } from '../errors';
+import type { Exchange } from '../exchange';
+import type { ResponseHeaders } from '../headers';
+import { SendResult } from '../native';
+import { kNeedDrain, kOutHeaders } from './internals';
+import { kExchange } from './request';
+
+type Callback = (err?: Error | null) => void;
+
+/** @internal the write callbacks waiting for a drain */
+export const kPending = Symbol('syshttp.pendingWrites');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ResponseView = ServerResponse & Record<symbol, any> & Record<string, any>;
+
+function nodeError(Base: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor, code: string, message: string): Error {
+  const err = new Base(message) as NodeJS.ErrnoException;
+  err.code = code;
+  return err;
+}
+
+const writeAfterEnd = (): Error => nodeError(Error, 'ERR_STREAM_WRITE_AFTER_END', 'write after end');
+const destroyedError = (method: string): Error =>
+  nodeError(Error, 'ERR_STREAM_DESTROYED', `Cannot call ${method} after a stream was destroyed`);
+
+function nop(): void {}
+
+/** Fills any ServerResponse (ours, or the class an app passed in options) as a view over the exchange. */
+export function initResponse(res: ServerResponse, ex: Exchange): void {
+  const r = res as ResponseView;
+  r[kExchange] = ex;
+  r[kPending] = null;
+  r._storeHeader = storeHeader;
+  r.write = write;
+  r.end = end;
+  r.flushHeaders = flushHeaders;
+  r._send = send;
+  r._writeRaw = writeRaw;
+  r.writeContinue = writeContinue;
+  r.writeProcessing = writeProcessing;
+  r.writeEarlyHints = writeEarlyHints;
+}
+
+export class NodeServerResponse extends ServerResponse {}
+
+// ---- header: node's writeHead → here ------------------------------------------------------
+
+function add(h: ResponseHeaders, name: string, value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const v of value) h.append(name, typeof v === 'string' ? v : String(v));
+  } else {
+    h.append(name, typeof value === 'string' ? value : String(value));
+  }
+}
+
+// Fields of writeHead(status, fields): ResponseHeaders checks them as node does (token
+// names, field-value characters); node's validators run only to throw node's own error
+// (ERR_INVALID_HTTP_TOKEN, ERR_HTTP_INVALID_HEADER_VALUE, ERR_INVALID_CHAR) on a bad one.
+function addChecked(h: ResponseHeaders, name: string, value: unknown): void {
+  if (value === undefined || typeof name !== 'string') {
+    validateHeaderName(name);
+    validateHeaderValue(name, value as string);
+  }
+  try {
+    add(h, name, value);
+  } catch (err) {
+    validateHeaderName(name);
+    validateHeaderValue(name, value as string);
+    throw err;
+  }
+}
+
+function storeHeader(this: ResponseView, firstLine: string, headers: unknown): void {
+  const ex = this[kExchange] as Exchange;
+  const h = ex.headers;
+  h.clear();  // a writeHead that threw half-way leaves nothing behind
+  if (headers) {
+    if (headers === this[kOutHeaders]) {
+      const map = headers as Record<string, [string, unknown]>;
+      for (const key in map) {
+        const entry = map[key];
+        add(h, entry[0], entry[1]);
+      }
+    } else if (Array.isArray(headers)) {
+      if (headers.length > 0 && Array.isArray(headers[0])) {
+        for (let i = 0; i < headers.length; i++) addChecked(h, String(headers[i][0]), headers[i][1]);
+      } else {
+        if (headers.length % 2 !== 0) {
+          throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'headers' is invalid. Received ${String(headers)}`);
+        }
+        for (let n = 0; n < headers.length; n += 2) addChecked(h, String(headers[n]), headers[n + 1]);
+      }
+    } else {
+      const obj = headers as Record<string, unknown>;
+      for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(h, key, obj[key]);
+    }
+  }
+  const status = this.statusCode;
+  if (status < 200) {
+    h.clear();
+    throw new SyshttpError(
+      'SYSHTTP_ERR_INVALID_ARG',
+      `a final response with status ${status} is not supported (informational responses: writeContinue; upgrades: the 'upgrade' event)`,
+    );
+  }
+  ex.status = status;
+  const message = this.statusMessage;
+  ex.reason = message === STATUS_CODES[status] ? undefined : message;
+  // headersSent reads `_header`; node keeps the serialised head there. Ours is the
+  // status line (the native side adds Date and the framing fields when it sends).
+  this._header = firstLine;
+  this._headerSent = false;
+}
+
+// ---- body ------------------------------------------------------------------------------
+
+function toBody(chunk: string | Uint8Array, encoding: BufferEncoding | null | undefined): string | Uint8Array {
+  if (typeof chunk !== 'string') return chunk;
+  if (!encoding || encoding === 'utf8' || encoding === 'utf-8') return chunk;
+  return Buffer.from(chunk, encoding);
+}
+
+function checkChunk(chunk: unknown): void {
+  if (chunk === null) throw nodeError(TypeError, 'ERR_STREAM_NULL_VALUES', 'May not write null values to stream');
+  if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
+    throw nodeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `The "chunk" argument must be of type string or an instance of Buffer or Uint8Array. Received ${chunk === undefined ? 'undefined' : typeof chunk}`,
+    );
+  }
+}
+
+/** As node's onError: the callback gets the error, then 'error' is emitted, on the next tick. */
+function onError(res: ResponseView, err: Error, callback: Callback): void {
+  if (res.destroyed) return;
+  process.nextTick(emitErrorNT, res, err, callback);
+}
+function emitErrorNT(res: ResponseView, err: Error, callback: Callback): void {
+  callback(err);
+  if (!res.destroyed) res.emit('error', err);
+}
+
+/** Sends through the exchange; what node's write_ returns. */
+function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: boolean, callback: Callback | null): boolean {
+  const ex = res[kExchange] as Exchange;
+  const r = ex.sendNow(body, ending);
+  if (r === SendResult.Ok || (r === SendResult.Full && ending)) {
+    if (callback !== null) process.nextTick(callback);
+    return true;
+  }
+  if (r === SendResult.Full) {
+    if (callback !== null) (res[kPending] ??= []).push(callback);
+    return false;
+  }
+  if (r === SendResult.LengthMismatch) {
+    throw nodeError(
+      RangeError,
+      'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
+      `Response body's content-length of ${body === null ? 0 : Buffer.byteLength(body)} byte(s) does not match the content-length of ${ex.headers.get('content-length')} byte(s) set in header`,
+    );
+  }
+  if (r === SendResult.BadStatus) {
+    throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `status ${ex.status}`);
+  }
+  if (r === SendResult.Ended) {
+    onError(res, writeAfterEnd(), callback ?? nop);
+    return false;
+  }
+  // Gone: the connection went away; the exchange is aborted (and 'close' follows).
+  if (callback !== null) process.nextTick(callback, destroyedError('write'));
+  return false;
+}
+
+function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  if (typeof encoding === 'function') {
+    callback = encoding;
+    encoding = null;
+  }
+  checkChunk(chunk);
+  const cb = typeof callback === 'function' ? (callback as Callback) : null;
+  let err: Error | null = null;
+  if (this.finished) err = writeAfterEnd();
+  else if (this.destroyed) err = destroyedError('write');
+  if (err !== null) {
+    if (!this.destroyed) onError(this, err, cb ?? nop);
+    else if (cb !== null) process.nextTick(cb, err);
+    return false;
+  }
+  if (!this._header) this._implicitHeader();
+  const ok = sendChunk(this, toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null), false, cb);
+  if (!ok) this[kNeedDrain] = true;
+  return ok;
+}
+
+function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?: unknown): ResponseView {
+  if (typeof chunk === 'function') {
+    callback = chunk;
+    chunk = null;
+    encoding = null;
+  } else if (typeof encoding === 'function') {
+    callback = encoding;
+    encoding = null;
+  }
+  const cb = typeof callback === 'function' ? (callback as Callback) : null;
+  if (chunk) {
+    checkChunk(chunk);
+    if (this.finished) {
+      onError(this, writeAfterEnd(), cb ?? nop);
+      return this;
+    }
+  } else if (this.finished) {
+    if (cb !== null) {
+      if (!this.writableFinished) this.on('finish', cb);
+      else cb(nodeError(Error, 'ERR_STREAM_ALREADY_FINISHED', 'Cannot call end after a stream was finished'));
+    }
+    return this;
+  }
+  if (this.destroyed) {
+    if (cb !== null) process.nextTick(cb, destroyedError('end'));
+    return this;
+  }
+  if (!this._header) this._implicitHeader();
+  if (cb !== null) this.once('finish', cb);
+  sendChunk(this, chunk ? toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null) : null, true, null);
+  this.finished = true;
+  const ex = this[kExchange] as Exchange;
+  // Aborted meanwhile: 'close' comes from the abort, without 'finish' (as node).
+  if (!ex.aborted) process.nextTick(finishNT, this);
+  return this;
+}
+
+/** The server's part of finishing (node's resOnFinish), set by the server. */
+export const finishHooks: { onFinish: (res: ServerResponse) => void } = { onFinish: nop };
+
+function finishNT(res: ResponseView): void {
+  settlePending(res, null);
+  res.emit('prefinish');
+  res.emit('finish');
+  finishHooks.onFinish(res);  // then 'close'
+}
+
+/** @internal The write callbacks waiting for a drain, called (with `err` on abort). */
+export function settlePending(res: ServerResponse, err: Error | null): void {
+  const r = res as ResponseView;
+  const pending = r[kPending] as Callback[] | null;
+  if (pending === null) return;
+  r[kPending] = null;
+  for (const cb of pending) {
+    if (err === null) cb();
+    else cb(err);
+  }
+}
+
+function flushHeaders(this: ResponseView): void {
+  if (!this._header) this._implicitHeader();
+  const ex = this[kExchange] as Exchange;
+  if (!ex.started && !ex.ended && !this.destroyed) sendChunk(this, null, false, null);
+  this._headerSent = true;
+}
+
+// node's internal senders, for code that calls them directly: bytes of the body.
+function send(this: ResponseView, data: string | Uint8Array, encoding?: BufferEncoding | null, callback?: Callback): boolean {
+  if (typeof data === 'string' && data.length === 0) {
+    this.flushHeaders();
+    if (typeof callback === 'function') process.nextTick(callback);
+    return true;
+  }
+  return this.write(data, encoding as BufferEncoding, callback as Callback);
+}
+function writeRaw(this: ResponseView, data: string | Uint8Array, encoding?: BufferEncoding | null, callback?: Callback): boolean {
+  return send.call(this, data, encoding, callback);
+}
+
+// ---- informational responses -------------------------------------------------------------
+
+/**
+ * 100 Continue: the native side sends it when the body starts being read, so this starts
+ * reading it (the bytes wait in the body stream until the app reads them).
+ */
+function writeContinue(this: ResponseView, callback?: Callback): void {
+  const ex = this[kExchange] as Exchange;
+  if (!ex.started && !ex.ended && !ex.bodyStarted && ex.has(ex.host.constants.REQUEST_EXPECT_CONTINUE)) {
+    ex.body.read(0);  // starts the read (and the 100); the bytes wait in the body stream
+  }
+  this._sent100 = true;
+  if (typeof callback === 'function') process.nextTick(callback);
+}
+
+/** 102 Processing is advisory; the native side has no interim responses but 100 yet: not sent. */
+function writeProcessing(this: ResponseView, callback?: Callback): void {
+  if (typeof callback === 'function') process.nextTick(callback);
+}
+
+/**
+ * 103 Early Hints are advisory (RFC 8297: a client must not depend on them): validated as
+ * node does, then not sent, as the native side has no interim responses but 100 yet.
+ */
+function writeEarlyHints(this: ResponseView, hints: unknown, callback?: Callback): void {
+  if (hints === null || typeof hints !== 'object' || Array.isArray(hints)) {
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "hints" argument must be of type object');
+  }
+  const link = (hints as { link?: unknown }).link;
+  if (link !== null && link !== undefined) {
+    const values = Array.isArray(link) ? link : [link];
+    for (const v of values) {
+      if (typeof v !== 'string' || /[\r\n]/.test(v)) {
+        throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'hints' is invalid. Received ${String(v)}`);
+      }
+    }
+  }
+  if (typeof callback === 'function') process.nextTick(callback);
+}

@@ -1,0 +1,498 @@
+// syshttp/node: http.Server's interface over a syshttp Server. Each native request becomes
+// an http.IncomingMessage / http.ServerResponse pair that are views over the same exchange
+// the feature layer uses (lib/exchange.ts): no second HTTP implementation, no bytes
+// serialised in JS.
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import { SyshttpError } from '../errors';
+import type { Exchange } from '../exchange';
+import type { Limits, ServerOptions as SyshttpServerOptions } from '../options';
+import { Server as SyshttpServer, type AddressInfo, type BackendChoice } from '../server';
+import { kNeedDrain } from './internals';
+import { connReset, initRequest, kExchange } from './request';
+import { finishHooks, initResponse, settlePending } from './response';
+import { NodeSocket, type SocketHost } from './socket';
+
+export class IncomingMessage extends http.IncomingMessage {}
+export class ServerResponse<Request extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Request> {}
+
+export interface ServerOptions {
+  /** Classes to make `req` and `res` from (subclasses of node:http's, as with node:http). */
+  IncomingMessage?: typeof http.IncomingMessage;
+  ServerResponse?: typeof http.ServerResponse;
+  /** Idle time on a kept-alive connection (ms), as server.keepAliveTimeout. Default 5000. */
+  keepAliveTimeout?: number;
+  /** Time to receive a request head (ms), as server.headersTimeout. Default 60000. */
+  headersTimeout?: number;
+  /** Accepted for compatibility; see the README (the native side limits body rate instead). */
+  requestTimeout?: number;
+  /** All request header lines together, bytes (431 beyond). Default: syshttp's 32 KiB. */
+  maxHeaderSize?: number;
+  joinDuplicateHeaders?: boolean;
+  /** The syshttp backend ('auto', 'io_uring', 'epoll'). */
+  backend?: BackendChoice;
+  /** syshttp limits (lib/options.ts); they win over the node-style options above. */
+  limits?: Limits;
+  [option: string]: unknown;
+}
+
+type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Res = Omit<http.ServerResponse, 'socket'> & { socket: unknown; [kExchange]: Exchange; [kNeedDrain]: boolean } & Record<string, any>;
+type Req = http.IncomingMessage & Record<string, unknown>;
+
+const NEVER = 0xffffffff;  // the largest native timeout: "none"
+const SWEEP_MS = 1000;
+
+function nodeError(Base: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message: string): NodeJS.ErrnoException {
+  const err = new Base(message) as NodeJS.ErrnoException;
+  err.code = code;
+  return err;
+}
+
+function validatePort(port: unknown, name: string): number {
+  if (
+    (typeof port !== 'number' && typeof port !== 'string') ||
+    (typeof port === 'string' && port.trim().length === 0) ||
+    +port !== +port >>> 0 ||
+    +port > 65535
+  ) {
+    throw nodeError(RangeError, 'ERR_SOCKET_BAD_PORT', `${name} should be >= 0 and < 65536. Received ${typeof port} (${String(port)}).`);
+  }
+  return +port;
+}
+
+/** A listen() failure shaped as node:net reports it (code, errno, syscall, address, port). */
+function listenError(err: unknown, address: string, port: number): Error {
+  if (!(err instanceof SyshttpError) || err.errno === undefined) return err as Error;
+  const errno = -Math.abs(err.errno);
+  let code = 'UNKNOWN';
+  let text = err.message;
+  try {
+    code = getSystemErrorName(errno);
+    text = getSystemErrorMap().get(errno)?.[1] ?? text;
+  } catch {
+    // not a system errno
+  }
+  const e = nodeError(Error, code, `${err.syscall ?? 'listen'} ${code}: ${text} ${address}:${port}`);
+  e.errno = errno;
+  e.syscall = err.syscall ?? 'listen';
+  (e as { address?: string }).address = address;
+  (e as { port?: number }).port = port;
+  return e;
+}
+
+let sweepClock = 0;
+
+export class Server extends EventEmitter implements SocketHost {
+  /** node:http's defaults. */
+  timeout = 0;
+  keepAliveTimeout = 5000;
+  headersTimeout = 60_000;
+  requestTimeout = 300_000;
+  maxHeadersCount: number | null = null;
+  maxRequestsPerSocket = 0;
+  maxConnections: number | undefined = undefined;
+
+  private readonly options: ServerOptions;
+  private readonly Req: typeof http.IncomingMessage;
+  private readonly Res: typeof http.ServerResponse;
+  private inner: SyshttpServer | null = null;
+  private readonly sockets = new Map<number, NodeSocket>();
+  private info: AddressInfo | null = null;
+  private binding = false;
+  private sweeper: NodeJS.Timeout | null = null;
+  private readonly onExchangeBound: (ex: Exchange) => void;
+
+  constructor(requestListener?: RequestListener);
+  constructor(options: ServerOptions, requestListener?: RequestListener);
+  constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
+    super();
+    if (typeof options === 'function') {
+      requestListener = options;
+      options = {};
+    } else if (options === undefined || options === null) {
+      options = {};
+    } else if (typeof options !== 'object') {
+      throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received type ${typeof options}`);
+    }
+    this.options = options;
+    this.Req = options.IncomingMessage ?? IncomingMessage;
+    this.Res = options.ServerResponse ?? ServerResponse;
+    if (options.keepAliveTimeout !== undefined) this.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.headersTimeout !== undefined) this.headersTimeout = options.headersTimeout;
+    if (options.requestTimeout !== undefined) this.requestTimeout = options.requestTimeout;
+    if (requestListener !== undefined) this.on('request', requestListener);
+    this.onExchangeBound = (ex) => this.onExchange(ex);
+  }
+
+  // ---- listening ------------------------------------------------------------------------
+
+  get listening(): boolean {
+    return this.info !== null;
+  }
+
+  /** The syshttp server underneath (its backend, features, limits), once listening. */
+  get syshttp(): SyshttpServer | null {
+    return this.inner;
+  }
+
+  listen(...args: unknown[]): this {
+    let cb: (() => void) | null = null;
+    if (typeof args[args.length - 1] === 'function') cb = args.pop() as () => void;
+    let port: unknown = 0;
+    let host: string | undefined;
+    let backlog: number | undefined;
+    let extra: { reusePort?: boolean; ipv6Only?: boolean } = {};
+    const first = args[0];
+    if (first !== undefined && first !== null && typeof first === 'object') {
+      const o = first as Record<string, unknown>;
+      if (o.path !== undefined || o.fd !== undefined || o.handle !== undefined || o._handle !== undefined) {
+        throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'listen: only TCP ports are supported (no path, fd or handle)');
+      }
+      port = o.port === undefined || o.port === null ? 0 : o.port;
+      host = typeof o.host === 'string' && o.host !== '' ? o.host : undefined;
+      backlog = typeof o.backlog === 'number' ? o.backlog : undefined;
+      extra = { reusePort: o.reusePort === true, ipv6Only: o.ipv6Only === true };
+      if (o.signal !== undefined) {
+        const signal = o.signal as AbortSignal;
+        if (signal.aborted) {
+          queueMicrotask(() => this.close());
+        } else {
+          signal.addEventListener('abort', () => this.close(), { once: true });
+        }
+      }
+    } else if (first !== undefined && first !== null) {
+      if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {
+        throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'listen: only TCP ports are supported (no Unix socket path)');
+      }
+      port = first;
+      if (typeof args[1] === 'string') {
+        host = args[1] === '' ? undefined : args[1];
+        if (typeof args[2] === 'number') backlog = args[2];
+      } else if (typeof args[1] === 'number') {
+        backlog = args[1];
+      }
+    }
+    const portNumber = validatePort(port, 'options.port');
+    if (this.info !== null || this.binding) {
+      throw nodeError(Error, 'ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+    }
+    if (cb !== null) this.once('listening', cb);
+
+    const inner = this.innerServer();
+    this.binding = true;
+    const promise = inner.listen({ port: portNumber, host, backlog: backlog && backlog > 0 ? backlog : 511, ...extra });
+    // With an address (no name to look up), the bind has happened by now: address() works
+    // straight after listen(), as with node:net.
+    if (inner.addresses.length > 0) this.info = parseAddress(inner.addresses[inner.addresses.length - 1]);
+    promise.then(
+      (info) => {
+        this.binding = false;
+        this.info = info;
+        this.startSweeper();
+        this.emit('listening');
+      },
+      (err: unknown) => {
+        this.binding = false;
+        this.info = null;
+        this.emit('error', listenError(err, host ?? '::', portNumber));
+      },
+    );
+    return this;
+  }
+
+  private innerServer(): SyshttpServer {
+    if (this.inner !== null) return this.inner;
+    const o = this.options;
+    const ms = (v: number): number => (v > 0 && Number.isFinite(v) ? Math.min(Math.ceil(v), NEVER) : NEVER);
+    const limits: Limits = {
+      // node:http has no body limit and no default header count limit below its size limit.
+      maxRequestBodySize: null,
+      keepAliveTimeout: ms(this.keepAliveTimeout),
+      requestHeadersTimeout: ms(this.headersTimeout),
+    };
+    if (typeof o.maxHeaderSize === 'number') limits.maxRequestHeadersTotalSize = o.maxHeaderSize;
+    if (typeof this.maxHeadersCount === 'number' && this.maxHeadersCount > 0) limits.maxRequestHeaderCount = Math.min(this.maxHeadersCount, 10_000);
+    if (typeof this.maxConnections === 'number' && this.maxConnections > 0) limits.maxConcurrentConnections = this.maxConnections;
+    const options: SyshttpServerOptions = { limits: { ...limits, ...(o.limits ?? {}) } };
+    if (o.backend !== undefined) options.backend = o.backend;
+    const inner = new SyshttpServer(options);
+    inner.exchangeHandler = this.onExchangeBound;
+    inner.on('error', (err: unknown) => this.emit('error', err));
+    this.inner = inner;
+    return inner;
+  }
+
+  address(): AddressInfo | null {
+    return this.info;
+  }
+
+  /**
+   * Stops accepting, closes idle connections, lets in-flight requests finish (their
+   * responses carry Connection: close), then emits 'close'.
+   */
+  close(callback?: (err?: Error) => void): this {
+    const inner = this.inner;
+    const wasListening = this.info !== null || this.binding;
+    if (typeof callback === 'function') {
+      if (!wasListening) this.once('close', () => callback(nodeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+      else this.once('close', callback);
+    }
+    this.info = null;
+    this.stopSweeper();
+    if (inner === null || !wasListening) {
+      process.nextTick(() => this.emit('close'));
+      return this;
+    }
+    this.closeIdleConnections();
+    inner.stop({ timeout: 0x7fffffff }).then(() => {
+      for (const socket of [...this.sockets.values()]) this.connectionAborted(socket);
+      this.emit('close');
+    });
+    return this;
+  }
+
+  /** Resets every connection (in-flight requests are aborted). */
+  closeAllConnections(): void {
+    for (const socket of [...this.sockets.values()]) socket.destroy();
+    this.inner?.native.closeAll();
+  }
+
+  /** Closes the connections with no request in flight (that sent at least one request). */
+  closeIdleConnections(): void {
+    for (const socket of [...this.sockets.values()]) {
+      if (socket.active.length === 0) socket.destroy();
+    }
+  }
+
+  setTimeout(msecs = 0, callback?: () => void): this {
+    this.timeout = msecs;
+    if (callback !== undefined) this.on('timeout', callback);
+    return this;
+  }
+
+  /** The native backend keeps the event loop alive while listening; ref/unref are not wired to it yet. */
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+
+  getConnections(callback: (err: Error | null, count: number) => void): this {
+    const count = this.inner?.connectionCount ?? 0;
+    process.nextTick(callback, null, count);
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.listening) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
+  }
+
+  // ---- requests ---------------------------------------------------------------------------
+
+  private onExchange(ex: Exchange): void {
+    const C = ex.host.constants;
+    let socket = this.sockets.get(ex.connection);
+    const isNew = socket === undefined;
+    if (socket === undefined) {
+      socket = new NodeSocket(this, ex.connection, ex);
+      socket.server = this;
+      this.sockets.set(ex.connection, socket);
+      if (this.timeout > 0) socket.setTimeout(this.timeout);
+    } else {
+      socket.touch();
+    }
+    ex.observer = socket;
+    if (isNew) this.emit('connection', socket);
+
+    const flags = ex.flags;
+    const req = new this.Req(socket as never) as Req;
+    initRequest(req, ex, socket, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0);
+    if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
+    const res = new this.Res(req as never) as unknown as Res;
+    initResponse(res as never, ex);
+    res.socket = socket;
+    if (socket._httpMessage === null) socket._httpMessage = res;
+    socket.active.push(res);
+    if ((flags & C.REQUEST_KEEP_ALIVE) === 0) res.shouldKeepAlive = false;
+    socket.requests++;
+    if (this.maxRequestsPerSocket > 0 && socket.requests >= this.maxRequestsPerSocket) {
+      res.shouldKeepAlive = false;
+      res.setHeader('Connection', 'close');
+    }
+
+    try {
+      if ((flags & C.REQUEST_EXPECT_CONTINUE) !== 0) {
+        res._expect_continue = true;
+        if (this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
+        else this.emit('request', req, res);  // the 100 goes out when the body is read
+        return;
+      }
+      const expect = expectation(req.rawHeaders);
+      if (expect !== undefined) {
+        if (this.listenerCount('checkExpectation') > 0) {
+          this.emit('checkExpectation', req, res);
+        } else {
+          res.writeHead(417);
+          res.end();
+        }
+        return;
+      }
+      this.emit('request', req, res);
+    } catch (err) {
+      // As with node:http, a throwing listener is an uncaught exception, raised outside
+      // the native batch so the other requests of the batch are still handled.
+      process.nextTick(rethrow, err);
+    }
+  }
+
+  /** @internal node's resOnFinish */
+  finished(res: Res): void {
+    const ex = res[kExchange];
+    const socket = ex.observer as NodeSocket;
+    const active = socket.active;
+    const i = active.indexOf(res);
+    if (i !== -1) active.splice(i, 1);
+    socket._httpMessage = active.length > 0 ? active[0] : null;
+    res.socket = null;
+    const req = res.req as unknown as Req & { _dump(): void; _readableState: { resumeScheduled: boolean } };
+    if (!req._consuming && !req._readableState.resumeScheduled && !req.destroyed) {
+      if (req.listenerCount('end') === 0 && req.listenerCount('data') === 0 && req.listenerCount('readable') === 0) {
+        // Nobody reads it: what node's _dump would lead to ('close'), without the flow.
+        req.complete = true;
+        req.destroy();
+      } else {
+        req._dump();
+      }
+    }
+    emitCloseNT(res);
+    if (ex.aborted) return;
+    if (!res.shouldKeepAlive || closing(ex)) {
+      // The native side closes the connection after this response.
+      if (active.length === 0) socket.closed_();
+    } else {
+      socket.lastUsed = sweepClock;
+      socket.touch();
+    }
+  }
+
+  // ---- SocketHost -------------------------------------------------------------------------
+
+  /** @internal */
+  connectionAborted(socket: NodeSocket): void {
+    const active = socket.active.slice();
+    socket.closed_();
+    const err = connReset();
+    for (const r of active) {
+      const res = r as unknown as Res;
+      settlePending(res as never, Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
+      const req = res.req as unknown as Req;
+      if (!req.destroyed && !(req.complete && req.readableEnded)) req.destroy(err);
+      else if (!req.destroyed) req.destroy();
+      if (!res.finished || !res.writableFinished) res.socket = null;
+      process.nextTick(emitCloseNT, res);
+    }
+  }
+
+  /** @internal */
+  exchangeDrained(socket: NodeSocket, ex: Exchange): void {
+    for (const r of socket.active) {
+      const res = r as unknown as Res;
+      if (res[kExchange] !== ex) continue;
+      settlePending(res as never, null);
+      if (res[kNeedDrain]) {
+        res[kNeedDrain] = false;
+        res.emit('drain');
+      }
+      return;
+    }
+  }
+
+  /** @internal */
+  socketClosed(socket: NodeSocket): void {
+    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
+  }
+
+  /** @internal node's socketOnTimeout */
+  socketTimedOut(socket: NodeSocket): void {
+    socket.emit('timeout');
+    const res = socket._httpMessage as Res | null;
+    const req = res?.req as Req | undefined;
+    const reqTimeout = req !== undefined && !req.complete && req.emit('timeout', socket);
+    const resTimeout = res !== null && res !== undefined && res.emit('timeout', socket);
+    const serverTimeout = this.emit('timeout', socket);
+    if (!reqTimeout && !resTimeout && !serverTimeout) socket.destroy();
+  }
+
+  /** @internal */
+  abortConnection(id: number): void {
+    this.inner?.native.abort(id);
+  }
+
+  // Sockets are known from their first request; the native side reports a connection's
+  // end only when something was in flight. An idle socket older than the keep-alive
+  // timeout is closed natively by then: it gets its 'close' here.
+  private startSweeper(): void {
+    if (this.sweeper !== null) return;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+  private stopSweeper(): void {
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+  private sweep(): void {
+    sweepClock++;
+    const idleTicks = Math.ceil(Math.min(this.keepAliveTimeout > 0 ? this.keepAliveTimeout : NEVER, NEVER) / SWEEP_MS) + 1;
+    for (const socket of [...this.sockets.values()]) {
+      if (socket.active.length === 0 && sweepClock - socket.lastUsed > idleTicks) socket.closed_();
+    }
+  }
+}
+
+function closing(ex: Exchange): boolean {
+  const c = ex.headers.getLower('connection');
+  return c !== undefined && /(?:^|,)\s*close\s*(?:,|$)/i.test(c);
+}
+
+function expectation(raw: string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 6 && name.toLowerCase() === 'expect') return raw[i + 1];
+  }
+  return undefined;
+}
+
+function emitCloseNT(res: Res): void {
+  if (res._closed) return;
+  res.destroyed = true;
+  res._closed = true;
+  res.emit('close');
+}
+
+function rethrow(err: unknown): never {
+  throw err;
+}
+
+function parseAddress(url: string): AddressInfo {
+  const m = /^http:\/\/(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(url);
+  if (m === null) return { address: url, family: 'IPv4', port: 0 };
+  return m[1] !== undefined ? { address: m[1], family: 'IPv6', port: Number(m[3]) } : { address: m[2], family: 'IPv4', port: Number(m[3]) };
+}
+
+finishHooks.onFinish = (res) => {
+  const server = ((res as Res)[kExchange].observer as NodeSocket).server as Server;
+  server.finished(res as Res);
+};
+
+/** http.createServer([options][, requestListener]) */
+export function createServer(requestListener?: RequestListener): Server;
+export function createServer(options: ServerOptions, requestListener?: RequestListener): Server;
+export function createServer(options?: ServerOptions | RequestListener, requestListener?: RequestListener): Server {
+  return new Server(options as ServerOptions, requestListener);
+}
+

@@ -1,0 +1,194 @@
+// The `socket` of the node:http layer: one per connection, shared by its requests, with
+// the members apps read (addresses, destroy, setTimeout, setNoDelay, setKeepAlive,
+// readable/writable) and the events they listen to ('close', 'timeout', 'error'). It is a
+// Duplex so that stream utilities (finished(), on-finished) accept it, but it carries no
+// bytes of its own: the HTTP bytes are the native side's. (An upgraded connection's raw
+// bytes will come through the upgrade feature's stream instead.)
+import { Duplex } from 'node:stream';
+import { SyshttpError } from '../errors';
+import type { Exchange, ExchangeObserver } from '../exchange';
+import { ConnectionFeature } from '../features/connection';
+import { kExchange } from './request';
+
+/** What a socket needs from its server. */
+export interface SocketHost {
+  /** An exchange of this connection was aborted: the connection is gone. */
+  connectionAborted(socket: NodeSocket): void;
+  /** An exchange's output drained. */
+  exchangeDrained(socket: NodeSocket, ex: Exchange): void;
+  /** The connection id is gone: forget its socket. */
+  socketClosed(socket: NodeSocket): void;
+  /** A socket timed out: the server decides who hears of it (node:http's socketOnTimeout). */
+  socketTimedOut(socket: NodeSocket): void;
+  /** Resets the connection (native). */
+  abortConnection(id: number): void;
+}
+
+export class NodeSocket extends Duplex implements ExchangeObserver {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly remoteFamily: 'IPv4' | 'IPv6';
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The server (node's net.Socket has it too). */
+  server: unknown = null;
+  /** The response being written on this connection, as node:http keeps it. */
+  _httpMessage: unknown = null;
+  timeout: number | undefined = undefined;
+  /** @internal the responses of this connection not finished yet, oldest first */
+  readonly active: { [kExchange]: Exchange }[] = [];
+  /** @internal requests seen on this connection */
+  requests = 0;
+  /** @internal last use, for the idle sweep */
+  lastUsed = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private gone = false;
+
+  /** @internal */
+  constructor(
+    private readonly host: SocketHost,
+    /** @internal the native connection id */ readonly id: number,
+    first: Exchange,
+  ) {
+    super({ allowHalfOpen: true });
+    const c = new ConnectionFeature(first);
+    this.remoteAddress = c.remoteAddress;
+    this.remotePort = c.remotePort;
+    this.remoteFamily = this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+    this.localAddress = c.localAddress;
+    this.localPort = c.localPort;
+  }
+
+  get connecting(): boolean {
+    return false;
+  }
+  get pending(): boolean {
+    return false;
+  }
+  get readyState(): string {
+    return this.gone ? 'closed' : 'open';
+  }
+  get bytesWritten(): number {
+    return 0;
+  }
+  get bytesRead(): number {
+    return 0;
+  }
+
+  address(): { address: string; family: string; port: number } | Record<string, never> {
+    if (this.gone) return {};
+    return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
+  }
+
+  /** Idle timeout as net.Socket#setTimeout: 'timeout' after `msecs` without a request or response. */
+  setTimeout(msecs: number, callback?: () => void): this {
+    if (typeof msecs !== 'number' || !Number.isFinite(msecs) || msecs < 0) {
+      const err = new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(msecs)}`);
+      (err as NodeJS.ErrnoException).code = 'ERR_OUT_OF_RANGE';
+      throw err;
+    }
+    this.timeout = msecs;
+    if (callback !== undefined) {
+      if (msecs === 0) this.removeListener('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (msecs > 0 && !this.gone) {
+      this.timer = setTimeout(onSocketTimeout, msecs, this);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  /** TCP_NODELAY is always on (the native side sets it on accept). */
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+  /** TCP keep-alive is not configurable per connection yet (the native side owns the socket). */
+  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+
+  /** @internal ExchangeObserver */
+  exchangeAborted(_ex: Exchange): void {
+    if (!this.gone) this.host.connectionAborted(this);
+  }
+  /** @internal ExchangeObserver */
+  exchangeDrained(ex: Exchange): void {
+    this.host.exchangeDrained(this, ex);
+  }
+
+  /** @internal A request arrived on this connection, or a response ended: it was used. */
+  touch(): void {
+    if (this.timer !== null) this.timer.refresh();
+  }
+
+  override _read(): void {
+    // No raw bytes: the request bytes belong to the native parser.
+  }
+
+  override _write(_chunk: unknown, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    callback(
+      new SyshttpError(
+        'SYSHTTP_ERR_SERVER_STATE',
+        'raw writes to an HTTP connection are not supported (the response is written through res)',
+      ),
+    );
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    // end(): nothing more will be written by us; the connection closes once its
+    // responses are out, or now when it has none in flight.
+    if (this.active.length === 0 && !this.gone) this.host.abortConnection(this.id);
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    if (!this.gone) {
+      // Resets the connection: every request on it is aborted (as destroying a net.Socket does).
+      const active = this.active.slice();
+      if (active.length > 0) for (const res of active) res[kExchange].abort();
+      else this.host.abortConnection(this.id);
+      this.closed_();
+    }
+    callback(err);
+  }
+
+  /** @internal The connection is gone (reset, closed by the peer, or after a closing response). */
+  closed_(): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.active.length = 0;
+    this.host.socketClosed(this);
+    if (!this.destroyed) this.destroy();
+  }
+
+  /** @internal */
+  get isGone(): boolean {
+    return this.gone;
+  }
+
+  /** @internal called by the timer */
+  timedOut(): void {
+    this.timer = null;
+    if (this.gone) return;
+    this.host.socketTimedOut(this);
+  }
+}
+
+function onSocketTimeout(socket: NodeSocket): void {
+  socket.timedOut();
+}
