@@ -75,9 +75,10 @@ function listenError(err: unknown, address: string, port: number): Error {
   } catch {
     // not a system errno
   }
-  const e = nodeError(Error, code, `${err.syscall ?? 'listen'} ${code}: ${text} ${address}:${port}`);
+  // node:net reports the bind's failures (EADDRINUSE, EACCES) against 'listen' too.
+  const e = nodeError(Error, code, `listen ${code}: ${text} ${address}:${port}`);
   e.errno = errno;
-  e.syscall = err.syscall ?? 'listen';
+  e.syscall = 'listen';
   (e as { address?: string }).address = address;
   (e as { port?: number }).port = port;
   return e;

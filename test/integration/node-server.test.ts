@@ -1,0 +1,280 @@
+// syshttp/node: the Server as node:http documents it (listen forms, events, close,
+// connection management, timeouts, options), over real sockets.
+import t from 'tap';
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { request } from 'undici';
+import { openRaw, buildRequest, rawRequest, occupyPort, waitFor, tryConnect, sleep } from '../helpers/server';
+import { againstNode, closeServer, createServer, startNode } from '../node/helpers';
+
+const hello = (req: http.IncomingMessage, res: http.ServerResponse) => res.end('hello');
+
+t.test('listen forms: (port, host, cb), (options, cb), (port), (), string port', async (t) => {
+  const forms: Array<[string, (s: ReturnType<typeof createServer>, cb: () => void) => void]> = [
+    ['port, host, cb', (s, cb) => s.listen(0, '127.0.0.1', cb)],
+    ['port, host, backlog, cb', (s, cb) => s.listen(0, '127.0.0.1', 100, cb)],
+    ['options, cb', (s, cb) => s.listen({ port: 0, host: '127.0.0.1' }, cb)],
+    ['port, cb', (s, cb) => s.listen(0, cb)],
+    ['cb only', (s, cb) => s.listen(cb)],
+    ["string port '0'", (s, cb) => s.listen('0', cb)],
+  ];
+  for (const [name, listen] of forms) {
+    const server = createServer(hello);
+    t.teardown(() => closeServer(server));
+    let listeningEvent = false;
+    server.on('listening', () => (listeningEvent = true));
+    await new Promise<void>((resolve) => listen(server, resolve));
+    t.ok(listeningEvent, `${name}: 'listening'`);
+    t.equal(server.listening, true, `${name}: listening`);
+    const address = server.address() as { port: number; address: string; family: string };
+    t.ok(address.port > 0, `${name}: a real port`);
+    const r = await request(`http://127.0.0.1:${address.port}/`);
+    t.equal(await r.body.text(), 'hello', `${name}: serves`);
+    await closeServer(server);
+    t.equal(server.listening, false, `${name}: not listening after close`);
+  }
+});
+
+t.test('address() right after listen() with an address; default host is the unspecified address', async (t) => {
+  const server = createServer(hello);
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  // node:http resolves even an IP host asynchronously; syshttp binds an address at once.
+  if (!againstNode) {
+    const early = server.address() as { port: number; address: string; family: string } | null;
+    t.ok(early !== null && early.port > 0, 'address() is known synchronously');
+    t.equal(early?.address, '127.0.0.1');
+    t.equal(early?.family, 'IPv4');
+  }
+  await once(server, 'listening');
+
+  const any = createServer(hello);
+  t.teardown(() => closeServer(any));
+  any.listen(0);
+  await once(any, 'listening');
+  const a = any.address() as { address: string; family: string; port: number };
+  t.ok(a.address === '::' || a.address === '0.0.0.0', `unspecified address (${a.address})`);
+  const r = await request(`http://127.0.0.1:${a.port}/`);
+  t.equal(await r.body.text(), 'hello');
+});
+
+t.test("EADDRINUSE is an 'error' event shaped as node:net's", async (t) => {
+  const port = await occupyPort(t);
+  const server = createServer(hello);
+  let listened = false;
+  server.listen(port, '127.0.0.1', () => (listened = true));
+  const [err] = (await once(server, 'error')) as [NodeJS.ErrnoException & { address?: string; port?: number }];
+  t.equal(err.code, 'EADDRINUSE');
+  t.equal(err.errno, -98);
+  t.equal(err.syscall, 'listen');
+  t.equal(err.address, '127.0.0.1');
+  t.equal(err.port, port);
+  t.equal(err.message, `listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+  t.notOk(listened, 'the listen callback is not called');
+  t.equal(server.listening, false);
+});
+
+t.test('bad ports throw ERR_SOCKET_BAD_PORT; a second listen throws ERR_SERVER_ALREADY_LISTEN', async (t) => {
+  const server = createServer(hello);
+  t.teardown(() => closeServer(server));
+  for (const port of [65536, -1, 1.5]) {
+    t.throws(() => server.listen(port), { code: 'ERR_SOCKET_BAD_PORT' }, `port ${String(port)}`);
+  }
+  t.throws(() => server.listen({ port: 'abc' }), { code: 'ERR_SOCKET_BAD_PORT' }, "options.port 'abc'");
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.throws(() => server.listen(0), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+});
+
+t.test("close(cb): stops accepting, waits for in-flight requests, then 'close'", async (t) => {
+  let release: (() => void) | null = null;
+  const { server, port } = await startNode(t, (req, res) => {
+    if (req.url === '/slow') {
+      release = () => res.end('slow done');
+      return;
+    }
+    res.end('quick');
+  });
+  const idle = await openRaw(t, port);
+  await idle.write(buildRequest({}));
+  await idle.readResponses(1);
+  const busy = await openRaw(t, port);
+  await busy.write(buildRequest({ target: '/slow' }));
+  await waitFor(() => release !== null, 2000, 'the slow handler');
+
+  let closed = false;
+  let callbackErr: unknown = 'not called';
+  server.close((err?: Error) => {
+    callbackErr = err;
+    closed = true;
+  });
+  t.equal(server.listening, false, 'not listening once close() is called');
+  t.ok(await idle.waitClose(2000), 'an idle keep-alive connection is closed at once');
+  await waitFor(async () => (await tryConnect(port)) === 'refused', 2000, 'the port refusing connections');
+  await sleep(50);
+  t.notOk(closed, "no 'close' while a request is in flight");
+  (release as unknown as () => void)();
+  const [r] = await busy.readResponses(1);
+  t.equal(r.body.toString(), 'slow done', 'the in-flight request completes');
+  if (againstNode) {
+    server.closeIdleConnections();  // node:http keeps the connection alive; syshttp closes it
+  } else {
+    t.equal(r.headers.connection, 'close', 'the in-flight response says Connection: close');
+    t.ok(await busy.waitClose(2000), 'and the connection closes after it');
+  }
+  await waitFor(() => closed, 5000, "'close'");
+  t.equal(callbackErr, undefined);
+});
+
+t.test('close() on a server that is not listening: ERR_SERVER_NOT_RUNNING to the callback', async (t) => {
+  const server = createServer(hello);
+  const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => server.close((e?: Error) => resolve(e)));
+  t.equal(err?.code, 'ERR_SERVER_NOT_RUNNING');
+});
+
+t.test('closeIdleConnections closes idle connections only; closeAllConnections all of them', async (t) => {
+  let release: (() => void) | null = null;
+  const { server, port } = await startNode(t, (req, res) => {
+    if (req.url === '/slow') {
+      release = () => res.end('slow');
+      return;
+    }
+    res.end('x');
+  });
+  const idle = await openRaw(t, port);
+  await idle.write(buildRequest({}));
+  await idle.readResponses(1);
+  const busy = await openRaw(t, port);
+  await busy.write(buildRequest({ target: '/slow' }));
+  await waitFor(() => release !== null, 2000, 'the slow handler');
+
+  server.closeIdleConnections();
+  t.ok(await idle.waitClose(2000), 'the idle connection closed');
+  await sleep(100);
+  t.notOk(busy.closed, 'the busy one did not');
+  (release as unknown as () => void)();
+  const [r] = await busy.readResponses(1);
+  t.equal(r.body.toString(), 'slow');
+
+  const other = await openRaw(t, port);
+  await other.write(buildRequest({}));
+  await other.readResponses(1);
+  server.closeAllConnections();
+  t.ok(await busy.waitClose(2000), 'closeAllConnections: first connection closed');
+  t.ok(await other.waitClose(2000), 'closeAllConnections: second connection closed');
+  t.equal(server.listening, true, 'still listening');
+  const again = await request(`http://127.0.0.1:${port}/`);
+  t.equal(await again.body.text(), 'x', 'and serving');
+});
+
+t.test('keepAliveTimeout closes an idle connection; headersTimeout answers a slow head', async (t) => {
+  const server = createServer(hello);
+  server.keepAliveTimeout = 300;
+  server.headersTimeout = 400;
+  const { port } = await (async () => {
+    t.teardown(() => closeServer(server));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { port: server.address().port as number };
+  })();
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  await c.readResponses(1);
+  const start = Date.now();
+  t.ok(await c.waitClose(3000), 'closed when idle');
+  const idleFor = Date.now() - start;
+  t.ok(idleFor >= 200 && idleFor < 2500, `after about keepAliveTimeout (${idleFor} ms)`);
+
+  // node:http checks headersTimeout every connectionsCheckingInterval (30 s by default).
+  if (!againstNode) {
+    const slow = await openRaw(t, port);
+    await slow.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    t.ok(await slow.waitClose(3000), 'a head that never completes is cut off');
+    t.match(slow.data.toString('latin1'), /^HTTP\/1\.1 408 /, 'with 408');
+  }
+});
+
+t.test("server.setTimeout / timeout: 'timeout' on the server for an idle request", async (t) => {
+  const { server, port } = await startNode(t, () => {
+    // never answers
+  });
+  let timedOut: unknown = null;
+  server.setTimeout(150, (socket: net.Socket) => {
+    timedOut = socket;
+    socket.destroy();
+  });
+  t.equal(server.timeout, 150);
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  t.ok(await c.waitClose(3000), 'the socket destroyed by the timeout listener');
+  t.ok(timedOut !== null, "'timeout' emitted with the socket");
+});
+
+t.test('a socket timeout without listeners destroys the socket', async (t) => {
+  const { port } = await startNode(t, (req) => {
+    req.socket.setTimeout(100);
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  t.ok(await c.waitClose(3000), 'destroyed after the timeout');
+});
+
+t.test('createServer(options, listener): custom IncomingMessage/ServerResponse classes', async (t) => {
+  class MyRequest extends http.IncomingMessage {
+    greet(): string {
+      return `hi ${this.url}`;
+    }
+  }
+  class MyResponse extends http.ServerResponse {
+    sendText(s: string): void {
+      this.setHeader('content-type', 'text/plain');
+      this.end(s);
+    }
+  }
+  const { url } = await startNode(
+    t,
+    (req, res) => (res as MyResponse).sendText((req as MyRequest).greet()),
+    { IncomingMessage: MyRequest, ServerResponse: MyResponse },
+  );
+  const r = await request(`${url}/there`);
+  t.equal(await r.body.text(), 'hi /there');
+  t.equal(r.headers['content-type'], 'text/plain');
+});
+
+t.test("'request' listeners added later, several listeners; the Server is an EventEmitter", async (t) => {
+  const { server, url } = await startNode(t, null);
+  const calls: string[] = [];
+  server.on('request', (req: http.IncomingMessage) => calls.push(`a ${req.url}`));
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    calls.push(`b ${req.url}`);
+    res.end('two');
+  });
+  const r = await request(`${url}/x`);
+  t.equal(await r.body.text(), 'two');
+  t.same(calls, ['a /x', 'b /x']);
+});
+
+t.test('pipelined requests are answered in order, each with its own req/res', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    const delay = req.url === '/1' ? 30 : 0;
+    setTimeout(() => res.end(req.url), delay);
+  });
+  const r = await rawRequest(
+    port,
+    Buffer.concat([buildRequest({ target: '/1' }), buildRequest({ target: '/2' }), buildRequest({ target: '/3' })]),
+    { responses: 3 },
+  );
+  t.same(
+    r.parsed.responses.map((x) => x.body.toString()),
+    ['/1', '/2', '/3'],
+  );
+});
+
+t.test('ESM: import from syshttp/node', async (t) => {
+  const mod = await import('syshttp/node');
+  t.equal(typeof mod.createServer, 'function');
+  t.equal(typeof mod.Server, 'function');
+  t.ok(new mod.Server() instanceof mod.Server);
+  t.equal(mod.STATUS_CODES[404], 'Not Found');
+});
