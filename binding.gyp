@@ -22,6 +22,25 @@
         ["OS=='linux'", {
           "sources": ["<!@(node scripts/sources.js http linux addon)"]
         }],
+        # Windows (npm install with MSVC): the HTTP.sys backend. The Linux cross-build
+        # (npm run build:windows) goes through CMakeLists.txt instead.
+        ["OS=='win'", {
+          "sources": ["<!@(node scripts/sources.js http win addon)"],
+          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00", "_HAS_EXCEPTIONS=0"],
+          "libraries": ["httpapi.lib", "ws2_32.lib"],
+          "msvs_settings": {
+            "VCCLCompilerTool": {
+              "AdditionalOptions": ["/std:c++20", "/utf-8"],
+              "ExceptionHandling": 0,
+              "WarningLevel": 3
+            }
+          },
+          "conditions": [
+            ["werror==1", {
+              "msvs_settings": { "VCCLCompilerTool": { "WarnAsError": "true" } }
+            }]
+          ]
+        }],
         ["werror==1", {
           "cflags_cc": ["-Werror"]
         }]

@@ -15,6 +15,8 @@ export interface ExchangeHost {
   release(exchange: Exchange): void;
   /** An error the app cannot catch any more (an onCompleted callback's). */
   reportError(err: unknown): void;
+  /** HTTP.sys URL prefixes' paths without the trailing "/" (windows.urlPrefixes), or empty. */
+  readonly pathBases: readonly string[];
 }
 
 // Record layout after [type, connection, seq] (native/bridge/records.h).

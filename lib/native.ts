@@ -2,6 +2,7 @@
 // put it, and when none works says every path it tried, why, and how to fix it.
 import * as path from 'node:path';
 import { SyshttpError } from './errors';
+import type { NativeWindowsOptions } from './options';
 
 export interface ListenSuccess {
   address: string;
@@ -28,7 +29,9 @@ export interface NativeLimits {
 }
 
 export interface NativeBackendOptions {
-  backend: 'auto' | 'io_uring' | 'epoll';
+  backend: 'auto' | 'io_uring' | 'epoll' | 'httpsys';
+  /** HTTP.sys settings (lib/options.ts resolveWindowsOptions); other backends ignore them. */
+  windows: NativeWindowsOptions;
   ioUringNoMultishotAccept: boolean;
   ioUringNoBufferRing: boolean;
 }

@@ -9,7 +9,7 @@ import { FeatureCollection } from './feature-collection';
 import { ServerAddresses, ServerAddressesFeature } from './features/server-addresses';
 import { HttpContext } from './http-context';
 import { loadBinding, type NativeConstants, type NativeLimits, type NativeServerHandle } from './native';
-import { resolveLimits, type ListenOptions, type ServerOptions } from './options';
+import { resolveLimits, resolveWindowsOptions, type ListenOptions, type NativeWindowsOptions, type ServerOptions } from './options';
 import { compose, type Handler, type Middleware } from './pipeline';
 
 export interface AddressInfo {
@@ -25,7 +25,7 @@ export interface StopOptions {
 
 let serverCount = 0;
 
-export type BackendChoice = 'auto' | 'io_uring' | 'epoll';
+export type BackendChoice = 'auto' | 'io_uring' | 'epoll' | 'httpsys';
 
 export interface BackendInfo {
   name: string;
@@ -33,6 +33,7 @@ export interface BackendInfo {
   fallbackReason: string;
 }
 
+const NO_PATH_BASES: readonly string[] = [];
 const ABORTED = -1;  // SendResult.Gone
 // Stands in for the native server before listen() and after stop(): every call on it
 // says "gone", so a late ctx.abort() or body read settles instead of throwing.
@@ -68,16 +69,22 @@ export class Server extends EventEmitter implements ExchangeHost {
   private stopping: Promise<void> | null = null;
   private shutdownComplete: (() => void) | null = null;
   private readonly backendChoice: BackendChoice;
+  private readonly windows: NativeWindowsOptions;
+  /** @internal The request pathBase candidates (lib/features/request.ts): HTTP.sys only. */
+  get pathBases(): readonly string[] {
+    return process.platform === 'win32' ? this.windows.pathBases : NO_PATH_BASES;
+  }
   private readonly backendTuning: { ioUringNoMultishotAccept: boolean; ioUringNoBufferRing: boolean };
 
   constructor(options: ServerOptions = {}, handler?: Handler) {
     super();
     if (options === null || typeof options !== 'object') throw invalidArg('options must be an object');
     const backend = options.backend ?? (process.env.SYSHTTP_BACKEND || 'auto');
-    if (backend !== 'auto' && backend !== 'epoll' && backend !== 'io_uring') {
-      throw new SyshttpError('SYSHTTP_ERR_BACKEND_UNAVAILABLE', `"${String(backend)}" (choose 'auto', 'io_uring' or 'epoll')`);
+    if (backend !== 'auto' && backend !== 'epoll' && backend !== 'io_uring' && backend !== 'httpsys') {
+      throw new SyshttpError('SYSHTTP_ERR_BACKEND_UNAVAILABLE', `"${String(backend)}" (choose 'auto', 'io_uring', 'epoll' or 'httpsys')`);
     }
     this.backendChoice = backend;
+    this.windows = resolveWindowsOptions(options.windows);  // HTTP.sys only (lib/options.ts)
     // Internal switches for the bench's ablation (SYSHTTP_IOURING_NO=accept,bufring).
     const off = (process.env.SYSHTTP_IOURING_NO ?? '').split(',');
     this.backendTuning = { ioUringNoMultishotAccept: off.includes('accept'), ioUringNoBufferRing: off.includes('bufring') };
@@ -186,7 +193,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {

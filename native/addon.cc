@@ -4,7 +4,7 @@
 
 #include "bridge/native_server.h"
 #include "bridge/records.h"
-#include "http/connection.h"
+#include "backends/backend.h"
 
 namespace {
 
@@ -29,17 +29,21 @@ Napi::Object constants(Napi::Env env) {
   set("REQUEST_EXPECT_CONTINUE", bridge::kRequestExpectContinue);
   set("REQUEST_UPGRADE", bridge::kRequestUpgrade);
   set("REQUEST_HAS_CONTENT_LENGTH", bridge::kRequestHasContentLength);
-  set("SEND_END", http::kSendEnd);
-  set("SEND_HAS_DATE", http::kSendHasDate);
-  set("SEND_CLOSE", http::kSendClose);
-  set("SEND_HAS_CONNECTION", http::kSendHasConnection);
+  set("SEND_END", backends::kSendEnd);
+  set("SEND_HAS_DATE", backends::kSendHasDate);
+  set("SEND_CLOSE", backends::kSendClose);
+  set("SEND_HAS_CONNECTION", backends::kSendHasConnection);
   return c;
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeServer", bridge::NativeServer::define(env));
   exports.Set("constants", constants(env));
+#if defined(_WIN32)
+  exports.Set("backends", Napi::String::New(env, "httpsys"));
+#else
   exports.Set("backends", Napi::String::New(env, "io_uring,epoll"));
+#endif
   return exports;
 }
 

@@ -88,14 +88,29 @@ function decodePath(raw: string): string {
   return removeDotSegments(decoded);
 }
 
+// The longest prefix path that `path` is under ("/app" for "/app" and "/app/x", not for
+// "/apple"), compared without case as HTTP.sys matches URLs. Prefixes that differ only by
+// host share one path list here: a host-specific prefix is matched by its path alone.
+function matchPathBase(path: string, bases: readonly string[]): string {
+  let best = '';
+  if (bases.length === 0) return best;
+  const lower = path.toLowerCase();
+  for (const b of bases) {
+    if (b.length <= best.length) continue;
+    const lb = b.toLowerCase();
+    if (lower.startsWith(lb) && (lower.length === lb.length || lower[lb.length] === '/')) best = path.slice(0, b.length);
+  }
+  return best;
+}
+
 export class RequestFeature implements IHttpRequestFeature {
   private target: string | null = null;
   private pathValue: string | null = null;
   private query: string | null = null;
   private headerView: RequestHeaders | null = null;
   private methodValue: string | null = null;
+  private base: string | null = null;
   readonly scheme = 'http';
-  readonly pathBase = '';
 
   constructor(private readonly ex: Exchange) {}
 
@@ -123,7 +138,17 @@ export class RequestFeature implements IHttpRequestFeature {
         t = '';
       }
     }
-    this.pathValue = decodePath(t);
+    const path = decodePath(t);
+    this.base = matchPathBase(path, this.ex.host.pathBases);
+    this.pathValue = this.base === '' ? path : path.slice(this.base.length) || '/';
+  }
+  /**
+   * The path of the URL prefix the request matched (HTTP.sys, windows.urlPrefixes), as
+   * ASP.NET Core's HTTP.sys server does; "" otherwise. `path` is the rest.
+   */
+  get pathBase(): string {
+    if (this.base === null) this.split();
+    return this.base as string;
   }
   get path(): string {
     if (this.pathValue === null) this.split();

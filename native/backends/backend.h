@@ -1,15 +1,38 @@
 // What every backend offers the N-API layer (native/bridge/native_server.cc), and what it
-// asks of it. The epoll backend implements it now; io_uring and HTTP.sys follow.
+// asks of it. Implemented by the Linux backends (epoll, io_uring: native/backends/linux,
+// over http::Connection) and by HTTP.sys on Windows (native/backends/httpsys). Portable:
+// nothing here may include a POSIX or Win32 header.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "http/connection.h"
 #include "http/limits.h"
 
 namespace syshttp::backends {
+
+// Flags of Backend::send, set by the JS layer (lib/exchange.ts). The Linux backends pass
+// them to http::Connection, whose SendFlags are checked equal at compile time
+// (linux_backend.cc), so there is one set of numbers.
+enum SendFlags : uint32_t {
+  kSendEnd = 1u << 0,           // this call completes the response
+  kSendHasDate = 1u << 1,       // the app set its own Date field
+  kSendClose = 1u << 2,         // close the connection after this response
+  kSendHasConnection = 1u << 3  // the app set a Connection field itself
+};
+
+enum class SendResult : int32_t {
+  Ok = 0,
+  Full = 1,             // queued, but above the high-water mark: wait for drain
+  Gone = -1,            // the connection is closed
+  UnknownRequest = -2,  // no such request in flight (already completed?)
+  LengthMismatch = -3,  // more body than the Content-Length the app declared
+  Ended = -4,           // the response was already completed
+  BadStatus = -5        // a status the server does not send this way (1xx, <100, >999)
+};
+
+enum class BodyCallResult : int32_t { Ok = 0, Gone = -1, UnknownRequest = -2 };
 
 // Called by the backend at the end of each burst of I/O, timer tick or loop turn, when
 // the batch may hold events for JS. The owner makes its one call into JS there.
@@ -33,8 +56,9 @@ struct ListenRequest {
 };
 
 struct ListenOutcome {
-  int error = 0;               // errno, 0 on success
+  int error = 0;               // errno (Linux) or Win32 error (Windows), 0 on success
   const char* syscall = "";    // the call that failed
+  std::string message;         // why, when the backend knows better than strerror()
   std::string address;         // bound address, numeric
   int port = 0;                // bound port
   int family = 0;              // 4 or 6
@@ -46,8 +70,17 @@ class Backend {
   virtual const char* name() const = 0;
   virtual ListenOutcome listen(const ListenRequest& request) = 0;
   virtual void closeListeners() = 0;
-  // The connection with this id, or nullptr when it is gone.
-  virtual http::Connection* connection(uint32_t id) = 0;
+  // ---- calls from JS, per request (connection id + seq from the request record) -------
+  // One call per response in the common case: `head` is the status line and the app's
+  // fields ("HTTP/1.1 200 OK\r\nName: value\r\n…", latin1, empty after the first
+  // call), then body bytes; flags are SendFlags; declaredLength is the app's
+  // Content-Length or -1.
+  virtual SendResult send(uint32_t connection, uint32_t seq, int status, const char* head,
+                          size_t headLength, const char* body, size_t bodyLength, uint32_t flags,
+                          int64_t declaredLength) = 0;
+  // Start (or resume) delivering the request body, with the request's own size limit.
+  virtual BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) = 0;
+  virtual BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) = 0;
   virtual void abort(uint32_t id) = 0;
   // Graceful stop: idle connections close now, busy ones after their last response.
   virtual void beginShutdown() = 0;

@@ -1,14 +1,17 @@
 #include "native_server.h"
 
-#include <uv.h>
-
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
+#if defined(_WIN32)
+#include "backends/httpsys/httpsys_backend.h"
+#else
+#include <uv.h>
+
 #include "backends/epoll/epoll_backend.h"
 #include "backends/iouring/iouring_backend.h"
-
-#include <cstdlib>
+#endif
 
 namespace syshttp::bridge {
 namespace {
@@ -79,14 +82,36 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
   onBatch_ = Napi::Persistent(info[1].As<Napi::Function>());
   asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "syshttp:batch");
 
+#if defined(_WIN32)
+  if (!createHttpSys(env, o)) return;
+#else
+  if (!createLinux(env, o)) return;
+#endif
+  // A worker thread that exits without close() still releases every fd and handle, and
+  // its teardown waits until libuv has closed our handles: the addon is unloaded after
+  // that, so no close callback may run later.
+  if (napi_add_async_cleanup_hook(env, asyncCleanup, this, &cleanupHook_) != napi_ok) {
+    cleanupHook_ = nullptr;
+  }
+}
+
+#if !defined(_WIN32)
+// Backend choice (DESIGN.md §2.7) on Linux. False: a JS exception is pending.
+bool NativeServer::createLinux(Napi::Env env, const Napi::Object& o) {
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
     Napi::Error::New(env, "syshttp: no event loop").ThrowAsJavaScriptException();
-    return;
+    return false;
   }
   // Backend choice (DESIGN.md §2.7): "auto" tries io_uring and falls back to epoll;
   // "io_uring" or "epoll" force one, and a forced one that cannot run is an error.
   std::string choice = o.Get("backend").IsString() ? o.Get("backend").As<Napi::String>().Utf8Value() : "auto";
+  if (choice != "auto" && choice != "io_uring" && choice != "epoll") {
+    Napi::Error e = Napi::Error::New(env, "backend \"" + choice + "\" is not available on Linux (io_uring, epoll)");
+    e.Set("code", Napi::String::New(env, "SYSHTTP_ERR_BACKEND_UNAVAILABLE"));
+    e.ThrowAsJavaScriptException();
+    return false;
+  }
   int error = 0;
   if (choice == "auto" || choice == "io_uring") {
     std::string why;
@@ -113,7 +138,7 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
         e.Set("code", Napi::String::New(env, "SYSHTTP_ERR_BACKEND_UNAVAILABLE"));
         e.Set("errno", Napi::Number::New(env, error));
         e.ThrowAsJavaScriptException();
-        return;
+        return false;
       }
     }
   }
@@ -126,15 +151,68 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
                                               std::strerror(error));
     e.Set("errno", Napi::Number::New(env, error));
     e.ThrowAsJavaScriptException();
-    return;
+    return false;
   }
-  // A worker thread that exits without close() still releases every fd and handle, and
-  // its teardown waits until libuv has closed our handles: the addon is unloaded after
-  // that, so no close callback may run later.
-  if (napi_add_async_cleanup_hook(env, asyncCleanup, this, &cleanupHook_) != napi_ok) {
-    cleanupHook_ = nullptr;
-  }
+  return true;
 }
+#endif
+
+#if defined(_WIN32)
+// HTTP.sys on Windows: "auto" and "httpsys" choose it; the Windows-only options come in
+// `windows` (lib/options.ts, checked there).
+bool NativeServer::createHttpSys(Napi::Env env, const Napi::Object& o) {
+  std::string choice = o.Get("backend").IsString() ? o.Get("backend").As<Napi::String>().Utf8Value() : "auto";
+  if (choice != "auto" && choice != "httpsys") {
+    Napi::Error e = Napi::Error::New(env, "backend \"" + choice + "\" is not available on Windows (httpsys)");
+    e.Set("code", Napi::String::New(env, "SYSHTTP_ERR_BACKEND_UNAVAILABLE"));
+    e.ThrowAsJavaScriptException();
+    return false;
+  }
+  httpsys::HttpSysOptions options;
+  Napi::Value w = o.Get("windows");
+  if (w.IsObject()) {
+    Napi::Object win = w.As<Napi::Object>();
+    Napi::Value prefixes = win.Get("urlPrefixes");
+    if (prefixes.IsArray()) {
+      Napi::Array list = prefixes.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); ++i) {
+        Napi::Value item = list.Get(i);
+        if (item.IsString()) options.urlPrefixes.push_back(item.As<Napi::String>().Utf8Value());
+      }
+    }
+    if (win.Get("requestQueueName").IsString()) options.requestQueueName = win.Get("requestQueueName").As<Napi::String>().Utf8Value();
+    if (win.Get("requestQueueMode").IsString()) options.requestQueueMode = win.Get("requestQueueMode").As<Napi::String>().Utf8Value();
+    options.requestQueueLimit = u32(win, "requestQueueLimit", 0);
+    options.maxConnections = u32(win, "maxConnections", 0);
+    options.receives = u32(win, "receives", 0);
+    Napi::Value t = win.Get("timeouts");
+    if (t.IsObject()) {
+      Napi::Object to = t.As<Napi::Object>();
+      options.entityBodyTimeout = u32(to, "entityBody", 0);
+      options.drainEntityBodyTimeout = u32(to, "drainEntityBody", 0);
+      options.requestQueueTimeout = u32(to, "requestQueue", 0);
+      options.idleConnectionTimeout = u32(to, "idleConnection", 0);
+      options.headerWaitTimeout = u32(to, "headerWait", 0);
+      options.minSendBytesPerSecond = u32(to, "minSendBytesPerSecond", 0);
+    }
+  }
+  ULONG error = 0;
+  std::string call;
+  auto b = httpsys::HttpSysBackend::create(env_, limits_, batch_, *this, options, &error, &call);
+  if (!b) {
+    Napi::Error e = Napi::Error::New(env, "HTTP.sys set-up failed: " + call + " returned Win32 error " +
+                                              std::to_string(error));
+    e.Set("code", Napi::String::New(env, "SYSHTTP_ERR_BACKEND_UNAVAILABLE"));
+    e.Set("errno", Napi::Number::New(env, static_cast<double>(error)));
+    e.Set("syscall", Napi::String::New(env, call));
+    e.ThrowAsJavaScriptException();
+    return false;
+  }
+  detail_ = b->describe();
+  backend_ = std::move(b);
+  return true;
+}
+#endif
 
 NativeServer::~NativeServer() { destroy(); }
 
@@ -200,7 +278,7 @@ Napi::Value NativeServer::listen(const Napi::CallbackInfo& info) {
   if (out.error != 0) {
     result.Set("errno", Napi::Number::New(env, out.error));
     result.Set("syscall", Napi::String::New(env, out.syscall));
-    result.Set("message", Napi::String::New(env, std::strerror(out.error)));
+    result.Set("message", Napi::String::New(env, out.message.empty() ? std::strerror(out.error) : out.message));
     return result;
   }
   result.Set("address", Napi::String::New(env, out.address));
@@ -213,8 +291,8 @@ Napi::Value NativeServer::listen(const Napi::CallbackInfo& info) {
 //      declaredLength) → SendResult
 Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  http::Connection* c = backend_ ? backend_->connection(argU32(info, 0)) : nullptr;
-  if (c == nullptr) return Napi::Number::New(env, static_cast<int>(http::SendResult::Gone));
+  if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
+  uint32_t connection = argU32(info, 0);
   uint32_t seq = argU32(info, 1);
   int status = static_cast<int>(argU32(info, 2));
 
@@ -245,25 +323,27 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
   }
   uint32_t flags = argU32(info, 5);
   double declared = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
-  http::SendResult r = c->send(seq, status, head_.data(), head_.size(), body, bodyLength, flags,
-                               declared >= 0 ? static_cast<int64_t>(declared) : -1);
+  backends::SendResult r = backend_->send(connection, seq, status, head_.data(), head_.size(), body,
+                                          bodyLength, flags,
+                                          declared >= 0 ? static_cast<int64_t>(declared) : -1);
   return Napi::Number::New(env, static_cast<int>(r));
 }
 
 Napi::Value NativeServer::readBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  http::Connection* c = backend_ ? backend_->connection(argU32(info, 0)) : nullptr;
-  if (c == nullptr) return Napi::Number::New(env, static_cast<int>(http::BodyCallResult::Gone));
+  if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::BodyCallResult::Gone));
   uint64_t limit = u64OrUnlimited(info[2], limits_.maxRequestBodySize);
-  return Napi::Number::New(env, static_cast<int>(c->readBody(argU32(info, 1), limit)));
+  return Napi::Number::New(env, static_cast<int>(backend_->readBody(argU32(info, 0), argU32(info, 1), limit)));
 }
 
 Napi::Value NativeServer::pauseBody(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  http::Connection* c = backend_ ? backend_->connection(argU32(info, 0)) : nullptr;
-  if (c == nullptr) return Napi::Number::New(env, static_cast<int>(http::BodyCallResult::Gone));
-  return Napi::Number::New(env, static_cast<int>(c->pauseBody(argU32(info, 1), info[2].ToBoolean().Value())));
+  if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::BodyCallResult::Gone));
+  return Napi::Number::New(env, static_cast<int>(backend_->pauseBody(argU32(info, 0), argU32(info, 1),
+                                                                      info[2].ToBoolean().Value())));
 }
+
+// ---- upgrade -------------------------------------------------------------------------
 
 Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {
   if (backend_) backend_->abort(argU32(info, 0));

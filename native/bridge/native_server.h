@@ -32,6 +32,8 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value backendName(const Napi::CallbackInfo& info);
   Napi::Value backendInfo(const Napi::CallbackInfo& info);
 
+  bool createLinux(Napi::Env env, const Napi::Object& options);
+  bool createHttpSys(Napi::Env env, const Napi::Object& options);
   bool dispatchEvents() override;
   void destroy();
   static void asyncCleanup(napi_async_cleanup_hook_handle handle, void* self);

@@ -20,6 +20,22 @@ namespace {
 // instead of the answer it was sent).
 constexpr uint64_t kLingerMs = 2000;
 
+// backend.h's portable copies of http::Connection's call results and flags: the same
+// numbers, or the build fails.
+static_assert(static_cast<int>(SendResult::Ok) == static_cast<int>(http::SendResult::Ok));
+static_assert(static_cast<int>(SendResult::Full) == static_cast<int>(http::SendResult::Full));
+static_assert(static_cast<int>(SendResult::Gone) == static_cast<int>(http::SendResult::Gone));
+static_assert(static_cast<int>(SendResult::UnknownRequest) == static_cast<int>(http::SendResult::UnknownRequest));
+static_assert(static_cast<int>(SendResult::LengthMismatch) == static_cast<int>(http::SendResult::LengthMismatch));
+static_assert(static_cast<int>(SendResult::Ended) == static_cast<int>(http::SendResult::Ended));
+static_assert(static_cast<int>(SendResult::BadStatus) == static_cast<int>(http::SendResult::BadStatus));
+static_assert(static_cast<int>(BodyCallResult::Ok) == static_cast<int>(http::BodyCallResult::Ok));
+static_assert(static_cast<int>(BodyCallResult::Gone) == static_cast<int>(http::BodyCallResult::Gone));
+static_assert(static_cast<int>(BodyCallResult::UnknownRequest) == static_cast<int>(http::BodyCallResult::UnknownRequest));
+constexpr uint32_t u(uint32_t flag) { return flag; }
+static_assert(u(kSendEnd) == u(http::kSendEnd) && u(kSendHasDate) == u(http::kSendHasDate) &&
+              u(kSendClose) == u(http::kSendClose) && u(kSendHasConnection) == u(http::kSendHasConnection));
+
 }  // namespace
 
 // The libuv handles of one backend. They outlive it: libuv closes asynchronously, and
@@ -296,10 +312,32 @@ void LinuxBackend::closeListeners() {
 
 // ---- calls from the N-API layer -------------------------------------------------------
 
-http::Connection* LinuxBackend::connection(uint32_t id) {
+http::Connection* LinuxBackend::live(uint32_t id) {
   Conn* c = find(id);
   return c == nullptr || c->lingering ? nullptr : &c->http;
 }
+
+SendResult LinuxBackend::send(uint32_t connection, uint32_t seq, int status, const char* head,
+                              size_t headLength, const char* body, size_t bodyLength, uint32_t flags,
+                              int64_t declaredLength) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return SendResult::Gone;
+  return static_cast<SendResult>(
+      c->send(seq, status, head, headLength, body, bodyLength, flags, declaredLength));
+}
+
+BodyCallResult LinuxBackend::readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return BodyCallResult::Gone;
+  return static_cast<BodyCallResult>(c->readBody(seq, maxBodySize));
+}
+
+BodyCallResult LinuxBackend::pauseBody(uint32_t connection, uint32_t seq, bool paused) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return BodyCallResult::Gone;
+  return static_cast<BodyCallResult>(c->pauseBody(seq, paused));
+}
+
 
 void LinuxBackend::abort(uint32_t id) {
   if (Conn* c = find(id); c != nullptr && !c->lingering) close(*c, true);
@@ -343,6 +381,7 @@ void LinuxBackend::onBodyError(http::Connection& c, uint32_t seq, http::HttpErro
 }
 
 void LinuxBackend::onDrain(http::Connection& c, uint32_t seq) { batch_.drain(c.id(), seq); }
+
 
 void LinuxBackend::wantFlush(http::Connection& c) {
   if (Conn* conn = find(c.id())) markDirty(*conn);

@@ -24,7 +24,10 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
 
   ListenOutcome listen(const ListenRequest& request) override;
   void closeListeners() override;
-  http::Connection* connection(uint32_t id) override;
+  SendResult send(uint32_t connection, uint32_t seq, int status, const char* head, size_t headLength,
+                  const char* body, size_t bodyLength, uint32_t flags, int64_t declaredLength) override;
+  BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) override;
+  BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) override;
   void abort(uint32_t id) override;
   void beginShutdown() override;
   void closeAll() override;
@@ -78,6 +81,8 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void startLinger(Conn& c);
   void close(Conn& c, bool reset);
   Conn* find(uint32_t id);
+  // The connection JS may still talk to (not lingering), or nullptr.
+  http::Connection* live(uint32_t id);
   uint64_t now() const { return uv_now(loop_); }
   void erase(uint32_t id);
 
