@@ -17,6 +17,7 @@ export const ErrorCodes = {
   SYSHTTP_ERR_BODY_TIMEOUT: 'Request body arrived too slowly',
   SYSHTTP_ERR_BAD_REQUEST: 'Malformed request body',
   SYSHTTP_ERR_CLIENT_ABORTED: 'The client closed the connection',
+  SYSHTTP_ERR_NOT_UPGRADABLE: 'The request cannot be upgraded',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -6,6 +6,8 @@ import { SyshttpError } from './errors';
 import { ResponseHeaders } from './headers';
 import { SendResult, type NativeConstants, type NativeServerHandle } from './native';
 import { RequestBody } from './request-body';
+import { UpgradedStream } from './upgraded-stream';
+import { decodeEndpoints } from './features/connection';
 
 /** What an exchange needs from its server. */
 export interface ExchangeHost {
@@ -15,6 +17,8 @@ export interface ExchangeHost {
   release(exchange: Exchange): void;
   /** An error the app cannot catch any more (an onCompleted callback's). */
   reportError(err: unknown): void;
+  /** The connection left HTTP: its raw records go to this stream from now on. */
+  adoptUpgraded(stream: UpgradedStream): void;
   /** HTTP.sys URL prefixes' paths without the trailing "/" (windows.urlPrefixes), or empty. */
   readonly pathBases: readonly string[];
 }
@@ -370,6 +374,67 @@ export class Exchange {
     }
     if (r === SendResult.Ended) return Promise.reject(new SyshttpError('SYSHTTP_ERR_RESPONSE_ENDED'));
     return RESOLVED;
+  }
+
+  /**
+   * @internal A 1xx response ahead of the final one (103 Early Hints, 100 Continue), with
+   * its own fields. Not sent to HTTP/1.0 clients (RFC 9110 §15.2); a no-op once the final
+   * response started.
+   */
+  informational(status: number, fields: readonly (readonly [string, string])[] = []): void {
+    if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
+      throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `an informational status is 100-199 but not 101, got ${String(status)}`);
+    }
+    if (this.started || this.ended) return;
+    const lines = new ResponseHeaders();
+    for (const [name, value] of fields) lines.append(name, value);
+    const r = this.host.native.send(this.connection, this.seq, status, statusLine(status, undefined) + lines.serialize(), null, 0, -1);
+    if (r === SendResult.Gone) this.onAbort();
+  }
+
+  // ---- upgrade ------------------------------------------------------------------------
+
+  /** The request asked to switch protocols and nothing was sent for it yet. */
+  get upgradable(): boolean {
+    return this.has(this.host.constants.REQUEST_UPGRADE) && !this.started && !this.ended && !this.aborted;
+  }
+
+  /**
+   * @internal Hands the connection over as raw bytes, with nothing written for this
+   * request (node's 'upgrade' event: the app writes its own 101). The request is over.
+   */
+  detach(): UpgradedStream {
+    if (!this.upgradable) {
+      throw new SyshttpError('SYSHTTP_ERR_NOT_UPGRADABLE', this.started || this.ended ? 'the response has started' : 'the request did not ask to upgrade');
+    }
+    const r = this.host.native.detach(this.connection, this.seq);
+    if (r === SendResult.Gone) {
+      this.onAbort();
+      throw new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED');
+    }
+    if (r !== SendResult.Ok) {
+      throw new SyshttpError(
+        'SYSHTTP_ERR_NOT_UPGRADABLE',
+        r === SendResult.NotUpgradable ? 'earlier responses on the connection are not complete, or its body is unread' : `native result ${r}`,
+      );
+    }
+    const stream = new UpgradedStream(this.host.native, this.connection, decodeEndpoints(this.bytes, this.addressOffset));
+    this.host.adoptUpgraded(stream);
+    this.started = true;
+    this.ended = true;
+    this.headers.locked = true;
+    this.host.release(this);
+    this.runCompleted();
+    return stream;
+  }
+
+  /** 101 Switching Protocols with the headers set so far, then the raw connection. */
+  async upgrade(): Promise<UpgradedStream> {
+    if (this.waitingToStart) await this.beforeStart();
+    const head = statusLine(101, this.reason) + this.headers.serialize() + '\r\n';
+    const stream = this.detach();
+    stream.write(Buffer.from(head, 'latin1'));
+    return stream;
   }
 }
 

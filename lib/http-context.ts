@@ -17,6 +17,7 @@ import {
   type SendFileOptions,
 } from './features/response-body';
 import { ServerAddressesFeature, type IServerAddressesFeature } from './features/server-addresses';
+import { HttpUpgradeFeature, UpgradeFeature } from './features/upgrade';
 
 /** The features every request starts with, each made on first use. */
 class DefaultFeatures implements FeatureSource {
@@ -28,6 +29,7 @@ class DefaultFeatures implements FeatureSource {
   private identifier: IdentifierFeature | null = null;
   private maxBody: MaxRequestBodySizeFeature | null = null;
   private detection: BodyDetectionFeature | null = null;
+  private upgrade: UpgradeFeature | null = null;
 
   constructor(
     private readonly ex: Exchange,
@@ -55,6 +57,8 @@ class DefaultFeatures implements FeatureSource {
         return (this.detection ??= new BodyDetectionFeature(this.ex));
       case ServerAddressesFeature:
         return this.addresses;
+      case HttpUpgradeFeature:
+        return (this.upgrade ??= new UpgradeFeature(this.ex));
       default:
         return undefined;
     }

@@ -15,3 +15,4 @@ export { HttpRequestIdentifierFeature, type IHttpRequestIdentifierFeature } from
 export { HttpMaxRequestBodySizeFeature, type IHttpMaxRequestBodySizeFeature } from './features/max-request-body-size';
 export { HttpRequestBodyDetectionFeature, type IHttpRequestBodyDetectionFeature } from './features/body-detection';
 export { ServerAddressesFeature, type IServerAddressesFeature } from './features/server-addresses';
+export { HttpUpgradeFeature, type IHttpUpgradeFeature } from './features/upgrade';

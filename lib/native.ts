@@ -44,6 +44,11 @@ export interface NativeServerHandle {
   readBody(connection: number, seq: number, maxBodySize: number | null): number;
   pauseBody(connection: number, seq: number, paused: boolean): number;
   abort(connection: number): void;
+  /** Upgrade: the connection leaves HTTP in place of a response to `seq`. */
+  detach(connection: number, seq: number): number;
+  writeRaw(connection: number, data: Uint8Array): number;
+  endRaw(connection: number): number;
+  pauseRaw(connection: number, paused: boolean): void;
   beginShutdown(): void;
   closeAll(): void;
   close(): void;
@@ -60,6 +65,8 @@ export interface NativeConstants {
   RECORD_DRAIN: number;
   RECORD_ABORT: number;
   RECORD_SHUTDOWN_COMPLETE: number;
+  RECORD_RAW: number;
+  RECORD_RAW_END: number;
   REQUEST_HTTP10: number;
   REQUEST_KEEP_ALIVE: number;
   REQUEST_HAS_BODY: number;
@@ -88,6 +95,7 @@ export const SendResult = {
   LengthMismatch: -3,
   Ended: -4,
   BadStatus: -5,
+  NotUpgradable: -6,
 } as const;
 
 const packageRoot = path.resolve(__dirname, '..');

@@ -7,6 +7,7 @@ import { SyshttpError, invalidArg } from './errors';
 import { Exchange, REQUEST_FIXED_WORDS, type ExchangeHost } from './exchange';
 import { FeatureCollection } from './feature-collection';
 import { ServerAddresses, ServerAddressesFeature } from './features/server-addresses';
+import type { UpgradedStream } from './upgraded-stream';
 import { HttpContext } from './http-context';
 import { loadBinding, type NativeConstants, type NativeLimits, type NativeServerHandle } from './native';
 import { resolveLimits, resolveWindowsOptions, type ListenOptions, type NativeWindowsOptions, type ServerOptions } from './options';
@@ -43,6 +44,10 @@ const closedHandle: NativeServerHandle = {
   readBody: () => ABORTED,
   pauseBody: () => ABORTED,
   abort: () => {},
+  detach: () => ABORTED,
+  writeRaw: () => ABORTED,
+  endRaw: () => ABORTED,
+  pauseRaw: () => {},
   beginShutdown: () => {},
   closeAll: () => {},
   close: () => {},
@@ -64,6 +69,8 @@ export class Server extends EventEmitter implements ExchangeHost {
   private C: NativeConstants | null = null;
   private readonly inFlight = new Map<number, Exchange[]>();
   private readonly bodies = new Map<number, Exchange>();
+  /** Connections that left HTTP (upgrades), by connection id. */
+  private readonly upgraded = new Map<number, UpgradedStream>();
   private readonly addressList = new ServerAddresses();
   private readonly tag: string;
   private stopping: Promise<void> | null = null;
@@ -235,6 +242,9 @@ export class Server extends EventEmitter implements ExchangeHost {
         this.inFlight.clear();
         this.bodies.clear();
         for (const ex of left) ex.onAbort();
+        const streams = [...this.upgraded.values()];
+        this.upgraded.clear();
+        for (const stream of streams) stream.connectionClosed(true);
         this.closeHandle();
         this.addressList.addresses.length = 0;
         this.stopping = null;  // the server can listen again
@@ -257,6 +267,11 @@ export class Server extends EventEmitter implements ExchangeHost {
     if (i !== -1) list.splice(i, 1);
     if (list.length === 0) this.inFlight.delete(ex.connection);
     if (this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
+  }
+
+  /** @internal */
+  adoptUpgraded(stream: UpgradedStream): void {
+    this.upgraded.set(stream.connection, stream);
   }
 
   /** @internal */
@@ -294,8 +309,12 @@ export class Server extends EventEmitter implements ExchangeHost {
         case C.RECORD_BODY_ERROR:
           length = 4;
           break;
+        case C.RECORD_RAW:
+          length = 5;
+          break;
         case C.RECORD_DRAIN:
         case C.RECORD_ABORT:
+        case C.RECORD_RAW_END:
         case C.RECORD_SHUTDOWN_COMPLETE:
           length = 3;
           break;
@@ -359,9 +378,21 @@ export class Server extends EventEmitter implements ExchangeHost {
         return;
       }
       case C.RECORD_DRAIN:
-        this.find(connection, seq)?.onDrain();
+        if (seq === 0) this.upgraded.get(connection)?.drained();
+        else this.find(connection, seq)?.onDrain();
+        return;
+      case C.RECORD_RAW:
+        this.upgraded.get(connection)?.deliver(bytes.subarray(words[i + 3], words[i + 3] + words[i + 4]));
+        return;
+      case C.RECORD_RAW_END:
+        this.upgraded.get(connection)?.peerEnded();
         return;
       case C.RECORD_ABORT: {
+        const stream = this.upgraded.get(connection);
+        if (stream !== undefined) {
+          this.upgraded.delete(connection);
+          stream.connectionClosed();
+        }
         const list = this.inFlight.get(connection);
         this.inFlight.delete(connection);
         this.bodies.delete(connection);

@@ -22,6 +22,8 @@ Napi::Object constants(Napi::Env env) {
   set("RECORD_DRAIN", bridge::kRecordDrain);
   set("RECORD_ABORT", bridge::kRecordAbort);
   set("RECORD_SHUTDOWN_COMPLETE", bridge::kRecordShutdownComplete);
+  set("RECORD_RAW", bridge::kRecordRaw);
+  set("RECORD_RAW_END", bridge::kRecordRawEnd);
   set("REQUEST_HTTP10", bridge::kRequestHttp10);
   set("REQUEST_KEEP_ALIVE", bridge::kRequestKeepAlive);
   set("REQUEST_HAS_BODY", bridge::kRequestHasBody);

@@ -57,6 +57,13 @@ function compress(groups: string[]): string {
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
 }
 
+/** @internal Both ends of a connection from the 40 packed bytes at `at` (local, then remote). */
+export function decodeEndpoints(bytes: Buffer, at: number): { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } {
+  const local = decode(bytes, at);
+  const remote = decode(bytes, at + 20);
+  return { localAddress: local.address, localPort: local.port, remoteAddress: remote.address, remotePort: remote.port };
+}
+
 export class ConnectionFeature implements IHttpConnectionFeature {
   private local: Endpoint | null = null;
   private remote: Endpoint | null = null;

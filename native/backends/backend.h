@@ -29,7 +29,8 @@ enum class SendResult : int32_t {
   UnknownRequest = -2,  // no such request in flight (already completed?)
   LengthMismatch = -3,  // more body than the Content-Length the app declared
   Ended = -4,           // the response was already completed
-  BadStatus = -5        // a status the server does not send this way (1xx, <100, >999)
+  BadStatus = -5,       // a status the server does not send this way (101, <100, >999)
+  NotUpgradable = -6    // detach(): not an upgrade request, or not the one to answer next
 };
 
 enum class BodyCallResult : int32_t { Ok = 0, Gone = -1, UnknownRequest = -2 };
@@ -81,6 +82,13 @@ class Backend {
   // Start (or resume) delivering the request body, with the request's own size limit.
   virtual BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) = 0;
   virtual BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) = 0;
+  // ---- upgrade: the connection leaves HTTP in place of a response to `seq` ------------
+  // Its bytes then arrive as Raw records (RawEnd at the peer's end); the app writes raw
+  // bytes (its own 101 first). A backend that cannot detach answers NotUpgradable.
+  virtual SendResult detach(uint32_t connection, uint32_t seq) = 0;
+  virtual SendResult writeRaw(uint32_t connection, const char* data, size_t length) = 0;
+  virtual SendResult endRaw(uint32_t connection) = 0;
+  virtual void pauseRaw(uint32_t connection, bool paused) = 0;
   virtual void abort(uint32_t id) = 0;
   // Graceful stop: idle connections close now, busy ones after their last response.
   virtual void beginShutdown() = 0;

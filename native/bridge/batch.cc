@@ -83,4 +83,12 @@ void Batch::abort(uint32_t connection) { header(kRecordAbort, connection, 0); }
 
 void Batch::shutdownComplete() { header(kRecordShutdownComplete, 0, 0); }
 
+void Batch::raw(uint32_t connection, const char* data, size_t length) {
+  header(kRecordRaw, connection, 0);
+  words_.push_back(appendBytes(data, length));
+  words_.push_back(static_cast<uint32_t>(length));
+}
+
+void Batch::rawEnd(uint32_t connection) { header(kRecordRawEnd, connection, 0); }
+
 }  // namespace syshttp::bridge

@@ -21,6 +21,8 @@ class Batch {
   void drain(uint32_t connection, uint32_t seq);
   void abort(uint32_t connection);
   void shutdownComplete();
+  void raw(uint32_t connection, const char* data, size_t length);
+  void rawEnd(uint32_t connection);
 
   bool empty() const { return words_.empty(); }
   const std::vector<uint32_t>& words() const { return words_; }

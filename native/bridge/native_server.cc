@@ -47,6 +47,10 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::readBody>("readBody"),
                          InstanceMethod<&NativeServer::pauseBody>("pauseBody"),
                          InstanceMethod<&NativeServer::abort>("abort"),
+                         InstanceMethod<&NativeServer::detach>("detach"),
+                         InstanceMethod<&NativeServer::writeRaw>("writeRaw"),
+                         InstanceMethod<&NativeServer::endRaw>("endRaw"),
+                         InstanceMethod<&NativeServer::pauseRaw>("pauseRaw"),
                          InstanceMethod<&NativeServer::beginShutdown>("beginShutdown"),
                          InstanceMethod<&NativeServer::closeAll>("closeAll"),
                          InstanceMethod<&NativeServer::close>("close"),
@@ -344,6 +348,35 @@ Napi::Value NativeServer::pauseBody(const Napi::CallbackInfo& info) {
 }
 
 // ---- upgrade -------------------------------------------------------------------------
+
+Napi::Value NativeServer::detach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
+  return Napi::Number::New(env, static_cast<int>(backend_->detach(argU32(info, 0), argU32(info, 1))));
+}
+
+// writeRaw(connection, Uint8Array): the bytes as they are.
+Napi::Value NativeServer::writeRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!backend_ || !info[1].IsTypedArray()) {
+    return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
+  }
+  Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
+  const char* data = static_cast<const char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  return Napi::Number::New(
+      env, static_cast<int>(backend_->writeRaw(argU32(info, 0), data, ta.ByteLength())));
+}
+
+Napi::Value NativeServer::endRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
+  return Napi::Number::New(env, static_cast<int>(backend_->endRaw(argU32(info, 0))));
+}
+
+Napi::Value NativeServer::pauseRaw(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->pauseRaw(argU32(info, 0), info[1].ToBoolean().Value());
+  return info.Env().Undefined();
+}
 
 Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {
   if (backend_) backend_->abort(argU32(info, 0));

@@ -25,6 +25,10 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value readBody(const Napi::CallbackInfo& info);
   Napi::Value pauseBody(const Napi::CallbackInfo& info);
   Napi::Value abort(const Napi::CallbackInfo& info);
+  Napi::Value detach(const Napi::CallbackInfo& info);
+  Napi::Value writeRaw(const Napi::CallbackInfo& info);
+  Napi::Value endRaw(const Napi::CallbackInfo& info);
+  Napi::Value pauseRaw(const Napi::CallbackInfo& info);
   Napi::Value beginShutdown(const Napi::CallbackInfo& info);
   Napi::Value closeAll(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);

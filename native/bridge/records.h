@@ -8,7 +8,9 @@
 //   Body      + [offset, length]
 //   BodyEnd   + [trailerCount, (nameOff, nameLen, valueOff, valueLen)*]
 //   BodyError + [httpStatus]
-//   Drain, Abort, ShutdownComplete: the header only
+//   Raw       + [offset, length]   (seq 0: bytes of a detached, upgraded connection)
+//   Drain, Abort, ShutdownComplete, RawEnd: the header only (a Drain with seq 0 is a
+//                detached connection's)
 // addressOff: 40 bytes, local then remote address (socket_address.h's packed form).
 #pragma once
 #include <cstdint>
@@ -23,6 +25,8 @@ enum RecordType : uint32_t {
   kRecordDrain = 5,
   kRecordAbort = 6,
   kRecordShutdownComplete = 7,
+  kRecordRaw = 8,
+  kRecordRawEnd = 9,
 };
 
 constexpr uint32_t kRecordHeaderWords = 3;

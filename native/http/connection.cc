@@ -37,7 +37,8 @@ Connection::Connection(uint32_t id, ConnectionHost& host, const ServerLimits& li
 // ---- input ---------------------------------------------------------------------------
 
 char* Connection::readSpace(size_t* length) {
-  if (phase_ == Phase::Stopped || closeAfterFlush_ || peerClosed_) {
+  if (phase_ == Phase::Stopped || closeAfterFlush_ || peerClosed_ ||
+      (phase_ == Phase::Raw && rawPaused_)) {
     *length = 0;
     return nullptr;
   }
@@ -62,6 +63,14 @@ bool Connection::receivedEof() {
   // what it asked for, so handlers hear of it through their abort signal. Responses
   // already completed are still flushed before the close.
   peerClosed_ = true;
+  if (phase_ == Phase::Raw) {
+    // A detached stream ends like a socket's readable side, after the bytes before the
+    // end (held while paused): the app decides what next (node's sockets then end their
+    // own side, which endRaw() does).
+    rawEofPending_ = true;
+    process();
+    return false;
+  }
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
   if (hasRequestsInFlight()) return true;
@@ -72,14 +81,16 @@ bool Connection::receivedEof() {
 
 void Connection::process() {
   while (phase_ != Phase::Stopped) {
-    bool progressed = (phase_ == Phase::Head) ? parseHead() : deliverBody();
+    bool progressed = phase_ == Phase::Head ? parseHead()
+                      : phase_ == Phase::Body ? deliverBody()
+                                              : deliverRaw();
     if (!progressed) break;
   }
   if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
 }
 
 bool Connection::parseHead() {
-  if (shuttingDown_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
+  if (shuttingDown_ || awaitingUpgrade_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
   // A client that pipelines without reading its responses is not served further until
   // it reads: queued output stays bounded (node:http pauses its parser the same way).
   if (queuedOutput() > limits_.responseHighWaterMark) return false;
@@ -113,6 +124,8 @@ bool Connection::parseHead() {
   s.headMethod = head.method.length == 4 && std::memcmp(base + head.method.offset, "HEAD", 4) == 0;
   s.http10 = head.versionMinor == 0;
   s.keepAlive = head.keepAlive;
+  s.upgrade = head.upgrade;
+  awaitingUpgrade_ = head.upgrade;
   headStarted_ = false;
   everRequested_ = true;
   lastRequest_ = !head.keepAlive;
@@ -249,6 +262,10 @@ void Connection::sent(size_t length) {
   output_.consume(length);
   if (length > 0) lastSendMs_ = now_;
   bool low = output_.size() <= limits_.responseHighWaterMark / 2;
+  if (rawNeedDrain_ && low) {
+    rawNeedDrain_ = false;
+    host_.onDrain(*this, 0);
+  }
   if (!slots_.empty()) {
     Slot& front = slots_.front();
     if (front.needDrain && low) {
@@ -286,6 +303,7 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
   if (s == nullptr) return SendResult::UnknownRequest;
   if (s->ended) return SendResult::Ended;
   // Every check comes before any state changes: a refused call leaves nothing behind.
+  if (!s->started && status >= 100 && status < 200) return sendInformational(*s, status, head, headLength, body, bodyLength, flags);
   if (!s->started && (status < 200 || status > 999)) return SendResult::BadStatus;
   int64_t declared = s->started ? s->declared : declaredLength;
   if (declared >= 0 && s->written + bodyLength > static_cast<uint64_t>(declared)) {
@@ -315,6 +333,24 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
   s->ended = true;
   s->needDrain = false;
   if (s == &slots_.front()) completeFront();
+  return SendResult::Ok;
+}
+
+// 1xx before the final response (100 Continue, 103 Early Hints …): the head as the app
+// wrote it, no body, no framing, and the request stays unanswered. 101 only comes from
+// detach(). An HTTP/1.0 client is not sent any (RFC 9110 §15.2): the call is a no-op.
+SendResult Connection::sendInformational(Slot& s, int status, const char* head, size_t headLength,
+                                         const char* body, size_t bodyLength, uint32_t flags) {
+  (void)body;
+  if (status == 101 || bodyLength > 0 || (flags & kSendEnd) != 0 || headLength == 0) {
+    return SendResult::BadStatus;
+  }
+  if (s.http10) return SendResult::Ok;
+  OutputChain& out = outputFor(s);
+  out.append(head, headLength);
+  out.append("\r\n", 2);
+  if (status == 100 && phase_ == Phase::Body && body_.seq == s.seq) body_.continueSent = true;
+  host_.wantFlush(*this);
   return SendResult::Ok;
 }
 
@@ -394,6 +430,7 @@ void Connection::writeBody(Slot& s, const char* body, size_t length) {
 void Connection::completeFront() {
   while (!slots_.empty() && slots_.front().ended) {
     bool close = slots_.front().closeAfter;
+    if (slots_.front().upgrade) awaitingUpgrade_ = false;  // answered over HTTP after all
     slots_.pop_front();
     if (close) {
       // Requests parsed after this one are never answered: they are dropped here (no
@@ -413,6 +450,73 @@ void Connection::completeFront() {
   if (slots_.empty()) idleSinceMs_ = now_;
   process();
   if (slots_.empty() && (shuttingDown_ || phase_ == Phase::Stopped)) closeAfterFlush_ = true;
+}
+
+// ---- upgrade ---------------------------------------------------------------------------
+
+bool Connection::deliverRaw() {
+  if (rawPaused_) return false;
+  if (inEnd_ > inBegin_) {
+    size_t n = inEnd_ - inBegin_;
+    const char* p = in_.get() + inBegin_;
+    inBegin_ = inEnd_ = 0;  // before the call: the host may pause or end from inside it
+    host_.onRaw(*this, p, n);
+  }
+  if (rawEofPending_) {
+    rawEofPending_ = false;
+    host_.onRawEnd(*this);
+  }
+  return false;
+}
+
+SendResult Connection::detach(uint32_t seq) {
+  if (closeAfterFlush_ || phase_ == Phase::Raw) return SendResult::Gone;
+  Slot* s = findSlot(seq);
+  if (s == nullptr) return SendResult::UnknownRequest;
+  if (s->ended || s->started) return SendResult::Ended;
+  if (!s->upgrade || s != &slots_.front() || (phase_ == Phase::Body && body_.seq == seq)) {
+    return SendResult::NotUpgradable;
+  }
+  // Parsing stopped after this request's head (awaitingUpgrade_), so no request follows
+  // it: the slot list empties and every byte still buffered belongs to the new protocol.
+  slots_.clear();
+  awaitingUpgrade_ = false;
+  phase_ = Phase::Raw;
+  idleSinceMs_ = now_;
+  process();  // what came after the head, once JS has its stream (the records are ordered)
+  host_.wantFlush(*this);
+  return SendResult::Ok;
+}
+
+SendResult Connection::writeRaw(const char* data, size_t length) {
+  if (phase_ != Phase::Raw || closeAfterFlush_) return SendResult::Gone;
+  if (length > 0) {
+    output_.append(data, length);
+    host_.wantFlush(*this);
+  }
+  if (output_.size() > limits_.responseHighWaterMark) {
+    rawNeedDrain_ = true;
+    return SendResult::Full;
+  }
+  return SendResult::Ok;
+}
+
+SendResult Connection::endRaw() {
+  if (phase_ != Phase::Raw) return SendResult::Gone;
+  closeAfterFlush_ = true;
+  rawNeedDrain_ = false;
+  host_.wantFlush(*this);
+  return SendResult::Ok;
+}
+
+void Connection::pauseRaw(bool paused) {
+  if (phase_ != Phase::Raw) return;
+  bool resumed = rawPaused_ && !paused;
+  rawPaused_ = paused;
+  if (resumed) {
+    process();              // what was held while paused
+    host_.wantFlush(*this);  // and the backend reads again on its next flush
+  }
 }
 
 // ---- calls from JS about the body ---------------------------------------------------
@@ -453,7 +557,7 @@ BodyCallResult Connection::pauseBody(uint32_t seq, bool paused) {
 // ---- lifetime -------------------------------------------------------------------------
 
 bool Connection::hasRequestsInFlight() const {
-  if (abandoned_) return true;
+  if (abandoned_ || phase_ == Phase::Raw) return true;  // a detached stream is the app's
   for (const Slot& s : slots_) {
     if (!s.synthetic && !s.ended) return true;
   }
@@ -466,6 +570,7 @@ bool Connection::idle() const {
 
 bool Connection::beginShutdown() {
   shuttingDown_ = true;
+  if (phase_ == Phase::Raw) return false;  // the app's stream: it ends it (or stop's timeout does)
   if (slots_.empty()) {
     // Idle, or a head only partly received: nothing the app has seen is lost.
     closeAfterFlush_ = true;
@@ -484,7 +589,7 @@ bool Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
   } else if (nowMs - lastSendMs_ >= limits_.sendStallTimeoutMs) {
     return true;
   }
-  if (closeAfterFlush_) return false;
+  if (closeAfterFlush_ || phase_ == Phase::Raw) return false;
 
   if (phase_ == Phase::Body && body_.discard) {
     // The rest of an unanswered body must arrive in time too.

@@ -29,6 +29,9 @@ class ConnectionHost {
   virtual void onBodyEnd(Connection& c, uint32_t seq, const ChunkedDecoder* trailers) = 0;
   virtual void onBodyError(Connection& c, uint32_t seq, HttpError error) = 0;
   virtual void onDrain(Connection& c, uint32_t seq) = 0;
+  // A detached (upgraded) connection's bytes, in order, and the peer's end of them.
+  virtual void onRaw(Connection& c, const char* data, size_t length) = 0;
+  virtual void onRawEnd(Connection& c) = 0;
   // Output was queued, or the connection wants to be closed: flush it this loop turn.
   virtual void wantFlush(Connection& c) = 0;
 
@@ -51,7 +54,8 @@ enum class SendResult : int32_t {
   UnknownRequest = -2,  // no such request in flight (already completed?)
   LengthMismatch = -3,  // more body than the Content-Length the app declared
   Ended = -4,           // the response was already completed
-  BadStatus = -5        // a status the server does not send this way (1xx, <100, >999)
+  BadStatus = -5,       // a status the server does not send this way (101, <100, >999)
+  NotUpgradable = -6    // detach(): not an upgrade request, or not the one to answer next
 };
 
 enum class BodyCallResult : int32_t { Ok = 0, Gone = -1, UnknownRequest = -2 };
@@ -91,6 +95,19 @@ class Connection {
   BodyCallResult readBody(uint32_t seq, uint64_t maxBodySize);
   BodyCallResult pauseBody(uint32_t seq, bool paused);
 
+  // ---- upgrade: the connection leaves HTTP --------------------------------------------
+  // Hands the connection to the app as a raw byte stream in place of a response to
+  // request `seq`, which must carry Upgrade, be the next to answer, have no response
+  // started and its body (if any) read. Bytes after its head and all later ones go to
+  // onRaw; the app writes its own bytes (its 101 first) with writeRaw.
+  SendResult detach(uint32_t seq);
+  bool detached() const { return phase_ == Phase::Raw; }
+  // Queues bytes as they are; Full asks the app to wait for onDrain (seq 0).
+  SendResult writeRaw(const char* data, size_t length);
+  // No more bytes from the app: the connection closes once its output is flushed.
+  SendResult endRaw();
+  void pauseRaw(bool paused);
+
   // ---- lifetime --------------------------------------------------------------------
   // Graceful stop: finish what is in flight, accept nothing new. Returns true when the
   // connection is idle and can be closed right away.
@@ -116,16 +133,18 @@ class Connection {
     bool closeAfter = false;
     bool needDrain = false;
     bool synthetic = false;  // an error response queued by the server, not by JS
+    bool upgrade = false;    // the request asked to upgrade: parsing waits for its answer
     int64_t declared = -1;   // Content-Length the app set, -1 if none
     uint64_t written = 0;    // body bytes the app gave
     OutputChain pending;     // output held back until the slots before it complete
   };
 
-  enum class Phase : uint8_t { Head, Body, Stopped };
+  enum class Phase : uint8_t { Head, Body, Stopped, Raw };
 
   void process();
   bool parseHead();
   bool deliverBody();
+  bool deliverRaw();
   void finishBody();
   void bodyFailed();
   void settleUnreadBody(Slot& s);
@@ -139,6 +158,8 @@ class Connection {
   void writeHead(Slot& s, int status, const char* head, size_t headLength, uint32_t flags,
                  bool ending, size_t bodyLength);
   void writeBody(Slot& s, const char* body, size_t length);
+  SendResult sendInformational(Slot& s, int status, const char* head, size_t headLength,
+                               const char* body, size_t bodyLength, uint32_t flags);
 
   uint32_t id_;
   ConnectionHost& host_;
@@ -183,6 +204,12 @@ class Connection {
   bool everRequested_ = false;
   bool lastRequest_ = false; // the request being read asked to close afterwards
   bool abandoned_ = false;   // requests dropped unanswered after a closing response
+  // An upgrade request was parsed: what follows its head may be another protocol, so no
+  // further request is parsed until it is answered over HTTP (or detached).
+  bool awaitingUpgrade_ = false;
+  bool rawPaused_ = false;
+  bool rawNeedDrain_ = false;
+  bool rawEofPending_ = false;  // the peer's end, told after the bytes held while paused
   uint64_t discardDeadlineMs_ = 0;
   uint64_t lastSendMs_ = 0;  // last time the socket took output
 };

@@ -29,6 +29,7 @@ static_assert(static_cast<int>(SendResult::UnknownRequest) == static_cast<int>(h
 static_assert(static_cast<int>(SendResult::LengthMismatch) == static_cast<int>(http::SendResult::LengthMismatch));
 static_assert(static_cast<int>(SendResult::Ended) == static_cast<int>(http::SendResult::Ended));
 static_assert(static_cast<int>(SendResult::BadStatus) == static_cast<int>(http::SendResult::BadStatus));
+static_assert(static_cast<int>(SendResult::NotUpgradable) == static_cast<int>(http::SendResult::NotUpgradable));
 static_assert(static_cast<int>(BodyCallResult::Ok) == static_cast<int>(http::BodyCallResult::Ok));
 static_assert(static_cast<int>(BodyCallResult::Gone) == static_cast<int>(http::BodyCallResult::Gone));
 static_assert(static_cast<int>(BodyCallResult::UnknownRequest) == static_cast<int>(http::BodyCallResult::UnknownRequest));
@@ -338,6 +339,27 @@ BodyCallResult LinuxBackend::pauseBody(uint32_t connection, uint32_t seq, bool p
   return static_cast<BodyCallResult>(c->pauseBody(seq, paused));
 }
 
+SendResult LinuxBackend::detach(uint32_t connection, uint32_t seq) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return SendResult::Gone;
+  return static_cast<SendResult>(c->detach(seq));
+}
+
+SendResult LinuxBackend::writeRaw(uint32_t connection, const char* data, size_t length) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return SendResult::Gone;
+  return static_cast<SendResult>(c->writeRaw(data, length));
+}
+
+SendResult LinuxBackend::endRaw(uint32_t connection) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return SendResult::Gone;
+  return static_cast<SendResult>(c->endRaw());
+}
+
+void LinuxBackend::pauseRaw(uint32_t connection, bool paused) {
+  if (http::Connection* c = live(connection)) c->pauseRaw(paused);
+}
 
 void LinuxBackend::abort(uint32_t id) {
   if (Conn* c = find(id); c != nullptr && !c->lingering) close(*c, true);
@@ -382,6 +404,11 @@ void LinuxBackend::onBodyError(http::Connection& c, uint32_t seq, http::HttpErro
 
 void LinuxBackend::onDrain(http::Connection& c, uint32_t seq) { batch_.drain(c.id(), seq); }
 
+void LinuxBackend::onRaw(http::Connection& c, const char* data, size_t length) {
+  batch_.raw(c.id(), data, length);
+}
+
+void LinuxBackend::onRawEnd(http::Connection& c) { batch_.rawEnd(c.id()); }
 
 void LinuxBackend::wantFlush(http::Connection& c) {
   if (Conn* conn = find(c.id())) markDirty(*conn);

@@ -28,6 +28,10 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
                   const char* body, size_t bodyLength, uint32_t flags, int64_t declaredLength) override;
   BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) override;
   BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) override;
+  SendResult detach(uint32_t connection, uint32_t seq) override;
+  SendResult writeRaw(uint32_t connection, const char* data, size_t length) override;
+  SendResult endRaw(uint32_t connection) override;
+  void pauseRaw(uint32_t connection, bool paused) override;
   void abort(uint32_t id) override;
   void beginShutdown() override;
   void closeAll() override;
@@ -93,6 +97,8 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void onBodyEnd(http::Connection& c, uint32_t seq, const http::ChunkedDecoder* trailers) override;
   void onBodyError(http::Connection& c, uint32_t seq, http::HttpError error) override;
   void onDrain(http::Connection& c, uint32_t seq) override;
+  void onRaw(http::Connection& c, const char* data, size_t length) override;
+  void onRawEnd(http::Connection& c) override;
   void wantFlush(http::Connection& c) override;
 
   uv_loop_t* loop_;

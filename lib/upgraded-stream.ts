@@ -1,0 +1,177 @@
+// A connection that left HTTP (an upgrade: WebSocket, h2c …) as a Duplex of raw bytes.
+// Reading pulls like the request body: when the stream's buffer is full, the native side
+// stops reading the socket. Writing queues bytes as they are; above the high-water mark
+// the write callback waits for the native drain. end() shuts our side once the queued
+// bytes are out; destroy() resets the connection.
+import { Duplex } from 'node:stream';
+import { SyshttpError } from './errors';
+import { SendResult, type NativeServerHandle } from './native';
+
+/** The connection's two ends, as node:net names them. */
+export interface StreamEndpoints {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+export class UpgradedStream extends Duplex {
+  /** The socket-like fields apps (and the ws package) read. */
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly remoteFamily: string;
+  private paused = false;
+  private idleMs = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private written = 0;
+  private waiting: ((err?: Error | null) => void) | null = null;
+  private closedByPeer = false;
+  private endedOurs = false;
+  /** @internal the native connection is over (the abort record, or a refused call). */
+  gone = false;
+
+  constructor(
+    private readonly native: NativeServerHandle,
+    /** @internal */ readonly connection: number,
+    endpoints: StreamEndpoints,
+  ) {
+    // allowHalfOpen off, like a server socket of node:net: the peer's end ends ours.
+    super({ allowHalfOpen: false, highWaterMark: 64 * 1024 });
+    this.localAddress = endpoints.localAddress;
+    this.localPort = endpoints.localPort;
+    this.remoteAddress = endpoints.remoteAddress;
+    this.remotePort = endpoints.remotePort;
+    this.remoteFamily = endpoints.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+  }
+
+  // ---- the net.Socket members upgrade handlers call --------------------------------
+
+  /** Bytes handed to the connection so far. */
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  /** Emits 'timeout' after `ms` without bytes either way (0 turns it off), as net.Socket does. */
+  setTimeout(ms: number, callback?: () => void): this {
+    this.idleMs = ms > 0 ? ms : 0;
+    if (callback !== undefined) {
+      if (this.idleMs > 0) this.once('timeout', callback);
+      else this.removeListener('timeout', callback);
+    }
+    this.touch();
+    return this;
+  }
+  /** Nagle is always off on syshttp's sockets. */
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+  /** Keep-alive probes are the kernel's default; accepted for compatibility. */
+  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  address(): { address: string; family: string; port: number } {
+    return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
+  }
+
+  private touch(): void {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    if (this.idleMs > 0 && !this.destroyed) {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = null;
+        this.emit('timeout');
+      }, this.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  override _read(): void {
+    if (this.paused) {
+      this.paused = false;
+      if (!this.gone) this.native.pauseRaw(this.connection, false);
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.gone) {
+      callback(new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED', 'the connection is closed'));
+      return;
+    }
+    this.written += chunk.length;
+    if (this.idleTimer !== null) this.touch();
+    const r = this.native.writeRaw(this.connection, chunk);
+    if (r === SendResult.Ok) callback();
+    else if (r === SendResult.Full) this.waiting = callback;
+    else {
+      this.gone = true;
+      callback(new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED', 'the connection is closed'));
+    }
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.endedOurs = true;
+    if (!this.gone) this.native.endRaw(this.connection);
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    // Unless both sides ended cleanly, a destroy is a reset, as socket.destroy() is.
+    if (!this.gone && !(this.endedOurs && this.closedByPeer)) this.native.abort(this.connection);
+    this.gone = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.settleWrite(err ?? new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED', 'the connection is closed'));
+    callback(err);
+  }
+
+  private settleWrite(err?: Error): void {
+    const w = this.waiting;
+    this.waiting = null;
+    if (w !== null) w(err);
+  }
+
+  /** @internal bytes from the batch */
+  deliver(chunk: Buffer): void {
+    if (this.destroyed) return;
+    if (this.idleTimer !== null) this.touch();
+    // The batch's memory is reused by nothing, but a copy keeps one retained chunk from
+    // holding the whole batch alive for the life of a long connection.
+    if (!this.push(Buffer.from(chunk)) && !this.paused) {
+      this.paused = true;
+      this.native.pauseRaw(this.connection, true);
+    }
+  }
+
+  /** @internal the peer ended its side */
+  peerEnded(): void {
+    this.closedByPeer = true;
+    if (!this.destroyed) this.push(null);
+  }
+
+  /** @internal the native side may take more */
+  drained(): void {
+    this.settleWrite();
+  }
+
+  /**
+   * @internal The connection closed: after both sides ended, or closed by the server
+   * itself (`byServer`, stop()'s deadline), the stream just closes; otherwise the peer
+   * reset it or vanished, which is an error as ECONNRESET is on a socket.
+   */
+  connectionClosed(byServer = false): void {
+    if (this.gone && this.destroyed) return;
+    this.gone = true;
+    if (this.destroyed) return;
+    if (byServer || (this.closedByPeer && this.endedOurs)) this.destroy();
+    else this.destroy(new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED', 'the connection was closed'));
+  }
+}
