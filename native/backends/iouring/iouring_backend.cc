@@ -52,6 +52,7 @@ int IoUringBackend::init(std::string* why) {
       return ENOSYS;
     }
   }
+  sendOp_ = ring_.supports(IORING_OP_SEND);
   if (options_.multishotRecv) {
     bufferRing_ = ring_.registerBufferRing(kBufferGroup, kBufferCount, kBufferSize) == 0;
   }
@@ -341,14 +342,23 @@ void IoUringBackend::flush(Conn& conn) {
   http::OutputChain& out = c.http.output();
   if (!c.sending && !out.empty()) {
     if (io_uring_sqe* s = sqe()) {
-      c.msg = msghdr{};
-      c.msg.msg_iov = c.iov;
-      c.msg.msg_iovlen = static_cast<size_t>(out.fillIovec(c.iov, kIovecs));
-      s->opcode = IORING_OP_SENDMSG;
+      int count = out.fillIovec(c.iov, kIovecs);
       s->fd = c.fd.get();
-      s->addr = reinterpret_cast<uint64_t>(&c.msg);
-      s->len = 1;
       s->msg_flags = MSG_NOSIGNAL;
+      if (count == 1 && sendOp_) {
+        // One contiguous block (most responses): a plain send spares the kernel copying
+        // and checking a msghdr and its iovec array.
+        s->opcode = IORING_OP_SEND;
+        s->addr = reinterpret_cast<uint64_t>(c.iov[0].iov_base);
+        s->len = static_cast<uint32_t>(c.iov[0].iov_len);
+      } else {
+        c.msg = msghdr{};
+        c.msg.msg_iov = c.iov;
+        c.msg.msg_iovlen = static_cast<size_t>(count);
+        s->opcode = IORING_OP_SENDMSG;
+        s->addr = reinterpret_cast<uint64_t>(&c.msg);
+        s->len = 1;
+      }
       s->user_data = tag(c.http.id(), kSend);
       c.sending = true;
       ++c.ops;

@@ -84,6 +84,7 @@ class IoUringBackend final : public LinuxBackend {
   linux_io::UniqueFd eventfd_;  // signalled by the ring, polled by the loop
   IoUringOptions options_;
   bool bufferRing_ = false;
+  bool sendOp_ = false;   // IORING_OP_SEND for a single block (else always SENDMSG)
   std::vector<uint8_t> acceptArmed_;     // per listener
   std::vector<uint8_t> listenerClosing_; // per listener: close when its accept ends
   bool acceptPaused_ = false;
