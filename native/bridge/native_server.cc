@@ -33,6 +33,9 @@ uint64_t u64OrUnlimited(const Napi::Value& v, uint64_t fallback) {
   return static_cast<uint64_t>(d);
 }
 
+// Scratch buffers up to this size are kept between calls (the common response sizes).
+constexpr size_t kScratchKeep = 256 * 1024;
+
 uint32_t argU32(const Napi::CallbackInfo& info, size_t i) {
   return info[i].IsNumber() ? info[i].As<Napi::Number>().Uint32Value() : 0;
 }
@@ -300,13 +303,15 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
   uint32_t seq = argU32(info, 1);
   int status = static_cast<int>(argU32(info, 2));
 
-  head_.clear();
+  // Strings are copied once, into buffers kept between calls: the first call only asks
+  // the length (no copy, no flattening), and the buffer has room for the longest text a
+  // string of that length can encode to, so no second pass measures the UTF-8 length.
+  size_t headLength = 0;
   if (info[3].IsString()) {
-    size_t length = 0;
-    napi_get_value_string_latin1(env, info[3], nullptr, 0, &length);
-    head_.resize(length + 1);
-    napi_get_value_string_latin1(env, info[3], head_.data(), length + 1, &length);
-    head_.resize(length);
+    size_t units = 0;
+    napi_get_value_string_latin1(env, info[3], nullptr, 0, &units);
+    if (head_.size() < units + 1) head_.resize(units + 1);
+    napi_get_value_string_latin1(env, info[3], head_.data(), units + 1, &headLength);
   }
 
   const char* body = nullptr;
@@ -317,19 +322,21 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
     body = static_cast<const char*>(ab.Data()) + ta.ByteOffset();
     bodyLength = ta.ByteLength();
   } else if (info[4].IsString()) {
-    size_t length = 0;
-    napi_get_value_string_utf8(env, info[4], nullptr, 0, &length);
-    bodyText_.resize(length + 1);
-    napi_get_value_string_utf8(env, info[4], bodyText_.data(), length + 1, &length);
-    bodyText_.resize(length);
+    size_t units = 0;
+    napi_get_value_string_latin1(env, info[4], nullptr, 0, &units);  // UTF-16 units
+    size_t room = 3 * units + 1;  // a unit takes at most 3 UTF-8 bytes (a pair: 4 for 2)
+    if (bodyText_.size() < room) bodyText_.resize(room);
+    napi_get_value_string_utf8(env, info[4], bodyText_.data(), room, &bodyLength);
     body = bodyText_.data();
-    bodyLength = length;
   }
   uint32_t flags = argU32(info, 5);
   double declared = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
-  backends::SendResult r = backend_->send(connection, seq, status, head_.data(), head_.size(), body,
+  backends::SendResult r = backend_->send(connection, seq, status, head_.data(), headLength, body,
                                           bodyLength, flags,
                                           declared >= 0 ? static_cast<int64_t>(declared) : -1);
+  // One large string body must not pin its scratch copy for the server's life.
+  if (bodyText_.size() > kScratchKeep) std::string().swap(bodyText_);
+  if (head_.size() > kScratchKeep) std::string().swap(head_);
   return Napi::Number::New(env, static_cast<int>(r));
 }
 

@@ -503,3 +503,24 @@ t.test('curl POST --data-binary @file', { skip: hasCurl ? false : 'curl is not o
     t.equal(j.sha, want);
   });
 });
+
+t.test('string bodies are sent as UTF-8, whatever their characters (end and write)', async (t) => {
+  const texts = ['plain ascii', 'héllo wörld', '€ and 😀 and 中文', 'lone surrogate: \ud800!', 'x'.repeat(300_000) + '€'];
+  const { url } = await startServer(t, async (ctx: Ctx) => {
+    const i = Number(ctx.request.path.slice(1));
+    if (ctx.request.queryString === '?write') {
+      await ctx.response.write(texts[i]);
+      await ctx.response.end();
+    } else {
+      await ctx.response.end(texts[i]);
+    }
+  });
+  for (let i = 0; i < texts.length; i++) {
+    for (const mode of ['end', 'write']) {
+      const r = await request(`${url}/${i}${mode === 'write' ? '?write' : ''}`);
+      const body = Buffer.from(await r.body.arrayBuffer());
+      t.ok(body.equals(Buffer.from(texts[i], 'utf8')), `text ${i} (${mode}): the UTF-8 bytes`);
+      if (mode === 'end') t.equal(Number(r.headers['content-length']), Buffer.byteLength(texts[i]), `text ${i}: Content-Length counts bytes`);
+    }
+  }
+});
