@@ -105,6 +105,10 @@ export class Exchange {
     return this.bytes.toString('latin1', off, off + this.words[this.record + lengthWord]);
   }
   get method(): string {
+    // GET is most requests: no string is made for it.
+    const off = this.words[this.record + METHOD_OFF];
+    const b = this.bytes;
+    if (this.words[this.record + METHOD_LEN] === 3 && b[off] === 0x47 && b[off + 1] === 0x45 && b[off + 2] === 0x54) return 'GET';
     return this.text(METHOD_OFF, METHOD_LEN);
   }
   get rawTarget(): string {

@@ -263,9 +263,14 @@ export class Server extends EventEmitter implements ExchangeHost {
   release(ex: Exchange): void {
     const list = this.inFlight.get(ex.connection);
     if (list === undefined) return;
-    const i = list.indexOf(ex);
-    if (i !== -1) list.splice(i, 1);
-    if (list.length === 0) this.inFlight.delete(ex.connection);
+    if (list.length === 1) {
+      if (list[0] === ex) this.inFlight.delete(ex.connection);
+    } else if (list[0] === ex) {
+      list.shift();  // responses complete in order, as a rule
+    } else {
+      const i = list.indexOf(ex);
+      if (i !== -1) list.splice(i, 1);
+    }
     if (this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
   }
 
