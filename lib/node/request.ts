@@ -10,7 +10,6 @@ import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Exchange } from '../exchange';
 import { kHeadersCount, kTrailersCount } from './internals';
-import type { NodeSocket } from './socket';
 
 const V10 = '1.0';
 const V11 = '1.1';
@@ -29,7 +28,7 @@ type RequestView = IncomingMessage &
 type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** Fills any IncomingMessage (ours, or the class an app passed in options) from the exchange. */
-export function initRequest(req: IncomingMessage, ex: Exchange, socket: NodeSocket, hasBody: boolean, http10: boolean): void {
+export function initRequest(req: IncomingMessage, ex: Exchange, socket: unknown, hasBody: boolean, http10: boolean): void {
   const r = req as RequestView;
   r[kExchange] = ex;
   r._read = readBody;
@@ -46,13 +45,16 @@ export function initRequest(req: IncomingMessage, ex: Exchange, socket: NodeSock
     r.httpVersionMinor = 1;
   }
   // Header fields as sent; node's `headers` getter builds the object from them on first use.
-  const raw = r.rawHeaders;
   const words = ex.words;
   const bytes = ex.bytes as Latin1;
-  for (let i = 0, w = ex.firstFieldWord, n = ex.fieldCount; i < n; i++, w += 4) {
-    raw.push(bytes.latin1Slice(words[w], words[w] + words[w + 1]), bytes.latin1Slice(words[w + 2], words[w + 2] + words[w + 3]));
+  const n = ex.fieldCount;
+  const raw: string[] = new Array(2 * n);
+  for (let i = 0, w = ex.firstFieldWord; i < 2 * n; i += 2, w += 4) {
+    raw[i] = bytes.latin1Slice(words[w], words[w] + words[w + 1]);
+    raw[i + 1] = bytes.latin1Slice(words[w + 2], words[w + 2] + words[w + 3]);
   }
-  r[kHeadersCount] = raw.length;
+  r.rawHeaders = raw;
+  r[kHeadersCount] = 2 * n;
   // Without a body the request is complete now; its end is pushed when it is read
   // (or when the response finishes), which spares the stream machinery otherwise.
   if (!hasBody) r.complete = true;

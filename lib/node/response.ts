@@ -110,7 +110,7 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
     h.clear();
     throw new SyshttpError(
       'SYSHTTP_ERR_INVALID_ARG',
-      `a final response with status ${status} is not supported (informational responses: writeContinue; upgrades: the 'upgrade' event)`,
+      `a final response with status ${status} is not supported (informational responses: writeContinue, writeProcessing, writeEarlyHints; upgrades: the 'upgrade' event)`,
     );
   }
   ex.status = status;
@@ -284,40 +284,42 @@ function writeRaw(this: ResponseView, data: string | Uint8Array, encoding?: Buff
 
 // ---- informational responses -------------------------------------------------------------
 
-/**
- * 100 Continue: the native side sends it when the body starts being read, so this starts
- * reading it (the bytes wait in the body stream until the app reads them).
- */
+/** 100 Continue now (the native side would send it when the body starts being read). */
 function writeContinue(this: ResponseView, callback?: Callback): void {
   const ex = this[kExchange] as Exchange;
-  if (!ex.started && !ex.ended && !ex.bodyStarted && ex.has(ex.host.constants.REQUEST_EXPECT_CONTINUE)) {
-    ex.body.read(0);  // starts the read (and the 100); the bytes wait in the body stream
-  }
+  ex.informational(100);
   this._sent100 = true;
   if (typeof callback === 'function') process.nextTick(callback);
 }
 
-/** 102 Processing is advisory; the native side has no interim responses but 100 yet: not sent. */
+/** 102 Processing. */
 function writeProcessing(this: ResponseView, callback?: Callback): void {
+  (this[kExchange] as Exchange).informational(102);
   if (typeof callback === 'function') process.nextTick(callback);
 }
 
-/**
- * 103 Early Hints are advisory (RFC 8297: a client must not depend on them): validated as
- * node does, then not sent, as the native side has no interim responses but 100 yet.
- */
+/** 103 Early Hints: a Link field (node's validation) and any other hint fields. */
 function writeEarlyHints(this: ResponseView, hints: unknown, callback?: Callback): void {
   if (hints === null || typeof hints !== 'object' || Array.isArray(hints)) {
     throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "hints" argument must be of type object');
   }
-  const link = (hints as { link?: unknown }).link;
-  if (link !== null && link !== undefined) {
-    const values = Array.isArray(link) ? link : [link];
-    for (const v of values) {
-      if (typeof v !== 'string' || /[\r\n]/.test(v)) {
-        throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'hints' is invalid. Received ${String(v)}`);
-      }
+  const h = hints as Record<string, unknown>;
+  if (h.link === null || h.link === undefined) return;
+  const links = Array.isArray(h.link) ? h.link : [h.link];
+  for (const v of links) {
+    if (typeof v !== 'string' || !/^<[^>]*>/.test(v.trim()) || /[\r\n]/.test(v)) {
+      throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'hints' is invalid. Received ${String(h.link)}`);
     }
   }
+  const link = links.map((v) => (v as string).trim()).join(', ');
+  if (link.length === 0) return;
+  const fields: [string, string][] = [['Link', link]];
+  for (const key of Object.keys(h)) {
+    if (key === 'link') continue;
+    validateHeaderName(key);
+    validateHeaderValue(key, h[key] as string);
+    fields.push([key, String(h[key])]);
+  }
+  (this[kExchange] as Exchange).informational(103, fields);
   if (typeof callback === 'function') process.nextTick(callback);
 }

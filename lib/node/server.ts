@@ -3,6 +3,7 @@
 // the feature layer uses (lib/exchange.ts): no second HTTP implementation, no bytes
 // serialised in JS.
 import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import * as http from 'node:http';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SyshttpError } from '../errors';
@@ -42,7 +43,8 @@ type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => 
 type Res = Omit<http.ServerResponse, 'socket'> & { socket: unknown; [kExchange]: Exchange; [kNeedDrain]: boolean } & Record<string, any>;
 type Req = http.IncomingMessage & Record<string, unknown>;
 
-const NEVER = 0xffffffff;  // the largest native timeout: "none"
+const NEVER = 0xffffffff;
+const EMPTY = Buffer.alloc(0);  // the largest native timeout: "none"
 const SWEEP_MS = 1000;
 
 function nodeError(Base: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message: string): NodeJS.ErrnoException {
@@ -297,6 +299,7 @@ export class Server extends EventEmitter implements SocketHost {
 
   private onExchange(ex: Exchange): void {
     const C = ex.host.constants;
+    if ((ex.flags & C.REQUEST_UPGRADE) !== 0 && this.listenerCount('upgrade') > 0 && this.upgrade(ex)) return;
     let socket = this.sockets.get(ex.connection);
     const isNew = socket === undefined;
     if (socket === undefined) {
@@ -351,21 +354,55 @@ export class Server extends EventEmitter implements SocketHost {
     }
   }
 
+  /**
+   * node's 'upgrade': the connection leaves HTTP with nothing written for this request;
+   * the listener gets the request, the connection as a Duplex of raw bytes (it writes its
+   * own 101) and the bytes that came after the head (none: they arrive on the stream).
+   */
+  private upgrade(ex: Exchange): boolean {
+    let stream: Duplex;
+    try {
+      stream = ex.detach();
+    } catch {
+      return false;  // not upgradable now (an earlier response is still going): a plain request
+    }
+    const old = this.sockets.get(ex.connection);
+    if (old !== undefined) {
+      this.sockets.delete(ex.connection);
+      old.closed_();
+    }
+    (stream as unknown as { server: unknown }).server = this;
+    if (old === undefined) this.emit('connection', stream);
+    const req = new this.Req(stream as never) as Req;
+    initRequest(req, ex, stream, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0);
+    req.upgrade = true;
+    try {
+      this.emit('upgrade', req, stream, EMPTY);
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+    return true;
+  }
+
   /** @internal node's resOnFinish */
   finished(res: Res): void {
     const ex = res[kExchange];
     const socket = ex.observer as NodeSocket;
     const active = socket.active;
-    const i = active.indexOf(res);
-    if (i !== -1) active.splice(i, 1);
+    if (active[0] === res) active.shift();
+    else {
+      const i = active.indexOf(res);
+      if (i !== -1) active.splice(i, 1);
+    }
     socket._httpMessage = active.length > 0 ? active[0] : null;
     res.socket = null;
     const req = res.req as unknown as Req & { _dump(): void; _readableState: { resumeScheduled: boolean } };
     if (!req._consuming && !req._readableState.resumeScheduled && !req.destroyed) {
       if (req.listenerCount('end') === 0 && req.listenerCount('data') === 0 && req.listenerCount('readable') === 0) {
-        // Nobody reads it: what node's _dump would lead to ('close'), without the flow.
+        // Nobody reads it: what node's _dump leads to ('close'), without the flow, and
+        // without even that when nobody listens (nothing could tell the difference).
         req.complete = true;
-        req.destroy();
+        if (req.listenerCount('close') > 0 || req.listenerCount('error') > 0 || req.listenerCount('aborted') > 0) req.destroy();
       } else {
         req._dump();
       }

@@ -1,0 +1,162 @@
+// syshttp/node: the 'upgrade' event (raw bytes both ways; the ws package on top, through
+// the ws-echo example) and informational responses (100, 102, 103 Early Hints).
+import t from 'tap';
+import path from 'node:path';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { once } from 'node:events';
+import { openRaw, buildRequest, waitFor } from '../helpers/server';
+import { againstNode, closeServer, startNode } from '../node/helpers';
+
+const examples = path.resolve(__dirname, '../../examples');
+const load = createRequire(path.join(examples, 'package-less.js'));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyServer = any;
+type WsClient = {
+  on(event: string, fn: (...args: unknown[]) => void): void;
+  once(event: string, fn: (...args: unknown[]) => void): void;
+  send(data: unknown, cb?: (err?: Error) => void): void;
+  close(code?: number, reason?: string): void;
+};
+
+const upgradeHead = (target = '/') =>
+  buildRequest({
+    target,
+    headers: [
+      ['Connection', 'Upgrade'],
+      ['Upgrade', 'x-echo'],
+    ],
+  });
+
+t.test("'upgrade': the listener gets req, a raw Duplex and head; bytes flow both ways", async (t) => {
+  const seen: Record<string, unknown> = {};
+  const { server, port } = await startNode(t, () => t.fail("'request' must not be emitted for an upgrade"));
+  server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex & { remoteAddress?: string }, head: Buffer) => {
+    seen.isIncoming = req instanceof http.IncomingMessage;
+    seen.upgrade = req.upgrade;
+    seen.url = req.url;
+    seen.upgradeHeader = req.headers.upgrade;
+    seen.headIsBuffer = Buffer.isBuffer(head);
+    seen.remoteAddress = socket.remoteAddress;
+    seen.sameSocket = req.socket === socket;
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\n\r\n');
+    socket.on('data', (chunk: Buffer) => socket.write(`[${chunk.toString()}]`));
+    socket.on('end', () => {
+      seen.peerEnded = true;
+      socket.end('[bye]');
+    });
+    socket.on('close', () => (seen.closed = true));
+  });
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead('/chat'));
+  await c.waitForText('\r\n\r\n');
+  t.match(c.data.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  const at = c.data.length;
+  await c.write('ping');
+  await c.waitForText('[ping]');
+  c.socket.end();  // the client ends its side; the listener ends the server's
+  t.ok(await c.waitClose(3000), 'the connection closes');
+  t.equal(c.data.subarray(at).toString(), '[ping][bye]');
+  await waitFor(() => seen.closed === true, 3000, "the stream's 'close'");
+  delete seen.closed;
+  t.equal(seen.peerEnded, true, "'end' on the stream");
+  delete seen.peerEnded;
+  t.same(seen, {
+    isIncoming: true,
+    upgrade: true,
+    url: '/chat',
+    upgradeHeader: 'x-echo',
+    headIsBuffer: true,
+    remoteAddress: '127.0.0.1',
+    sameSocket: true,
+  });
+});
+
+t.test("without an 'upgrade' listener an upgrade request is a plain request", async (t) => {
+  const { port } = await startNode(t, (req, res) => res.end(`plain ${req.headers.upgrade}`));
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead());
+  const [r] = await c.readResponses(1);
+  t.equal(r.status, 200);
+  t.equal(r.body.toString(), 'plain x-echo');
+});
+
+t.test('ws: the ws-echo example (text, binary, 1 MiB message, close handshake)', async (t) => {
+  const WebSocket = load('ws') as new (url: string) => WsClient;
+  const { start } = load(path.join(examples, 'ws-echo.js'));
+  const { server, wss } = (await start(0, '127.0.0.1')) as { server: AnyServer; wss: { close(): void } };
+  t.teardown(async () => {
+    wss.close();
+    await closeServer(server);
+  });
+  const port = server.address().port;
+
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+  const messages: Array<[Buffer, boolean]> = [];
+  ws.on('message', (data: unknown, isBinary: unknown) => messages.push([data as Buffer, isBinary as boolean]));
+  await once(ws as never, 'open');
+  await waitFor(() => messages.length === 1, 3000, 'the greeting');
+  t.equal(messages[0][0].toString(), 'hello 127.0.0.1');
+
+  ws.send('text message');
+  ws.send(Buffer.from([0, 1, 2, 255]));
+  const big = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+  ws.send(big);
+  await waitFor(() => messages.length === 4, 10_000, 'three echoes');
+  t.same([messages[1][0].toString(), messages[1][1]], ['text message', false]);
+  t.same([[...messages[2][0]], messages[2][1]], [[0, 1, 2, 255], true]);
+  t.ok(messages[3][0].equals(big), 'the 1 MiB message echoed intact');
+
+  const closed = once(ws as never, 'close');
+  ws.close(1000, 'done');
+  const [code, reason] = (await closed) as [number, Buffer];
+  t.equal(code, 1000);
+  t.equal(reason.toString(), 'done');
+
+  const r = await fetch(`http://127.0.0.1:${port}/`);
+  t.equal(await r.text(), 'WebSocket echo: connect with ws://\n', 'plain HTTP on the same server');
+});
+
+t.test('informational responses: 103 Early Hints, 102 Processing, writeContinue', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/hints') {
+      res.writeEarlyHints({ link: ['</a.css>; rel=preload; as=style', '</b.js>; rel=preload; as=script'], 'x-hint': 'h' }, () => {
+        res.end('final');
+      });
+      return;
+    }
+    if (req.url === '/processing') {
+      res.writeProcessing();
+      res.end('processed');
+      return;
+    }
+    res.writeContinue();
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => res.end(`body ${Buffer.concat(parts)}`));
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/hints' }));
+  let [r] = await c.readResponses(1);
+  t.equal(r.interim.length, 1, 'one interim response');
+  t.equal(r.interim[0]?.status, 103);
+  t.equal(r.interim[0]?.headers.link, '</a.css>; rel=preload; as=style, </b.js>; rel=preload; as=script');
+  t.equal(r.interim[0]?.headers['x-hint'], 'h');
+  t.equal(r.status, 200);
+  t.equal(r.body.toString(), 'final');
+
+  await c.write(buildRequest({ target: '/processing' }));
+  [r] = await c.readResponses(1);
+  t.equal(r.interim[0]?.status, 102);
+  t.equal(r.body.toString(), 'processed');
+
+  // writeContinue from a plain 'request' listener, before the body is sent.
+  await c.write(buildRequest({ method: 'POST', target: '/continue', headers: [['Content-Length', 3], ['Expect', '100-continue']] }));
+  await c.waitForText('100 Continue');
+  await c.write('abc');
+  [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), 'body abc');
+  // node:http sends its own 100 first when nobody listens for checkContinue, so two.
+  if (!againstNode) t.equal(r.interim.filter((x) => x.status === 100).length, 1, 'exactly one 100 Continue');
+});
