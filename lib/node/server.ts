@@ -86,7 +86,6 @@ function listenError(err: unknown, address: string, port: number): Error {
   return e;
 }
 
-let sweepClock = 0;
 
 export class Server extends EventEmitter implements SocketHost {
   /** node:http's defaults. */
@@ -106,6 +105,8 @@ export class Server extends EventEmitter implements SocketHost {
   private info: AddressInfo | null = null;
   private binding = false;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Seconds counted by the sweeper: the idle clock of this server's sockets. */
+  private sweepClock = 0;
   private readonly onExchangeBound: (ex: Exchange) => void;
 
   constructor(requestListener?: RequestListener);
@@ -413,7 +414,7 @@ export class Server extends EventEmitter implements SocketHost {
       // The native side closes the connection after this response.
       if (active.length === 0) socket.closed_();
     } else {
-      socket.lastUsed = sweepClock;
+      socket.lastUsed = this.sweepClock;
       socket.touch();
     }
   }
@@ -484,10 +485,20 @@ export class Server extends EventEmitter implements SocketHost {
     this.sweeper = null;
   }
   private sweep(): void {
-    sweepClock++;
+    const clock = ++this.sweepClock;
     const idleTicks = Math.ceil(Math.min(this.keepAliveTimeout > 0 ? this.keepAliveTimeout : NEVER, NEVER) / SWEEP_MS) + 1;
     for (const socket of [...this.sockets.values()]) {
-      if (socket.active.length === 0 && sweepClock - socket.lastUsed > idleTicks) socket.closed_();
+      if (socket.active.length === 0 && clock - socket.lastUsed > idleTicks) socket.closed_();
+    }
+    // More sockets than open connections (idle ones the clients closed, with a long
+    // keep-alive timeout): the oldest idle ones go.
+    let excess = this.sockets.size - (this.inner?.connectionCount ?? 0);
+    for (const socket of [...this.sockets.values()]) {
+      if (excess <= 0) break;
+      if (socket.active.length === 0) {
+        socket.closed_();
+        excess--;
+      }
     }
   }
 }

@@ -278,3 +278,26 @@ t.test('ESM: import from syshttp/node', async (t) => {
   t.ok(new mod.Server() instanceof mod.Server);
   t.equal(mod.STATUS_CODES[404], 'Not Found');
 });
+
+t.test("socket 'close': after a closing response, and for an idle connection the client closed", async (t) => {
+  const sockets: import('node:net').Socket[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    sockets.push(req.socket);
+    res.end('x');
+  });
+  const closed: number[] = [];
+  const a = await openRaw(t, port);
+  await a.write(buildRequest({ headers: [['Connection', 'close']] }));
+  await a.readResponses(1);
+  sockets[0].on('close', () => closed.push(0));
+  await waitFor(() => closed.includes(0) || sockets[0].destroyed, 3000, "the first socket's close");
+  t.ok(await a.waitClose(2000), 'Connection: close closed the connection');
+
+  const b = await openRaw(t, port);
+  await b.write(buildRequest({}));
+  await b.readResponses(1);
+  sockets[1].on('close', () => closed.push(1));
+  b.destroy();
+  await waitFor(() => closed.includes(1), 5000, "the idle socket's close after the client hung up");
+  t.pass("'close' came");
+});
