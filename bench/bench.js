@@ -62,6 +62,7 @@ function parseArgs(argv) {
   o.duration = Math.max(1, Math.round(num('duration', o.quick ? 1 : 10)));
   o.warmup = num('warmup', o.quick ? 0.3 : 2);
   o.latencySeconds = o.quick ? 2 : o.duration;
+  o.pipelinedLatencySeconds = o.quick ? 0.5 : Math.min(o.duration, 3);
   o.latencyRate = Math.round(num('latency-rate', 2000));
   o.idleConnections = Math.round(num('idle', 10000));
   o.profileRequests = o.quick ? 5000 : 100000;
@@ -203,7 +204,7 @@ async function measureOnce(def, w, o, pin) {
       m.problems.push(`probe ${w.method || 'GET'} ${w.route}: ${bad}`);
       return m;
     }
-    const spec = { ...w, url: `http://127.0.0.1:${server.port}${w.route}`, postFile: o.postFile };
+    const spec = { ...w, url: `http://127.0.0.1:${server.port}${w.route}`, postFile: w.method === 'POST' ? o.postFile : null };
     if (w.tool === 'idle') {
       const { problems, ...r } = await idle(server, spec, o, pin);
       m.problems.push(...problems);
@@ -229,6 +230,14 @@ async function measureOnce(def, w, o, pin) {
       m.errors = r.errors;
       m.non2xx = r.non2xx;
       m.output = r.output;
+      if (w.latencyTool === 'h2load') {
+        // wrk's pipelined latencies are per write, not per request: h2load's log has each.
+        const l = await load.h2load(pin.load, spec, o.pipelinedLatencySeconds);
+        m.problems.push(...l.problems.map((x) => `h2load latency run: ${x}`));
+        m.latencyMs = l.latencyMs || null;
+        m.latencyRps = l.rps;
+        m.latencyOutput = l.output;
+      }
       if (w.fixedRate && r.rps !== null && r.rps < w.fixedRate * 0.9) {
         m.problems.push(`served ${Math.round(r.rps)} req/s, below the fixed ${w.fixedRate} req/s: saturated, percentiles not at that rate`);
       }

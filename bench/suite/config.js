@@ -46,8 +46,9 @@ function workloads(o) {
       check: (p) => (p.body.toString() === HELLO ? null : `body ${JSON.stringify(p.body.toString().slice(0, 40))}`),
     },
     {
-      id: 'pipelined', label: 'plaintext ×16 pipelined', tool: 'h2load', route: '/plaintext', accept: 'plaintext', connections: 64, depth: 16,
-      what: `GET /plaintext, 16 requests in flight per connection (HTTP/1.1 pipelining), h2load --h1 -c64 -m16, ${o.duration} s`,
+      id: 'pipelined', label: 'plaintext ×16 pipelined', tool: 'wrk', latencyTool: 'h2load', route: '/plaintext', accept: 'plaintext', connections: 64, depth: 16,
+      what: `GET /plaintext, 16 requests per write and in flight per connection (HTTP/1.1 pipelining): req/s and req/CPU-s from wrk -t1 -c64 (${o.duration} s), ` +
+        `latency percentiles from a second run in the same process, h2load --h1 -c64 -m16 with its per-request log (${o.pipelinedLatencySeconds} s)`,
       check: (p) => (p.body.toString() === HELLO ? null : `body ${JSON.stringify(p.body.toString().slice(0, 40))}`),
     },
     {

@@ -58,6 +58,7 @@ async function wrk(cpu, w, seconds) {
   for (const h of headers(w.accept)) argv.push('-H', h);
   argv.push('-s', LUA, w.url);
   if (w.postBytes) argv.push('--', 'POST', String(w.postBytes));
+  else if (w.depth > 1) argv.push('--', 'PIPELINE', String(w.depth));
   const r = await run(cpu, argv, { timeoutMs: (seconds + 30) * 1000 });
   const out = `${r.stdout}${r.stderr}`;
   const p = parseWrk(out);

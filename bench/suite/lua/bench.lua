@@ -1,7 +1,9 @@
--- wrk script for bench/bench.js. Arguments after `--`: [POST <body bytes>].
+-- wrk script for bench/bench.js. Arguments after `--`: [POST <body bytes> | PIPELINE <depth>].
 -- With POST, every request carries the same deterministic body of that size (built once
 -- in init; no request() function, so wrk formats the request once and Lua costs nothing
--- per request). done() prints the latency percentiles wrk keeps (microseconds) on one
+-- per request). With PIPELINE, every write carries <depth> requests (HTTP/1.1 pipelining;
+-- wrk counts each response, but its latencies are then per write, not per request: the
+-- harness takes the pipelined percentiles from h2load instead). done() prints the latency percentiles wrk keeps (microseconds) on one
 -- line the harness parses, since `--latency` stops at p99.
 init = function(args)
   if args[1] == "POST" then
@@ -11,6 +13,16 @@ init = function(args)
     wrk.method = "POST"
     wrk.body = string.sub(string.rep(pattern, reps), 1, size)
     wrk.headers["Content-Type"] = "application/octet-stream"
+  elseif args[1] == "PIPELINE" then
+    local depth = tonumber(args[2]) or 16
+    local r = {}
+    for i = 1, depth do
+      r[i] = wrk.format()
+    end
+    local batch = table.concat(r)
+    request = function()
+      return batch
+    end
   end
 end
 
