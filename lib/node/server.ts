@@ -306,6 +306,8 @@ export class Server extends EventEmitter implements SocketHost {
     if (socket === undefined) {
       socket = new NodeSocket(this, ex.connection, ex);
       socket.server = this;
+      // node:http always listens for socket errors (res.destroy(err) passes err to the socket).
+      socket.on('error', noop);
       this.sockets.set(ex.connection, socket);
       if (this.timeout > 0) socket.setTimeout(this.timeout);
     } else {
@@ -522,6 +524,8 @@ function emitCloseNT(res: Res): void {
   res._closed = true;
   res.emit('close');
 }
+
+function noop(): void {}
 
 function rethrow(err: unknown): never {
   throw err;

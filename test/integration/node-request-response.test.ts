@@ -613,3 +613,24 @@ t.test('a request listener that throws is an uncaught exception, and the server 
   const r = await rawRequest(port, buildRequest({}), { responses: 1 });
   t.equal(r.parsed.responses[0]?.body.toString(), 'fine');
 });
+
+t.test('res.destroy(err) resets the connection without an uncaught error; req.destroy() mid-body too', async (t) => {
+  const events: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    res.on('close', () => events.push(`close ${req.url}`));
+    if (req.url === '/res') {
+      res.write('partial');
+      setTimeout(() => res.destroy(new Error('handler gave up')), 20);
+    } else {
+      req.once('data', () => req.destroy());
+    }
+  });
+  const a = await openRaw(t, port);
+  await a.write(buildRequest({ target: '/res' }));
+  t.ok(await a.waitClose(3000), 'res.destroy(err): the connection closed');
+  const b = await openRaw(t, port);
+  await b.write(buildRequest({ method: 'POST', target: '/req', headers: [['Content-Length', 1000]], body: 'some' }));
+  t.ok(await b.waitClose(3000), 'req.destroy() before the body ended: the connection closed');
+  await waitFor(() => events.length === 2, 3000, "both responses' close");
+  t.same(events.sort(), ['close /req', 'close /res']);
+});
