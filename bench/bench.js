@@ -20,7 +20,7 @@ const { profileAll } = require('./suite/profile');
 const { idle } = require('./suite/idle');
 
 const USAGE = `usage: npm run bench -- [--quick] [options]
-  --quick              1 round, 1 s runs (2 s at fixed rate), 0.3 s warm-up (< 3 minutes)
+  --quick              1 round, 1 s runs (1.5 s at fixed rate), 0.3 s warm-up (< 3 minutes)
   --rounds <n>         rounds (default 3; quick 1); each server runs each workload once per round
   --duration <s>       whole seconds per measured run (default 10; quick 1)
   --warmup <s>         warm-up before each measured run (default 2; quick 0.3)
@@ -61,7 +61,7 @@ function parseArgs(argv) {
   o.rounds = Math.round(num('rounds', o.quick ? 1 : 3));
   o.duration = Math.max(1, Math.round(num('duration', o.quick ? 1 : 10)));
   o.warmup = num('warmup', o.quick ? 0.3 : 2);
-  o.latencySeconds = o.quick ? 2 : o.duration;
+  o.latencySeconds = o.quick ? 1.5 : o.duration;
   o.pipelinedLatencySeconds = o.quick ? 0.5 : Math.min(o.duration, 3);
   o.latencyRate = Math.round(num('latency-rate', 2000));
   o.idleConnections = Math.round(num('idle', 10000));
@@ -242,12 +242,13 @@ async function measureOnce(def, w, o, pin) {
         m.problems.push(`served ${Math.round(r.rps)} req/s, below the fixed ${w.fixedRate} req/s: saturated, percentiles not at that rate`);
       }
     }
-    if (!proc.alive(server.child)) m.problems.push(`server died: ${server.stderr().trim().slice(-300)}`);
+    if (!proc.alive(server.child)) m.problems.push(`server died (${server.child.signalCode || `exit ${server.child.exitCode}`}): ${server.stderr().trim().slice(-500)}`);
     else Object.assign(m, { peakRssKb: proc.memory(server.child.pid).peakRssKb });
     m.valid = m.problems.length === 0;
     return m;
   } catch (err) {
     m.problems.push(err.message);
+    if (!proc.alive(server.child)) m.problems.push(`server died (${server.child.signalCode || `exit ${server.child.exitCode}`}): ${server.stderr().trim().slice(-500)}`);
     return m;
   } finally {
     await stopServer(server.child);
@@ -323,7 +324,9 @@ async function main() {
       for (const def of servers) {
         if (def.workloads && !def.workloads.includes(w.id)) continue;
         process.stderr.write(`  ${w.label} / ${def.name} [${round}/${o.rounds}] … `);
+        const t = Date.now();
         const m = await measureOnce(def, w, o, pin);
+        m.wallSeconds = (Date.now() - t) / 1000;
         runs.push({ workload: w.id, server: def.id, round, ...m });
         if (w.tool === 'idle') {
           process.stderr.write(m.bytesPerConnection ? `${Math.round(m.bytesPerConnection)} B/connection` : '');
@@ -336,7 +339,9 @@ async function main() {
   }
 
   let profile = null;
+  const tProfile = Date.now();
   if (o.profile) profile = await profileAll(servers, o, pin, startServer, stopServer);
+  const profileSeconds = (Date.now() - tProfile) / 1000;
 
   const machine = {
     date: new Date(t0).toISOString(),
@@ -371,6 +376,7 @@ async function main() {
     profile,
     notes,
     seconds: Math.round((Date.now() - t0) / 1000),
+    profileSeconds,
   };
   result.summary = aggregate(result);
   result.valid = runs.every((r) => r.valid) && Object.keys(skipped).length === 0;

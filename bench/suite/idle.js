@@ -29,7 +29,7 @@ async function idle(server, spec, o, pin) {
   const before = proc.memory(pid);
   const cpu0 = proc.cpuSeconds(pid);
   const t0 = Date.now();
-  const client = proc.start(pin.load, [process.execPath, CLIENT, String(server.port), String(spec.connections)], { nofile: o.nofile });
+  const client = proc.start(pin.load, [process.execPath, CLIENT, String(server.port), String(spec.connections), '64'], { nofile: o.nofile });
   let stderr = '';
   client.stderr.setEncoding('utf8').on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   const waiters = [];
@@ -54,7 +54,7 @@ async function idle(server, spec, o, pin) {
       problems.push(`idle client: ${ready}${stderr ? ` (${stderr.trim().slice(-300)})` : ''}`);
       return { problems, ...out };
     }
-    await proc.sleep(o.quick ? 500 : 1000);
+    await proc.sleep(o.quick ? 300 : 1000);
     client.stdin.write('check\n');
     const check = await next(10000);
     const after = proc.memory(pid);

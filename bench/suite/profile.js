@@ -34,6 +34,7 @@ async function profileAll(servers, o, pin, startServer, stopServer) {
   console.error(`  profile: ${o.profileRequests} requests per route, heap bytes and native calls per request`);
   for (const def of servers) {
     if (!SERVERS.includes(def.id)) continue;
+    if (o.quick && def.id.startsWith('express')) continue; // the slowest two; full runs only
     const file = path.join(os.tmpdir(), `bench-profile-${process.pid}.json`);
     const res = (out.servers[def.id] = {});
     let server;
