@@ -24,7 +24,7 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
   --rounds <n>         rounds (default 3; quick 1); each server runs each workload once per round
   --duration <s>       whole seconds per measured run (default 10; quick 1)
   --warmup <s>         warm-up before each measured run (default 2; quick 0.3)
-  --latency-rate <n>   fixed request rate of the latency workload (default 2000 req/s)
+  --latency-rate <n>   fixed request rate of the latency workload (default 1000 req/s)
   --idle <n>           idle connections (default 10000)
   --only <ids>         servers: ${SERVERS.map((s) => s.id).join(',')}
   --workloads <ids>    plaintext,pipelined,json,echo,download,idle,latency
@@ -63,7 +63,7 @@ function parseArgs(argv) {
   o.warmup = num('warmup', o.quick ? 0.3 : 2);
   o.latencySeconds = o.quick ? 1.5 : o.duration;
   o.pipelinedLatencySeconds = o.quick ? 0.5 : Math.min(o.duration, 3);
-  o.latencyRate = Math.round(num('latency-rate', 2000));
+  o.latencyRate = Math.round(num('latency-rate', 1000));
   o.idleConnections = Math.round(num('idle', 10000));
   o.profileRequests = o.quick ? 5000 : 100000;
   o.only = raw.only ? raw.only.split(',') : null;
