@@ -325,7 +325,8 @@ export class Server extends EventEmitter implements SocketHost {
     res.socket = socket;
     if (socket._httpMessage === null) socket._httpMessage = res;
     socket.active.push(res);
-    if ((flags & C.REQUEST_KEEP_ALIVE) === 0) res.shouldKeepAlive = false;
+    // The native side decides whether the connection stays open (HTTP/1.0 keep-alive too).
+    res.shouldKeepAlive = (flags & C.REQUEST_KEEP_ALIVE) !== 0;
     socket.requests++;
     if (this.maxRequestsPerSocket > 0 && socket.requests >= this.maxRequestsPerSocket) {
       res.shouldKeepAlive = false;

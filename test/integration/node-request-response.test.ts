@@ -634,3 +634,22 @@ t.test('res.destroy(err) resets the connection without an uncaught error; req.de
   await waitFor(() => events.length === 2, 3000, "both responses' close");
   t.same(events.sort(), ['close /req', 'close /res']);
 });
+
+t.test('HTTP/1.0 with Connection: keep-alive: the connection (and its socket) stays', async (t) => {
+  let connections = 0;
+  const sockets = new Set<unknown>();
+  const { server, port } = await startNode(t, (req, res) => {
+    sockets.add(req.socket);
+    res.setHeader('Content-Length', 1);  // node:http closes an HTTP/1.0 response it cannot frame
+    res.end('k');
+  });
+  server.on('connection', () => connections++);
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ version: 'HTTP/1.0', headers: [['Connection', 'keep-alive']] }));
+  const [a] = await c.readResponses(1);
+  await c.write(buildRequest({ version: 'HTTP/1.0', headers: [['Connection', 'keep-alive']] }));
+  const [b] = await c.readResponses(1);
+  t.equal(a.body.toString() + b.body.toString(), 'kk');
+  t.equal(connections, 1);
+  t.equal(sockets.size, 1, 'one socket object');
+});
