@@ -2,7 +2,7 @@
 'use strict';
 // The benchmark suite: syshttp against node:http, fastify, Express and a C "limit" server.
 //
-//   npm run bench                 full: 3 rounds × 10 s per server and workload (~35 min)
+//   npm run bench                 full: 3 rounds × 10 s per server and workload (~40 min)
 //   npm run bench -- --quick      1 round × 1 s (< 3 min), for checking the harness
 //
 // Each measurement starts the server in a fresh process pinned (taskset) to one CPU and
@@ -68,6 +68,16 @@ function parseArgs(argv) {
   o.profileRequests = o.quick ? 5000 : 100000;
   o.only = raw.only ? raw.only.split(',') : null;
   o.workloadIds = raw.workloads ? raw.workloads.split(',') : null;
+  const known = (list, ids, what) => {
+    for (const id of list || []) {
+      if (!ids.includes(id)) {
+        console.error(`unknown ${what} ${JSON.stringify(id)} (one of ${ids.join(', ')})`);
+        process.exit(2);
+      }
+    }
+  };
+  known(o.only, SERVERS.map((s) => s.id), 'server');
+  known(o.workloadIds, ['plaintext', 'pipelined', 'json', 'echo', 'download', 'idle', 'latency'], 'workload');
   if (raw.out) o.out = path.resolve(raw.out);
   if (o.readme === null) o.readme = !o.quick && !o.only && !o.workloadIds;
   return o;
