@@ -301,3 +301,38 @@ t.test("socket 'close': after a closing response, and for an idle connection the
   await waitFor(() => closed.includes(1), 5000, "the idle socket's close after the client hung up");
   t.pass("'close' came");
 });
+
+t.test('maxConnections maps onto the native limit at listen(): one more connection is closed', async (t) => {
+  const server = createServer((req: http.IncomingMessage, res: http.ServerResponse) => res.end('ok'));
+  server.maxConnections = 1;
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = server.address().port as number;
+  const first = await openRaw(t, port);
+  await first.write(buildRequest({}));
+  await first.readResponses(1);
+  const second = await openRaw(t, port);
+  t.ok(await second.waitClose(3000), 'a second connection over maxConnections is closed');
+  t.equal(second.data.length, 0, 'without a response');
+  await first.write(buildRequest({}));
+  const [r] = await first.readResponses(1);
+  t.equal(r.body.toString(), 'ok', 'the first connection still served');
+});
+
+t.test('maxHeadersCount maps onto the native field limit at listen()', async (t) => {
+  const server = createServer((req: http.IncomingMessage, res: http.ServerResponse) => res.end(String(req.rawHeaders.length / 2)));
+  server.maxHeadersCount = 4;
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = server.address().port as number;
+  const ok = await rawRequest(port, buildRequest({ headers: [['a', '1'], ['b', '2'], ['c', '3']] }), { responses: 1 });
+  t.equal(ok.parsed.responses[0]?.body.toString(), '4', 'four fields (Host and three) are fine');
+  const r = await rawRequest(port, buildRequest({ headers: [['a', '1'], ['b', '2'], ['c', '3'], ['d', '4'], ['e', '5']] }), { responses: 1 });
+  if (againstNode) {
+    t.equal(r.parsed.responses[0]?.status, 200, 'node:http answers (it drops the fields over the count)');
+  } else {
+    t.equal(r.parsed.responses[0]?.status, 431, 'syshttp: more fields than maxHeadersCount is a 431');
+  }
+});
