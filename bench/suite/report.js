@@ -185,7 +185,7 @@ function svg(result) {
   const left = 190;
   const width = 860;
   const plotW = width - left - 70;
-  const top = 64;
+  const top = 84;
   const groupH = ids.length * bar + groupGap;
   const legendH = Math.ceil(ids.length / 3) * 18 + 10;
   const height = top + ws.length * groupH + 30 + legendH;
@@ -194,9 +194,10 @@ function svg(result) {
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   o.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
   o.push(`<text x="${left}" y="20" font-size="15" font-weight="bold">syshttp and peers against node:http (higher is better)</text>`);
+  o.push(`<text x="${left}" y="37" fill="#555">req/CPU-s for the throughput workloads; node ÷ server for p99 latency and memory per connection</text>`);
   o.push(
-    `<text x="${left}" y="38" fill="#555">${esc(`req/CPU-s for throughput, node ÷ server for p99 latency and memory/connection; ${result.machine.host}, ${result.machine.date.slice(0, 10)}, ` +
-      `${result.options.rounds} round(s) × ${result.options.duration} s${result.options.quick ? ' (quick)' : ''}`)}</text>`,
+    `<text x="${left}" y="53" fill="#555">${esc(`${result.machine.host}, ${result.machine.date.slice(0, 10)}, node ${result.versions.node}, ` +
+      `${result.options.rounds} round(s) × ${result.options.duration} s${result.options.rounds > 1 ? ', medians' : ''}${result.options.quick ? ' (--quick: noisy)' : ''}`)}</text>`,
   );
   for (let g = lo; g <= hi + 1e-9; g *= 2) {
     const gx = x(g).toFixed(1);
