@@ -408,7 +408,7 @@ async function main() {
   write('latest.md', md);
   if (o.readme) updateReadme(path.join(ROOT, 'README.md'), result, stamp);
   process.stdout.write(`\n${md}`);
-  console.error(`\nwrote bench/results/${stamp}.{json,md,svg}, latest.md and latest.svg in ${result.seconds} s${o.readme ? '; README.md updated' : ''}`);
+  console.error(`\nwrote ${path.relative(process.cwd(), o.out) || '.'}/${stamp}.{json,md,svg}, latest.md and latest.svg in ${result.seconds} s${o.readme ? '; README.md updated' : ''}`);
   if (!result.valid) console.error('*** some measurements are INVALID or servers were skipped (see above and the report); exit code 1');
   return result.valid ? 0 : 1;
 }
