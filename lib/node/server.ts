@@ -40,7 +40,9 @@ export interface ServerOptions {
 
 type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Res = Omit<http.ServerResponse, 'socket'> & { socket: unknown; [kExchange]: Exchange; [kNeedDrain]: boolean } & Record<string, any>;
+type Res = Omit<http.ServerResponse, 'socket'> & { socket: unknown; [kExchange]: Exchange; [kNeedDrain]: boolean; [kStarted]: number } & Record<string, any>;
+/** The sweeper's clock when the request arrived (requestTimeout). */
+const kStarted = Symbol('syshttp.started');
 type Req = http.IncomingMessage & Record<string, unknown>;
 
 const NEVER = 0xffffffff;
@@ -325,6 +327,7 @@ export class Server extends EventEmitter implements SocketHost {
     res.socket = socket;
     if (socket._httpMessage === null) socket._httpMessage = res;
     socket.active.push(res);
+    res[kStarted] = this.sweepClock;
     // The native side decides whether the connection stays open (HTTP/1.0 keep-alive too).
     res.shouldKeepAlive = (flags & C.REQUEST_KEEP_ALIVE) !== 0;
     socket.requests++;
@@ -475,6 +478,18 @@ export class Server extends EventEmitter implements SocketHost {
     this.inner?.native.abort(id);
   }
 
+  private requestTimedOut(socket: NodeSocket, res: Res): void {
+    const ex = res[kExchange];
+    if (!ex.started) {
+      ex.resetForError(408);
+      ex.headers.set('connection', 'close');
+      ex.sendNow(null, true);
+    } else {
+      ex.abort();
+    }
+    this.connectionAborted(socket);
+  }
+
   // Sockets are known from their first request; the native side reports a connection's
   // end only when something was in flight. An idle socket older than the keep-alive
   // timeout is closed natively by then: it gets its 'close' here.
@@ -492,6 +507,22 @@ export class Server extends EventEmitter implements SocketHost {
     const idleTicks = Math.ceil(Math.min(this.keepAliveTimeout > 0 ? this.keepAliveTimeout : NEVER, NEVER) / SWEEP_MS) + 1;
     for (const socket of [...this.sockets.values()]) {
       if (socket.active.length === 0 && clock - socket.lastUsed > idleTicks) socket.closed_();
+    }
+    // requestTimeout, as node's connection check does it: a request whose body is being
+    // received for longer gets 408 (or, once its response started, a reset) and the
+    // connection closes. (A body nobody reads yet is not received: its clock waits.)
+    if (this.requestTimeout > 0) {
+      const limit = Math.ceil(this.requestTimeout / SWEEP_MS);
+      for (const socket of [...this.sockets.values()]) {
+        for (const r of socket.active) {
+          const res = r as unknown as Res;
+          const ex = res[kExchange];
+          if (clock - res[kStarted] >= limit && ex.bodyStarted && !(res.req as Req).complete && !ex.ended) {
+            this.requestTimedOut(socket, res);
+            break;
+          }
+        }
+      }
     }
     // More sockets than open connections (idle ones the clients closed, with a long
     // keep-alive timeout): the oldest idle ones go.

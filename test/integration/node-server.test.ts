@@ -336,3 +336,28 @@ t.test('maxHeadersCount maps onto the native field limit at listen()', async (t)
     t.equal(r.parsed.responses[0]?.status, 431, 'syshttp: more fields than maxHeadersCount is a 431');
   }
 });
+
+t.test('requestTimeout: a body that takes longer than that to arrive gets 408 and a close', async (t) => {
+  const server = createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.on('data', () => undefined);
+    req.on('end', () => res.end('complete'));
+  });
+  server.requestTimeout = 1000;
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = server.address().port as number;
+
+  const fast = await rawRequest(port, buildRequest({ method: 'POST', headers: [['Content-Length', 3]], body: 'abc' }), { responses: 1 });
+  t.equal(fast.parsed.responses[0]?.body.toString(), 'complete', 'a body that arrives in time');
+
+  // node:http checks every connectionsCheckingInterval (30 s by default); syshttp every second.
+  if (againstNode) return;
+  const slow = await openRaw(t, port);
+  const started = Date.now();
+  await slow.write(buildRequest({ method: 'POST', headers: [['Content-Length', 10]], body: 'abc' }));
+  t.ok(await slow.waitClose(6000), 'the connection closed');
+  const took = Date.now() - started;
+  t.ok(took >= 900, `not before requestTimeout (${took} ms)`);
+  t.match(slow.data.toString('latin1'), /^HTTP\/1\.1 408 /, '408 Request Timeout');
+});
