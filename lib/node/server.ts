@@ -252,7 +252,7 @@ export class Server extends EventEmitter implements SocketHost {
       process.nextTick(() => this.emit('close'));
       return this;
     }
-    this.closeIdleConnections();
+    // stop() closes the idle connections itself (gracefully, where closeIdleConnections resets).
     inner.stop({ timeout: 0x7fffffff }).then(() => {
       for (const socket of [...this.sockets.values()]) this.connectionAborted(socket);
       this.emit('close');

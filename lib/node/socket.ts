@@ -154,10 +154,10 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (!this.gone) {
-      // Resets the connection: every request on it is aborted (as destroying a net.Socket does).
-      const active = this.active.slice();
-      if (active.length > 0) for (const res of active) res[kExchange].abort();
-      else this.host.abortConnection(this.id);
+      // Resets the connection: every request on it is aborted (as destroying a net.Socket
+      // does); a response already complete but not yet 'finish'ed does not keep it open.
+      for (const res of this.active.slice()) res[kExchange].abort();
+      this.host.abortConnection(this.id);
       this.closed_();
     }
     callback(err);
