@@ -19,11 +19,12 @@ void appendLiteral(OutputChain& out, const char* s) { out.append(s, std::strlen(
 }  // namespace
 
 Connection::Connection(uint32_t id, ConnectionHost& host, const ServerLimits& limits,
-                       const DateCache& date, uint64_t nowMs)
+                       const DateCache& date, uint64_t nowMs, BlockPool* pool)
     : id_(id),
       host_(host),
       limits_(limits),
       date_(date),
+      pool_(pool),
       inCapacity_(std::max<size_t>(limits.inputBufferSize,
                                    size_t{limits.head.maxRequestLine} + limits.head.maxHeaderBytes + 256)),
       fields_(limits.head.maxHeaderCount + 1),
@@ -31,6 +32,7 @@ Connection::Connection(uint32_t id, ConnectionHost& host, const ServerLimits& li
       idleSinceMs_(nowMs),
       now_(nowMs) {
   in_.reset(new char[inCapacity_]);
+  output_.usePool(pool);
   lastSendMs_ = nowMs;
 }
 
@@ -120,6 +122,7 @@ bool Connection::parseHead() {
   }
 
   Slot& s = slots_.emplace_back();
+  s.pending.usePool(pool_);
   s.seq = nextSeq_++;
   s.headMethod = head.method.length == 4 && std::memcmp(base + head.method.offset, "HEAD", 4) == 0;
   s.http10 = head.versionMinor == 0;
@@ -246,6 +249,7 @@ void Connection::queueErrorResponse(HttpError error) {
   } else {
     // Behind responses still being produced: keep the order of the pipeline.
     Slot& s = slots_.emplace_back();
+    s.pending.usePool(pool_);
     s.seq = 0;
     s.synthetic = true;
     s.started = s.ended = s.closeAfter = true;

@@ -62,8 +62,9 @@ enum class BodyCallResult : int32_t { Ok = 0, Gone = -1, UnknownRequest = -2 };
 
 class Connection {
  public:
+  // `pool` (optional, outlives the connection): where output blocks come from.
   Connection(uint32_t id, ConnectionHost& host, const ServerLimits& limits, const DateCache& date,
-             uint64_t nowMs);
+             uint64_t nowMs, BlockPool* pool = nullptr);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -165,6 +166,7 @@ class Connection {
   ConnectionHost& host_;
   const ServerLimits& limits_;
   const DateCache& date_;
+  BlockPool* pool_;
 
   std::unique_ptr<char[]> in_;
   size_t inCapacity_;

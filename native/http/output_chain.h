@@ -9,11 +9,22 @@
 #include <deque>
 #include <memory>
 
+#include "block_pool.h"
+
 namespace syshttp::http {
 
 class OutputChain {
  public:
-  static constexpr size_t kBlockSize = 16 * 1024;
+  static constexpr size_t kBlockSize = BlockPool::kSmall;
+
+  OutputChain() = default;
+  explicit OutputChain(BlockPool* pool) : pool_(pool) {}
+  OutputChain(const OutputChain&) = delete;
+  OutputChain& operator=(const OutputChain&) = delete;
+  ~OutputChain() { clear(); }
+
+  // Blocks come from (and go back to) `pool` from now on; without one, from the heap.
+  void usePool(BlockPool* pool) { pool_ = pool; }
 
   void append(const char* data, size_t length) {
     if (length == 0) return;
@@ -26,6 +37,19 @@ class OutputChain {
         size_ += length;
         return;
       }
+    }
+    if (length > kBlockSize && pool_ != nullptr) {
+      // A large body goes in pooled slices: one writev still takes many at once.
+      while (length > 0) {
+        size_t n = length < BlockPool::kLarge ? length : BlockPool::kLarge;
+        Block& b = addBlock(BlockPool::kLarge);
+        std::memcpy(b.data.get(), data, n);
+        b.end = n;
+        size_ += n;
+        data += n;
+        length -= n;
+      }
+      return;
     }
     Block& b = addBlock(length > kBlockSize ? length : kBlockSize);
     std::memcpy(b.data.get(), data, length);
@@ -52,7 +76,7 @@ class OutputChain {
 
   // Moves every block of `other` to the end of this chain.
   void spliceFrom(OutputChain& other) {
-    if (blocks_.size() == 1 && blocks_.front().begin == blocks_.front().end) blocks_.clear();
+    if (blocks_.size() == 1 && blocks_.front().begin == blocks_.front().end) dropFront();
     for (Block& b : other.blocks_) blocks_.push_back(std::move(b));
     size_ += other.size_;
     other.blocks_.clear();
@@ -81,18 +105,18 @@ class OutputChain {
         return;
       }
       length -= have;
-      if (blocks_.size() == 1 && head.capacity == kBlockSize) {
-        // Keep the last standard block for the next response: no malloc/free (and no
-        // page faults from a heap that shrinks and grows) per response.
+      if (blocks_.size() == 1 && head.capacity == kBlockSize && pool_ == nullptr) {
+        // No pool: keep the last standard block for the next response (no malloc/free
+        // and no page faults per response). With a pool it goes back there.
         head.begin = head.end = 0;
         return;
       }
-      blocks_.pop_front();
+      dropFront();
     }
   }
 
   void clear() {
-    blocks_.clear();
+    while (!blocks_.empty()) dropFront();
     size_ = 0;
   }
 
@@ -103,11 +127,23 @@ class OutputChain {
     size_t begin;
     size_t end;
   };
+  static bool poolable(size_t capacity) {
+    return capacity == BlockPool::kSmall || capacity == BlockPool::kLarge;
+  }
   Block& addBlock(size_t capacity) {
-    blocks_.push_back(Block{std::unique_ptr<char[]>(new char[capacity]), capacity, 0, 0});
+    std::unique_ptr<char[]> data = pool_ != nullptr && poolable(capacity)
+                                       ? pool_->take(capacity)
+                                       : std::unique_ptr<char[]>(new char[capacity]);
+    blocks_.push_back(Block{std::move(data), capacity, 0, 0});
     return blocks_.back();
   }
+  void dropFront() {
+    Block& b = blocks_.front();
+    if (pool_ != nullptr && poolable(b.capacity)) pool_->give(std::move(b.data), b.capacity);
+    blocks_.pop_front();
+  }
 
+  BlockPool* pool_ = nullptr;
   std::deque<Block> blocks_;
   size_t size_ = 0;
 };

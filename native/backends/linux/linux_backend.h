@@ -41,7 +41,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
  protected:
   struct Conn {
     Conn(uint32_t id, LinuxBackend& b, linux_io::UniqueFd socket, uint64_t now)
-        : fd(std::move(socket)), http(id, b, b.limits_, b.date_, now) {}
+        : fd(std::move(socket)), http(id, b, b.limits_, b.date_, now, &b.blocks_) {}
     virtual ~Conn() = default;
     linux_io::UniqueFd fd;
     http::Connection http;
@@ -106,6 +106,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   bridge::Batch& batch_;
   BackendOwner& owner_;
   http::DateCache date_;
+  http::BlockPool blocks_;  // before connections_: it outlives their output chains
   std::vector<linux_io::UniqueFd> listeners_;
   std::unordered_map<uint32_t, std::unique_ptr<Conn>> connections_;
   bool shuttingDown_ = false;
