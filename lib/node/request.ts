@@ -85,6 +85,8 @@ function readBody(this: RequestView): void {
     // First read: the exchange's body starts flowing into this stream, with its own
     // buffer as the native side's backpressure (it stops reading the socket when full).
     body.on('data', (chunk: Buffer) => {
+      const socket = this.socket as unknown as { timeout?: number; touch?(): void } | null;
+      if (socket !== null && socket.timeout && socket.touch !== undefined) socket.touch();  // activity, for setTimeout
       if (!this.push(chunk)) body.pause();
     });
     body.once('end', () => {

@@ -154,6 +154,8 @@ function emitErrorNT(res: ResponseView, err: Error, callback: Callback): void {
 /** Sends through the exchange; what node's write_ returns. */
 function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: boolean, callback: Callback | null): boolean {
   const ex = res[kExchange] as Exchange;
+  const socket = res.socket as { timeout?: number; touch(): void } | null;
+  if (socket !== null && socket.timeout) socket.touch();  // activity, for socket.setTimeout
   const r = ex.sendNow(body, ending);
   if (r === SendResult.Ok || (r === SendResult.Full && ending)) {
     if (callback !== null) process.nextTick(callback);

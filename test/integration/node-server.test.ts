@@ -361,3 +361,19 @@ t.test('requestTimeout: a body that takes longer than that to arrive gets 408 an
   t.ok(took >= 900, `not before requestTimeout (${took} ms)`);
   t.match(slow.data.toString('latin1'), /^HTTP\/1\.1 408 /, '408 Request Timeout');
 });
+
+t.test('server.timeout counts inactivity: a response that keeps writing is not cut off', async (t) => {
+  const { server, port } = await startNode(t, (req, res) => {
+    let n = 0;
+    const tick = setInterval(() => {
+      res.write(`${n++} `);
+      if (n === 8) {
+        clearInterval(tick);
+        res.end('done');
+      }
+    }, 50);
+  });
+  server.setTimeout(200);
+  const r = await rawRequest(port, buildRequest({}), { responses: 1, timeoutMs: 5000 });
+  t.equal(r.parsed.responses[0]?.body.toString(), '0 1 2 3 4 5 6 7 done', 'a 400 ms response with a 200 ms timeout');
+});
