@@ -16,6 +16,14 @@ const V11 = '1.1';
 
 /** @internal What the request view keeps, under one symbol (its prototype may be swapped). */
 export const kExchange = Symbol('syshttp.exchange');
+/** The body failed natively (413, 408, 400): not a reason to reset the connection. */
+const kFailed = Symbol('syshttp.bodyFailed');
+
+/** @internal Set by the server: answers a request whose body failed, when nobody else does. */
+export const requestHooks: { bodyFailed: (ex: Exchange, status: number) => void } = { bodyFailed: () => undefined };
+function bodyFailed(ex: Exchange, status: number): void {
+  requestHooks.bodyFailed(ex, status);
+}
 
 interface RequestState {
   [kExchange]: Exchange;
@@ -99,11 +107,24 @@ function readBody(this: RequestView): void {
       }
       this.push(null);
     });
-    body.once('error', (err: Error & { code?: string }) => {
+    body.once('error', (err: Error & { code?: string; status?: number }) => {
       if (this.destroyed) return;
-      if (err.code === 'SYSHTTP_ERR_CLIENT_ABORTED') this.destroy(connReset());
-      else if (err.code === 'SYSHTTP_ERR_BODY_UNAVAILABLE') this.destroy();  // the response completed first
-      else this.destroy(err);
+      if (err.code === 'SYSHTTP_ERR_CLIENT_ABORTED') {
+        this.destroy(connReset());
+      } else if (err.code === 'SYSHTTP_ERR_BODY_UNAVAILABLE') {
+        this.destroy();  // the response completed first
+      } else {
+        // The client's fault, found natively (413 too large, 408 too slow, 400 malformed):
+        // the request's 'error' (err.status says which); without a listener the server
+        // answers it, as node:http's clientError handling does.
+        const listened = this.listenerCount('error') > 0;
+        (this as Record<symbol, unknown>)[kFailed] = true;
+        // Nothing more will arrive: "complete" for those who wait on it (on-finished, which
+        // body parsers use before answering the error), though the body is not whole.
+        this.complete = true;
+        this.destroy(err);
+        if (!listened) bodyFailed(ex, err.status ?? 400);
+      }
     });
   } else {
     (body as Readable).resume();
@@ -112,7 +133,7 @@ function readBody(this: RequestView): void {
 
 function destroyRequest(this: RequestView, err: Error | null, cb: (err?: Error | null) => void): void {
   const ex = this[kExchange];
-  if (!this.complete) {
+  if (!this.complete && this[kFailed] !== true) {
     // A request destroyed before its body arrived: node destroys the socket, which
     // resets the connection; the same here, unless the response is already complete.
     if (!ex.ended && !ex.aborted) ex.abort();

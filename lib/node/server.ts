@@ -11,7 +11,7 @@ import type { Exchange } from '../exchange';
 import type { Limits, ServerOptions as SyshttpServerOptions } from '../options';
 import { Server as SyshttpServer, type AddressInfo, type BackendChoice } from '../server';
 import { kNeedDrain } from './internals';
-import { connReset, initRequest, kExchange } from './request';
+import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, settlePending } from './response';
 import { NodeSocket, type SocketHost } from './socket';
 
@@ -478,10 +478,27 @@ export class Server extends EventEmitter implements SocketHost {
     this.inner?.native.abort(id);
   }
 
+  /** @internal A request whose body failed natively and that nobody handled: its status, then a close. */
+  bodyFailed(ex: Exchange, status: number): void {
+    const socket = ex.observer as NodeSocket;
+    for (const r of socket.active) {
+      const res = r as unknown as Res;
+      if (res[kExchange] === ex) {
+        this.answerAndClose(socket, res, status);
+        return;
+      }
+    }
+  }
+
   private requestTimedOut(socket: NodeSocket, res: Res): void {
+    this.answerAndClose(socket, res, 408);
+  }
+
+  /** Answers `status` with Connection: close where nothing was sent yet (else resets), and the connection is over. */
+  private answerAndClose(socket: NodeSocket, res: Res, status: number): void {
     const ex = res[kExchange];
     if (!ex.started) {
-      ex.resetForError(408);
+      ex.resetForError(status);
       ex.headers.set('connection', 'close');
       ex.sendNow(null, true);
     } else {
@@ -568,6 +585,10 @@ function parseAddress(url: string): AddressInfo {
   if (m === null) return { address: url, family: 'IPv4', port: 0 };
   return m[1] !== undefined ? { address: m[1], family: 'IPv6', port: Number(m[3]) } : { address: m[2], family: 'IPv4', port: Number(m[3]) };
 }
+
+requestHooks.bodyFailed = (ex, status) => {
+  ((ex.observer as NodeSocket).server as Server).bodyFailed(ex, status);
+};
 
 finishHooks.onFinish = (res) => {
   const server = ((res as Res)[kExchange].observer as NodeSocket).server as Server;

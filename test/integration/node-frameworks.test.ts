@@ -163,3 +163,26 @@ t.test('fastify example (serverFactory)', async (t) => {
   const injected = await app.inject({ method: 'GET', url: '/' });
   t.equal(injected.body, 'Hello, World!');
 });
+
+t.test('Express: a body over the server limit reaches the error handler as a 413', async (t) => {
+  const express = load('express');
+  const { createServer } = load(path.resolve(__dirname, '../../dist/node/index.js'));
+  const app = express();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app.post('/', express.text({ type: '*/*' }), (req: any, res: any) => res.send(`got ${req.body}`));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app.use((err: any, req: any, res: any, next: unknown) => {
+    void next;
+    res.status(err.status).send(`error ${err.status}`);
+  });
+  const server: AnyServer = createServer({ limits: { maxRequestBodySize: 16 } }, app);
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  let r = await get(url, { method: 'POST', body: 'short', headers: { 'content-type': 'text/plain' } });
+  t.equal(r.text, 'got short');
+  r = await get(url, { method: 'POST', body: 'x'.repeat(100), headers: { 'content-type': 'text/plain' } });
+  t.equal(r.status, 413);
+  t.equal(r.text, 'error 413');
+});

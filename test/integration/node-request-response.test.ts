@@ -653,3 +653,37 @@ t.test('HTTP/1.0 with Connection: keep-alive: the connection (and its socket) st
   t.equal(connections, 1);
   t.equal(sockets.size, 1, 'one socket object');
 });
+
+t.test('a body the native side refuses (too large, malformed): req error with its status; answered when unhandled', async (t) => {
+  if (againstNode) return;  // node:http has no body limit; its parser errors go to 'clientError'
+  const seen: Array<[string | undefined, number | undefined]> = [];
+  const { port } = await startNode(
+    t,
+    (req, res) => {
+      if (req.url === '/handled') {
+        req.on('error', (err: NodeJS.ErrnoException & { status?: number }) => {
+          seen.push([err.code, err.status]);
+          res.statusCode = err.status ?? 500;
+          res.end(`handled ${err.status}`);
+        });
+      }
+      req.on('data', () => undefined);
+      req.on('end', () => res.end('whole'));
+    },
+    { limits: { maxRequestBodySize: 10 } },
+  );
+  let r = await rawRequest(port, buildRequest({ method: 'POST', target: '/handled', headers: [['Content-Length', 20]], body: 'x'.repeat(20) }));
+  t.equal(r.parsed.responses[0]?.status, 413);
+  t.equal(r.parsed.responses[0]?.body.toString(), 'handled 413', 'the app answered from the error');
+  t.same(seen, [['SYSHTTP_ERR_BODY_TOO_LARGE', 413]]);
+  t.ok(r.closed, 'and the connection closed');
+
+  r = await rawRequest(port, buildRequest({ method: 'POST', headers: [['Content-Length', 20]], body: 'x'.repeat(20) }));
+  t.equal(r.parsed.responses[0]?.status, 413, 'no error listener: the server answers 413');
+  t.ok(r.closed);
+  r = await rawRequest(port, Buffer.concat([buildRequest({ method: 'POST', headers: [['Transfer-Encoding', 'chunked']] }), Buffer.from('zz\r\n')]));
+  t.equal(r.parsed.responses[0]?.status, 400, 'a malformed chunked body: 400');
+  t.ok(r.closed);
+  r = await rawRequest(port, buildRequest({ method: 'POST', headers: [['Content-Length', 5]], body: 'hello' }), { responses: 1 });
+  t.equal(r.parsed.responses[0]?.body.toString(), 'whole', 'a body within the limit');
+});
