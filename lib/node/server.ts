@@ -89,7 +89,13 @@ function listenError(err: unknown, address: string, port: number): Error {
 }
 
 
-export class Server extends EventEmitter implements SocketHost {
+// http.Server at run time, so that `server instanceof http.Server` (and net.Server) holds as
+// for node:http's servers; typed as the EventEmitter this class uses of it. Everything it
+// does as a server is overridden below, and its own connection handling is detached in
+// the constructor.
+const HttpServerBase = http.Server as unknown as new () => EventEmitter;
+
+export class Server extends HttpServerBase implements SocketHost {
   /** node:http's defaults. */
   timeout = 0;
   keepAliveTimeout = 5000;
@@ -115,6 +121,10 @@ export class Server extends EventEmitter implements SocketHost {
   constructor(options: ServerOptions, requestListener?: RequestListener);
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
     super();
+    // node's parser setup on 'connection' and its connection checks on 'listening' are
+    // for net.Sockets; syshttp's native side does both.
+    this.removeAllListeners('connection');
+    this.removeAllListeners('listening');
     if (typeof options === 'function') {
       requestListener = options;
       options = {};

@@ -377,3 +377,13 @@ t.test('server.timeout counts inactivity: a response that keeps writing is not c
   const r = await rawRequest(port, buildRequest({}), { responses: 1, timeoutMs: 5000 });
   t.equal(r.parsed.responses[0]?.body.toString(), '0 1 2 3 4 5 6 7 done', 'a 400 ms response with a 200 ms timeout');
 });
+
+t.test('the server is an http.Server (and a net.Server), as node:http\'s are', async (t) => {
+  const server = createServer(hello);
+  t.ok(server instanceof http.Server, 'instanceof http.Server');
+  t.ok(server instanceof net.Server, 'instanceof net.Server');
+  t.equal(server.listening, false);
+  t.equal(server.timeout, 0);
+  t.equal(server.keepAliveTimeout, 5000);
+  t.equal(server.maxRequestsPerSocket, 0);
+});
