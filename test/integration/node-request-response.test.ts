@@ -687,3 +687,19 @@ t.test('a body the native side refuses (too large, malformed): req error with it
   r = await rawRequest(port, buildRequest({ method: 'POST', headers: [['Content-Length', 5]], body: 'hello' }), { responses: 1 });
   t.equal(r.parsed.responses[0]?.body.toString(), 'whole', 'a body within the limit');
 });
+
+t.test('end() twice: the second callback gets ERR_STREAM_ALREADY_FINISHED (the response went out at once)', async (t) => {
+  const seen: Record<string, unknown> = {};
+  const { url } = await startNode(t, (req, res) => {
+    res.end('x', () => (seen.first = true));
+    seen.endedAfterEnd = res.writableEnded;
+    seen.finishedAfterEnd = res.writableFinished;
+    res.end((err?: Error) => (seen.secondErr = (err as NodeJS.ErrnoException | undefined)?.code ?? 'none'));
+  });
+  const r = await request(`${url}/`);
+  t.equal(await r.body.text(), 'x');
+  await waitFor(() => seen.secondErr !== undefined && seen.first === true, 2000, 'both end callbacks');
+  t.equal(seen.endedAfterEnd, true, 'writableEnded right after end()');
+  t.equal(seen.finishedAfterEnd, true, 'writableFinished: nothing is left queued in JS');
+  t.equal(seen.secondErr, 'ERR_STREAM_ALREADY_FINISHED');
+});
