@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "http/external_bytes.h"
 #include "http/limits.h"
 
 namespace syshttp::backends {
@@ -79,6 +80,15 @@ class Backend {
   virtual SendResult send(uint32_t connection, uint32_t seq, int status, const char* head,
                           size_t headLength, const char* body, size_t bodyLength, uint32_t flags,
                           int64_t declaredLength) = 0;
+  // send() with a body the backend may keep and write from where it is (large bodies,
+  // no copy): a backend that does sets lender.taken and releases it later. By default
+  // the body is copied as send() does, and the caller releases it.
+  virtual SendResult sendLent(uint32_t connection, uint32_t seq, int status, const char* head,
+                              size_t headLength, const char* body, size_t bodyLength, uint32_t flags,
+                              int64_t declaredLength, http::ExternalBytes& lender) {
+    (void)lender;
+    return send(connection, seq, status, head, headLength, body, bodyLength, flags, declaredLength);
+  }
   // Start (or resume) delivering the request body, with the request's own size limit.
   virtual BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) = 0;
   virtual BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) = 0;

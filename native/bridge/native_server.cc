@@ -33,6 +33,18 @@ uint64_t u64OrUnlimited(const Napi::Value& v, uint64_t fallback) {
   return static_cast<uint64_t>(d);
 }
 
+// A response body lent to a connection's output: released (on the loop thread) once
+// written or dropped.
+struct LentBody {
+  napi_env env;
+  napi_ref ref;
+  static void release(void* self) {
+    auto* lent = static_cast<LentBody*>(self);
+    napi_delete_reference(lent->env, lent->ref);
+    delete lent;
+  }
+};
+
 // Scratch buffers up to this size are kept between calls (the common response sizes).
 constexpr size_t kScratchKeep = 256 * 1024;
 
@@ -316,11 +328,15 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
 
   const char* body = nullptr;
   size_t bodyLength = 0;
+  napi_value lendable = nullptr;  // a large typed array: lent to the output, not copied
   if (info[4].IsTypedArray()) {
     Napi::TypedArray ta = info[4].As<Napi::TypedArray>();
     Napi::ArrayBuffer ab = ta.ArrayBuffer();
     body = static_cast<const char*>(ab.Data()) + ta.ByteOffset();
     bodyLength = ta.ByteLength();
+    // Only the last write of a response: an earlier write's promise may resolve (and
+    // the app reuse its buffer) while part of it still waits for the socket.
+    if (bodyLength >= http::kLendMin && (argU32(info, 5) & backends::kSendEnd) != 0) lendable = info[4];
   } else if (info[4].IsString()) {
     size_t units = 0;
     napi_get_value_string_latin1(env, info[4], nullptr, 0, &units);  // UTF-16 units
@@ -331,9 +347,28 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
   }
   uint32_t flags = argU32(info, 5);
   double declared = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
-  backends::SendResult r = backend_->send(connection, seq, status, head_.data(), headLength, body,
-                                          bodyLength, flags,
-                                          declared >= 0 ? static_cast<int64_t>(declared) : -1);
+  int64_t declaredLength = declared >= 0 ? static_cast<int64_t>(declared) : -1;
+  backends::SendResult r;
+  if (lendable != nullptr) {
+    // The reference keeps the bytes alive (and where they are) until the output lets go
+    // of them, as a socket write of a Buffer does in node.
+    auto* held = new LentBody{env, nullptr};
+    if (napi_create_reference(env, lendable, 1, &held->ref) != napi_ok) {
+      delete held;
+      held = nullptr;
+    }
+    http::ExternalBytes lender;
+    if (held != nullptr) {
+      lender.release = LentBody::release;
+      lender.ctx = held;
+    }
+    r = backend_->sendLent(connection, seq, status, head_.data(), headLength, body, bodyLength, flags,
+                           declaredLength, lender);
+    if (held != nullptr && !lender.taken) LentBody::release(held);
+  } else {
+    r = backend_->send(connection, seq, status, head_.data(), headLength, body, bodyLength, flags,
+                       declaredLength);
+  }
   // One large string body must not pin its scratch copy for the server's life.
   if (bodyText_.size() > kScratchKeep) std::string().swap(bodyText_);
   if (head_.size() > kScratchKeep) std::string().swap(head_);

@@ -299,7 +299,7 @@ Connection::Slot* Connection::findSlot(uint32_t seq) {
 
 SendResult Connection::send(uint32_t seq, int status, const char* head, size_t headLength,
                             const char* body, size_t bodyLength, uint32_t flags,
-                            int64_t declaredLength) {
+                            int64_t declaredLength, ExternalBytes* lender) {
   // Once the connection is to close, no request after the closing one may write: the
   // bytes could be read as part of the response before it.
   if (closeAfterFlush_) return SendResult::Gone;
@@ -319,7 +319,7 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
     s->declared = declaredLength;
     writeHead(*s, status, head, headLength, flags, ending, bodyLength);
   }
-  if (bodyLength > 0) writeBody(*s, body, bodyLength);
+  if (bodyLength > 0) writeBody(*s, body, bodyLength, lender);
   host_.wantFlush(*this);
   if (!ending) {
     size_t queued = outputFor(*s).size();
@@ -414,10 +414,25 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
   out.append("\r\n", 2);
 }
 
-void Connection::writeBody(Slot& s, const char* body, size_t length) {
+void Connection::writeBody(Slot& s, const char* body, size_t length, ExternalBytes* lender) {
   s.written += length;
   if (s.noBody) return;
   OutputChain& out = outputFor(s);
+  if (lender != nullptr && lender->release != nullptr && length >= kLendMin) {
+    lender->taken = true;
+    if (s.chunked) {
+      char size[24];
+      size_t n = formatHex(length, size);
+      size[n++] = '\r';
+      size[n++] = '\n';
+      out.append(size, n);
+      out.appendExternal(body, length, *lender);
+      out.append("\r\n", 2);
+    } else {
+      out.appendExternal(body, length, *lender);
+    }
+    return;
+  }
   if (s.chunked) {
     char size[24];
     size_t n = formatHex(length, size);

@@ -13,6 +13,7 @@
 #include "date_cache.h"
 #include "http_error.h"
 #include "limits.h"
+#include "external_bytes.h"
 #include "output_chain.h"
 #include "parser.h"
 
@@ -90,8 +91,11 @@ class Connection {
   // ---- calls from JS ---------------------------------------------------------------
   // One call per response in the common case: head (status line and app fields, CRLF
   // after each, may be empty after the first call), body bytes, flags.
+  // `lender` (optional): the body may be sent from where it is rather than copied (see
+  // ExternalBytes); only large bodies are, so small writes still coalesce.
   SendResult send(uint32_t seq, int status, const char* head, size_t headLength,
-                  const char* body, size_t bodyLength, uint32_t flags, int64_t declaredLength);
+                  const char* body, size_t bodyLength, uint32_t flags, int64_t declaredLength,
+                  ExternalBytes* lender = nullptr);
   // Start (or resume) delivering the request body, with the request's own size limit.
   BodyCallResult readBody(uint32_t seq, uint64_t maxBodySize);
   BodyCallResult pauseBody(uint32_t seq, bool paused);
@@ -158,7 +162,7 @@ class Connection {
   OutputChain& outputFor(Slot& s) { return (&s == &slots_.front()) ? output_ : s.pending; }
   void writeHead(Slot& s, int status, const char* head, size_t headLength, uint32_t flags,
                  bool ending, size_t bodyLength);
-  void writeBody(Slot& s, const char* body, size_t length);
+  void writeBody(Slot& s, const char* body, size_t length, ExternalBytes* lender);
   SendResult sendInformational(Slot& s, int status, const char* head, size_t headLength,
                                const char* body, size_t bodyLength, uint32_t flags);
 

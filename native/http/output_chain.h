@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "block_pool.h"
+#include "external_bytes.h"
 
 namespace syshttp::http {
 
@@ -32,7 +33,7 @@ class OutputChain {
       Block& tail = blocks_.back();
       size_t room = tail.capacity - tail.end;
       if (room >= length) {
-        std::memcpy(tail.data.get() + tail.end, data, length);
+        std::memcpy(tail.base + tail.end, data, length);
         tail.end += length;
         size_ += length;
         return;
@@ -43,7 +44,7 @@ class OutputChain {
       while (length > 0) {
         size_t n = length < BlockPool::kLarge ? length : BlockPool::kLarge;
         Block& b = addBlock(BlockPool::kLarge);
-        std::memcpy(b.data.get(), data, n);
+        std::memcpy(b.base, data, n);
         b.end = n;
         size_ += n;
         data += n;
@@ -52,8 +53,21 @@ class OutputChain {
       return;
     }
     Block& b = addBlock(length > kBlockSize ? length : kBlockSize);
-    std::memcpy(b.data.get(), data, length);
+    std::memcpy(b.base, data, length);
     b.end = length;
+    size_ += length;
+  }
+
+  // Sends `length` bytes where they are, without a copy: `lender` is released once they
+  // are written or the chain is dropped. Nothing is appended into them.
+  void appendExternal(const char* data, size_t length, const ExternalBytes& lender) {
+    Block b{};
+    b.base = const_cast<char*>(data);  // only ever read (by writev)
+    b.capacity = length;
+    b.end = length;
+    b.release = lender.release;
+    b.releaseCtx = lender.ctx;
+    blocks_.push_back(std::move(b));
     size_ += length;
   }
 
@@ -61,10 +75,10 @@ class OutputChain {
   char* reserve(size_t length) {
     if (!blocks_.empty()) {
       Block& tail = blocks_.back();
-      if (tail.capacity - tail.end >= length) return tail.data.get() + tail.end;
+      if (tail.capacity - tail.end >= length) return tail.base + tail.end;
     }
     Block& b = addBlock(length > kBlockSize ? length : kBlockSize);
-    return b.data.get();
+    return b.base;
   }
   void commit(size_t length) {
     blocks_.back().end += length;
@@ -88,7 +102,7 @@ class OutputChain {
     for (const Block& b : blocks_) {
       if (n == max) break;
       if (b.end == b.begin) continue;
-      iov[n].iov_base = b.data.get() + b.begin;
+      iov[n].iov_base = b.base + b.begin;
       iov[n].iov_len = b.end - b.begin;
       ++n;
     }
@@ -105,7 +119,7 @@ class OutputChain {
         return;
       }
       length -= have;
-      if (blocks_.size() == 1 && head.capacity == kBlockSize && pool_ == nullptr) {
+      if (blocks_.size() == 1 && head.data != nullptr && head.capacity == kBlockSize && pool_ == nullptr) {
         // No pool: keep the last standard block for the next response (no malloc/free
         // and no page faults per response). With a pool it goes back there.
         head.begin = head.end = 0;
@@ -122,10 +136,13 @@ class OutputChain {
 
  private:
   struct Block {
-    std::unique_ptr<char[]> data;
-    size_t capacity;
-    size_t begin;
-    size_t end;
+    std::unique_ptr<char[]> data;  // owned memory (null for lent bytes)
+    char* base = nullptr;          // data.get(), or the lent bytes
+    size_t capacity = 0;
+    size_t begin = 0;
+    size_t end = 0;
+    void (*release)(void*) = nullptr;  // lent bytes: given back when the block goes
+    void* releaseCtx = nullptr;
   };
   static bool poolable(size_t capacity) {
     return capacity == BlockPool::kSmall || capacity == BlockPool::kLarge;
@@ -134,12 +151,23 @@ class OutputChain {
     std::unique_ptr<char[]> data = pool_ != nullptr && poolable(capacity)
                                        ? pool_->take(capacity)
                                        : std::unique_ptr<char[]>(new char[capacity]);
-    blocks_.push_back(Block{std::move(data), capacity, 0, 0});
+    Block b{};
+    b.base = data.get();
+    b.data = std::move(data);
+    b.capacity = capacity;
+    blocks_.push_back(std::move(b));
     return blocks_.back();
   }
   void dropFront() {
     Block& b = blocks_.front();
-    if (pool_ != nullptr && poolable(b.capacity)) pool_->give(std::move(b.data), b.capacity);
+    if (b.release != nullptr) {
+      void (*release)(void*) = b.release;
+      void* ctx = b.releaseCtx;
+      blocks_.pop_front();
+      release(ctx);
+      return;
+    }
+    if (pool_ != nullptr && b.data != nullptr && poolable(b.capacity)) pool_->give(std::move(b.data), b.capacity);
     blocks_.pop_front();
   }
 

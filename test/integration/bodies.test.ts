@@ -524,3 +524,37 @@ t.test('string bodies are sent as UTF-8, whatever their characters (end and writ
     }
   }
 });
+
+t.test('large Buffer bodies (sent without a copy) arrive intact, also pipelined and with HEAD', async (t) => {
+  const big = randomBytes(3 * 1024 * 1024 + 17);
+  const medium = randomBytes(70 * 1024);
+  const { url, port } = await startServer(t, async (ctx: Ctx) => {
+    const body = ctx.request.path === '/medium' ? medium : big;
+    if (ctx.request.queryString === '?chunked') {
+      await ctx.response.write(body.subarray(0, 10));
+      await ctx.response.end(body.subarray(10));
+    } else {
+      await ctx.response.end(body);
+    }
+  });
+  for (const q of ['', '?chunked']) {
+    const r = await request(`${url}/big${q}`);
+    const got = Buffer.from(await r.body.arrayBuffer());
+    t.ok(got.equals(big), `3 MiB body intact${q}`);
+  }
+  const head = await request(`${url}/big`, { method: 'HEAD' });
+  await head.body.dump();
+  t.equal(head.headers['content-length'], String(big.length), 'HEAD: the length, no body');
+  // Pipelined: the second response waits behind the first, holding its lent body.
+  const sock = net.connect(port, '127.0.0.1');
+  t.teardown(() => sock.destroy());
+  const chunks: Buffer[] = [];
+  sock.on('data', (d: Buffer) => chunks.push(d));
+  sock.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /medium HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  await new Promise((resolve) => sock.on('end', resolve));
+  const all = Buffer.concat(chunks);
+  const first = all.indexOf('\r\n\r\n') + 4;
+  t.ok(all.subarray(first, first + big.length).equals(big), 'first pipelined body intact');
+  const secondHead = all.indexOf('\r\n\r\n', first + big.length) + 4;
+  t.ok(all.subarray(secondHead).equals(medium), 'second pipelined body intact');
+});

@@ -327,6 +327,15 @@ SendResult LinuxBackend::send(uint32_t connection, uint32_t seq, int status, con
       c->send(seq, status, head, headLength, body, bodyLength, flags, declaredLength));
 }
 
+SendResult LinuxBackend::sendLent(uint32_t connection, uint32_t seq, int status, const char* head,
+                                  size_t headLength, const char* body, size_t bodyLength, uint32_t flags,
+                                  int64_t declaredLength, http::ExternalBytes& lender) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return SendResult::Gone;
+  return static_cast<SendResult>(
+      c->send(seq, status, head, headLength, body, bodyLength, flags, declaredLength, &lender));
+}
+
 BodyCallResult LinuxBackend::readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) {
   http::Connection* c = live(connection);
   if (c == nullptr) return BodyCallResult::Gone;

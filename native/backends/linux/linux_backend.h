@@ -26,6 +26,9 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void closeListeners() override;
   SendResult send(uint32_t connection, uint32_t seq, int status, const char* head, size_t headLength,
                   const char* body, size_t bodyLength, uint32_t flags, int64_t declaredLength) override;
+  SendResult sendLent(uint32_t connection, uint32_t seq, int status, const char* head, size_t headLength,
+                      const char* body, size_t bodyLength, uint32_t flags, int64_t declaredLength,
+                      http::ExternalBytes& lender) override;
   BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) override;
   BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) override;
   SendResult detach(uint32_t connection, uint32_t seq) override;
