@@ -133,14 +133,13 @@ function readBody(this: RequestView): void {
 
 function destroyRequest(this: RequestView, err: Error | null, cb: (err?: Error | null) => void): void {
   const ex = this[kExchange];
-  if (!this.complete && this[kFailed] !== true) {
-    // A request destroyed before its body arrived: node destroys the socket, which
-    // resets the connection; the same here, unless the response is already complete.
-    if (!ex.ended && !ex.aborted) ex.abort();
-    if (ex.aborted) {
-      this.aborted = true;
-      this.emit('aborted');
-    }
+  // A request destroyed before its body arrived: node destroys the socket, which resets
+  // the connection; the same here, unless the response is already complete.
+  if (!this.complete && this[kFailed] !== true && !ex.ended && !ex.aborted) ex.abort();
+  // 'aborted' as node: the connection went away while the request was not read to its end.
+  if (ex.aborted && (!this.readableEnded || !this.complete)) {
+    this.aborted = true;
+    this.emit('aborted');
   }
   process.nextTick(afterDestroy, this, err, cb);
 }

@@ -238,7 +238,10 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
   this.finished = true;
   const ex = this[kExchange] as Exchange;
   // Aborted meanwhile: 'close' comes from the abort, without 'finish' (as node).
-  if (!ex.aborted) process.nextTick(finishNT, this);
+  if (!ex.aborted) {
+    this.emit('prefinish');  // synchronous, as node's _finish
+    process.nextTick(finishNT, this);
+  }
   return this;
 }
 
@@ -247,7 +250,6 @@ export const finishHooks: { onFinish: (res: ServerResponse) => void } = { onFini
 
 function finishNT(res: ResponseView): void {
   settlePending(res, null);
-  res.emit('prefinish');
   res.emit('finish');
   finishHooks.onFinish(res);  // then 'close'
 }

@@ -440,7 +440,7 @@ export class Server extends HttpServerBase implements SocketHost {
   /** @internal */
   connectionAborted(socket: NodeSocket): void {
     const active = socket.active.slice();
-    socket.closed_();
+    socket.active.length = 0;
     const err = connReset();
     for (const r of active) {
       const res = r as unknown as Res;
@@ -451,6 +451,7 @@ export class Server extends HttpServerBase implements SocketHost {
       if (!res.finished || !res.writableFinished) res.socket = null;
       process.nextTick(emitCloseNT, res);
     }
+    socket.closed_();  // its 'close' after the responses' (as node:http orders them)
   }
 
   /** @internal */

@@ -703,3 +703,41 @@ t.test('end() twice: the second callback gets ERR_STREAM_ALREADY_FINISHED (the r
   t.equal(seen.finishedAfterEnd, true, 'writableFinished: nothing is left queued in JS');
   t.equal(seen.secondErr, 'ERR_STREAM_ALREADY_FINISHED');
 });
+
+t.test("event order of req, res and socket, as node:http's", async (t) => {
+  const logs: Record<string, string[]> = {};
+  const { port } = await startNode(t, (req, res) => {
+    const log: string[] = (logs[req.url as string] = []);
+    for (const e of ['end', 'close', 'aborted']) req.on(e, () => log.push(`req.${e}`));
+    for (const e of ['prefinish', 'finish', 'close']) res.on(e, () => log.push(`res.${e}`));
+    req.socket.once('close', () => log.push('socket.close'));
+    if (req.url === '/read') {
+      req.on('data', () => undefined);
+      req.on('end', () => res.end('ok'));
+    } else if (req.url === '/noread') {
+      res.end('ok');
+      log.push('(end returned)');
+    } else if (req.url === '/abort') {
+      res.write('x');
+    } else {
+      req.on('data', () => undefined);
+    }
+  });
+  const run = async (bytes: Buffer, reset: 'on-data' | 'soon' | 'never') => {
+    const c = await openRaw(t, port);
+    await c.write(bytes);
+    if (reset === 'on-data') await c.waitForText('x');
+    else if (reset === 'soon') await sleep(50);
+    else await c.readResponses(1);
+    if (reset !== 'never') c.socket.resetAndDestroy();
+    await sleep(150);
+  };
+  await run(buildRequest({ method: 'POST', target: '/read', headers: [['Content-Length', 3]], body: 'abc' }), 'never');
+  await run(buildRequest({ target: '/noread' }), 'never');
+  await run(buildRequest({ target: '/abort' }), 'on-data');
+  await run(buildRequest({ method: 'POST', target: '/abort-body', headers: [['Content-Length', 10]], body: 'abc' }), 'soon');
+  t.same(logs['/read'], ['req.end', 'res.prefinish', 'res.finish', 'res.close', 'req.close']);
+  t.same(logs['/noread'], ['res.prefinish', '(end returned)', 'res.finish', 'res.close', 'req.end', 'req.close']);
+  t.same(logs['/abort'], ['req.aborted', 'res.close', 'socket.close', 'req.close']);
+  t.same(logs['/abort-body'], ['req.aborted', 'res.close', 'socket.close', 'req.close']);
+});
