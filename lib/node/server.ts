@@ -26,7 +26,7 @@ export interface ServerOptions {
   keepAliveTimeout?: number;
   /** Time to receive a request head (ms), as server.headersTimeout. Default 60000. */
   headersTimeout?: number;
-  /** Accepted for compatibility; see the README (the native side limits body rate instead). */
+  /** Time to receive a body being read (ms), as server.requestTimeout. Default 300000. */
   requestTimeout?: number;
   /** All request header lines together, bytes (431 beyond). Default: syshttp's 32 KiB. */
   maxHeaderSize?: number;
@@ -45,9 +45,9 @@ type Res = Omit<http.ServerResponse, 'socket'> & { socket: unknown; [kExchange]:
 const kStarted = Symbol('syshttp.started');
 type Req = http.IncomingMessage & Record<string, unknown>;
 
-const NEVER = 0xffffffff;
-const EMPTY = Buffer.alloc(0);  // the largest native timeout: "none"
-const SWEEP_MS = 1000;
+const NEVER = 0xffffffff;  // the largest native timeout: "none"
+const EMPTY = Buffer.alloc(0);
+const SWEEP_MS = 1000;  // the sweeper's period: idle sockets, requestTimeout
 
 function nodeError(Base: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor, code: string, message: string): NodeJS.ErrnoException {
   const err = new Base(message) as NodeJS.ErrnoException;
@@ -87,7 +87,6 @@ function listenError(err: unknown, address: string, port: number): Error {
   (e as { port?: number }).port = port;
   return e;
 }
-
 
 // http.Server at run time, so that `server instanceof http.Server` (and net.Server) holds as
 // for node:http's servers; typed as the EventEmitter this class uses of it. Everything it
