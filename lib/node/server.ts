@@ -114,6 +114,8 @@ export class Server extends HttpServerBase implements SocketHost {
   private sweeper: NodeJS.Timeout | null = null;
   /** Seconds counted by the sweeper: the idle clock of this server's sockets. */
   private sweepClock = 0;
+  /** Increases at each listen() and close(): a listen that close() overtook stays quiet. */
+  private listenAttempt = 0;
   private readonly onExchangeBound: (ex: Exchange) => void;
 
   constructor(requestListener?: RequestListener);
@@ -198,18 +200,21 @@ export class Server extends HttpServerBase implements SocketHost {
 
     const inner = this.innerServer();
     this.binding = true;
+    const attempt = ++this.listenAttempt;
     const promise = inner.listen({ port: portNumber, host, backlog: backlog && backlog > 0 ? backlog : 511, ...extra });
     // With an address (no name to look up), the bind has happened by now: address() works
     // straight after listen(), as with node:net.
     if (inner.addresses.length > 0) this.info = parseAddress(inner.addresses[inner.addresses.length - 1]);
     promise.then(
       (info) => {
+        if (attempt !== this.listenAttempt) return;  // close() came first
         this.binding = false;
         this.info = info;
         this.startSweeper();
         this.emit('listening');
       },
       (err: unknown) => {
+        if (attempt !== this.listenAttempt) return;
         this.binding = false;
         this.info = null;
         this.emit('error', listenError(err, host ?? '::', portNumber));
@@ -256,6 +261,8 @@ export class Server extends HttpServerBase implements SocketHost {
       else this.once('close', callback);
     }
     this.info = null;
+    this.binding = false;
+    this.listenAttempt++;
     this.stopSweeper();
     if (inner === null || !wasListening) {
       process.nextTick(() => this.emit('close'));
