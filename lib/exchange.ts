@@ -19,6 +19,8 @@ export interface ExchangeHost {
   reportError(err: unknown): void;
   /** The connection left HTTP: its raw records go to this stream from now on. */
   adoptUpgraded(stream: UpgradedStream): void;
+  /** The backend has a kernel response cache (HTTP.sys). */
+  readonly kernelResponseCache?: boolean;
   /** HTTP.sys URL prefixes' paths without the trailing "/" (windows.urlPrefixes), or empty. */
   readonly pathBases: readonly string[];
 }
@@ -73,6 +75,8 @@ export class Exchange {
   status = 200;
   reason: string | undefined = undefined;
   readonly headers = new ResponseHeaders();
+  /** Seconds HTTP.sys may cache the response for (HttpResponseCacheFeature); 0: not cached. */
+  cacheTtl = 0;
   started = false;
   ended = false;
   aborted = false;
@@ -340,6 +344,7 @@ export class Exchange {
       this.started = true;
       this.headers.locked = true;
     }
+    if (this.cacheTtl > 0 && ending && head !== null) this.host.native.setResponseCache(this.connection, this.seq, this.cacheTtl);
     const r = this.host.native.send(this.connection, this.seq, this.status, head, body, flags, declared);
     if (r === SendResult.Ok || r === SendResult.Full) {
       if (ending) {

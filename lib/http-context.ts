@@ -18,6 +18,7 @@ import {
 } from './features/response-body';
 import { ServerAddressesFeature, type IServerAddressesFeature } from './features/server-addresses';
 import { HttpUpgradeFeature, UpgradeFeature } from './features/upgrade';
+import { HttpResponseCacheFeature, ResponseCacheFeature } from './features/response-cache';
 
 /** The features every request starts with, each made on first use. */
 class DefaultFeatures implements FeatureSource {
@@ -30,6 +31,7 @@ class DefaultFeatures implements FeatureSource {
   private maxBody: MaxRequestBodySizeFeature | null = null;
   private detection: BodyDetectionFeature | null = null;
   private upgrade: UpgradeFeature | null = null;
+  private cache: ResponseCacheFeature | null = null;
 
   constructor(
     private readonly ex: Exchange,
@@ -59,6 +61,8 @@ class DefaultFeatures implements FeatureSource {
         return this.addresses;
       case HttpUpgradeFeature:
         return (this.upgrade ??= new UpgradeFeature(this.ex));
+      case HttpResponseCacheFeature:
+        return this.ex.host.kernelResponseCache === true ? (this.cache ??= new ResponseCacheFeature(this.ex)) : undefined;
       default:
         return undefined;
     }

@@ -16,3 +16,4 @@ export { HttpMaxRequestBodySizeFeature, type IHttpMaxRequestBodySizeFeature } fr
 export { HttpRequestBodyDetectionFeature, type IHttpRequestBodyDetectionFeature } from './features/body-detection';
 export { ServerAddressesFeature, type IServerAddressesFeature } from './features/server-addresses';
 export { HttpUpgradeFeature, type IHttpUpgradeFeature } from './features/upgrade';
+export { HttpResponseCacheFeature, type IHttpResponseCacheFeature } from './features/response-cache';

@@ -42,6 +42,8 @@ export interface NativeServerHandle {
   listen(address: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean): ListenSuccess | ListenFailure;
   send(connection: number, seq: number, status: number, head: string | null, body: Uint8Array | string | null, flags: number, declaredLength: number): number;
   readBody(connection: number, seq: number, maxBodySize: number | null): number;
+  /** HTTP.sys: the kernel may cache the response to `seq` for `ttl` seconds (others ignore it). */
+  setResponseCache(connection: number, seq: number, ttl: number): void;
   pauseBody(connection: number, seq: number, paused: boolean): number;
   abort(connection: number): void;
   /** Upgrade: the connection leaves HTTP in place of a response to `seq`. */

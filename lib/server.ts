@@ -42,6 +42,7 @@ const closedHandle: NativeServerHandle = {
   listen: () => ({ errno: 9, syscall: 'listen', message: 'server closed' }),
   send: () => ABORTED,
   readBody: () => ABORTED,
+  setResponseCache: () => {},
   pauseBody: () => ABORTED,
   abort: () => {},
   detach: () => ABORTED,
@@ -272,6 +273,11 @@ export class Server extends EventEmitter implements ExchangeHost {
       if (i !== -1) list.splice(i, 1);
     }
     if (this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
+  }
+
+  /** @internal HTTP.sys keeps a kernel response cache (HttpResponseCacheFeature). */
+  get kernelResponseCache(): boolean {
+    return this.backend === 'httpsys';
   }
 
   /** @internal */

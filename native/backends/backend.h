@@ -90,6 +90,11 @@ class Backend {
     return send(connection, seq, status, head, headLength, body, bodyLength, flags, declaredLength);
   }
   // Start (or resume) delivering the request body, with the request's own size limit.
+  // Asks the kernel to cache the response to `seq` for `ttlSeconds` if it is sent whole
+  // (HTTP.sys's HTTP_CACHE_POLICY). Backends without a kernel cache ignore it.
+  virtual void setResponseCache(uint32_t connection, uint32_t seq, uint32_t ttlSeconds) {
+    (void)connection, (void)seq, (void)ttlSeconds;
+  }
   virtual BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) = 0;
   virtual BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) = 0;
   // ---- upgrade: the connection leaves HTTP in place of a response to `seq` ------------

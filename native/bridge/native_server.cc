@@ -60,6 +60,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::listen>("listen"),
                          InstanceMethod<&NativeServer::send>("send"),
                          InstanceMethod<&NativeServer::readBody>("readBody"),
+                         InstanceMethod<&NativeServer::setResponseCache>("setResponseCache"),
                          InstanceMethod<&NativeServer::pauseBody>("pauseBody"),
                          InstanceMethod<&NativeServer::abort>("abort"),
                          InstanceMethod<&NativeServer::detach>("detach"),
@@ -373,6 +374,11 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
   if (bodyText_.size() > kScratchKeep) std::string().swap(bodyText_);
   if (head_.size() > kScratchKeep) std::string().swap(head_);
   return Napi::Number::New(env, static_cast<int>(r));
+}
+
+Napi::Value NativeServer::setResponseCache(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->setResponseCache(argU32(info, 0), argU32(info, 1), argU32(info, 2));
+  return info.Env().Undefined();
 }
 
 Napi::Value NativeServer::readBody(const Napi::CallbackInfo& info) {

@@ -22,6 +22,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
  private:
   Napi::Value listen(const Napi::CallbackInfo& info);
   Napi::Value send(const Napi::CallbackInfo& info);
+  Napi::Value setResponseCache(const Napi::CallbackInfo& info);
   Napi::Value readBody(const Napi::CallbackInfo& info);
   Napi::Value pauseBody(const Napi::CallbackInfo& info);
   Napi::Value abort(const Napi::CallbackInfo& info);

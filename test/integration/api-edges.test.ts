@@ -2,7 +2,7 @@
 // answered with typed errors, restarting after stop, path normalisation.
 import t from 'tap';
 import { buildRequest, openRaw, sleep, startServer, waitFor, type Ctx } from '../helpers/server';
-import { createServer } from '../../dist/index.js';
+import { createServer, HttpResponseCacheFeature } from '../../dist/index.js';
 
 t.test('reading the body after the response completed fails instead of hanging', async (t) => {
   let outcome: unknown = 'pending';
@@ -144,4 +144,15 @@ t.test('paths are percent-decoded (not %2F or %00) and dot segments removed', as
     t.equal((await c.readResponse()).body.toString(), want, target);
     c.destroy();
   }
+});
+
+t.test('HttpResponseCacheFeature is HTTP.sys only: undefined on the Linux backends', async (t) => {
+  let feature: unknown = null;
+  const { url } = await startServer(t, async (ctx: Ctx) => {
+    feature = ctx.features.get(HttpResponseCacheFeature);
+    await ctx.response.end('ok');
+  });
+  const r = await fetch(url);
+  t.equal(await r.text(), 'ok');
+  t.equal(feature, undefined);
 });

@@ -85,6 +85,14 @@ function makeApp(syshttp, control = {}) {
         backend: control.backend ? control.backend() : null,
       }));
     }
+    if (path === '/cached') {
+      // Counts the requests that reach the app: one the kernel serves from its cache does not.
+      control.cachedHits = (control.cachedHits ?? 0) + 1;
+      const cache = ctx.features.get(syshttp.HttpResponseCacheFeature);
+      if (cache !== undefined) cache.cacheTtl = 30;
+      res.headers.set('content-type', 'text/plain');
+      return res.end(`hit ${control.cachedHits} cache ${cache === undefined ? 'none' : cache.cacheTtl}`);
+    }
     if (path === '/features') {
       res.headers.set('content-type', 'application/json');
       return res.end(JSON.stringify(describeFeatures(syshttp, ctx)));

@@ -223,12 +223,29 @@ t.test('Expect: 100-continue with the body sent at once', async (t) => {
   t.match(out, /abc$/);
 });
 
+t.test('kernel response cache: a response with cacheTtl is sent with its cache policy', async (t) => {
+  const first = await get(`${main}/cached`);
+  t.equal(first.status, 200);
+  t.match(first.text, /^hit \d+ cache 30$/, 'the app set cacheTtl and answered');
+});
+
+t.test('kernel response cache: HTTP.sys serves the cached response without the app', wineSkip('no kernel response cache (seen: every request reaches the app)'), async (t) => {
+  const a = await get(`${main}/cached?same`);
+  const b = await get(`${main}/cached?same`);
+  t.equal(b.text, a.text, 'the second answer is the cached first one (same hit count)');
+});
+
 t.test('the feature objects are the ones Linux gives', async (t) => {
   const linux = createServer(makeApp(syshttp));
   const addr = await linux.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => linux.stop({ timeout: 1000 }));
   const win = JSON.parse((await get(`${main}/features?a=b`, { headers: { 'x-test': '1' } })).text);
   const lin = JSON.parse((await get(`http://127.0.0.1:${addr.port}/features?a=b`, { headers: { 'x-test': '1' } })).text);
+  // HTTP.sys alone has a kernel response cache: the one feature Linux lacks.
+  t.same(win.HttpResponseCacheFeature, { class: 'ResponseCacheFeature', shape: { cacheTtl: 'undefined', ex: 'object' } }, 'HttpResponseCacheFeature on HTTP.sys');
+  t.equal(lin.HttpResponseCacheFeature, 'undefined', 'no HttpResponseCacheFeature on Linux');
+  delete win.HttpResponseCacheFeature;
+  delete lin.HttpResponseCacheFeature;
   t.same(win, lin, 'same features, classes, properties and property types');
   const wi = JSON.parse((await get(`${main}/info?x=1`)).text);
   const li = JSON.parse((await get(`http://127.0.0.1:${addr.port}/info?x=1`)).text);

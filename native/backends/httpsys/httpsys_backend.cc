@@ -102,6 +102,7 @@ struct HttpSysBackend::Op {
   ResponseHead response;
   std::string data;
   std::vector<HTTP_DATA_CHUNK> chunks;
+  HTTP_CACHE_POLICY cache{};  // HttpSendHttpResponse's policy for a whole response
   bool final = false;
   // disconnect
   HTTP_CONNECTION_ID httpConnection = HTTP_NULL_ID;
@@ -128,6 +129,7 @@ struct HttpSysBackend::Request {
   bool disconnect = false;  // close the connection after this response
   bool failed = false;
   int64_t declared = -1;
+  uint32_t cacheTtl = 0;    // seconds the kernel may serve this response from its cache
   uint64_t written = 0;
   size_t sendsOut = 0;
   size_t bytesOut = 0;
@@ -584,6 +586,10 @@ SendResult HttpSysBackend::send(uint32_t connection, uint32_t seq, int status, c
   return sendMore(*req, body, bodyLength, ending);
 }
 
+void HttpSysBackend::setResponseCache(uint32_t connection, uint32_t seq, uint32_t ttlSeconds) {
+  if (Request* req = findRequest(connection, seq)) req->cacheTtl = ttlSeconds;
+}
+
 // The whole response is known: one HttpSendHttpResponse with head and body.
 SendResult HttpSysBackend::sendWhole(Request& req, const std::string& head, int status, const char* body,
                                      size_t bodyLength) {
@@ -719,7 +725,15 @@ bool HttpSysBackend::issue(Request& req, std::unique_ptr<Op> owned, bool first, 
     HTTP_RESPONSE_V2& response = op.response.response();
     response.EntityChunkCount = static_cast<USHORT>(op.chunks.size());
     response.pEntityChunks = op.chunks.empty() ? nullptr : op.chunks.data();
-    r = HttpSendHttpResponse(queue_.handle(), req.id, flags, reinterpret_cast<PHTTP_RESPONSE>(&response), nullptr,
+    // Only a response sent whole can enter HTTP.sys's cache (it decides what it keeps:
+    // GET, no Vary on a request field it cannot key on, and so on).
+    PHTTP_CACHE_POLICY cache = nullptr;
+    if (op.final && req.cacheTtl > 0) {
+      op.cache.Policy = HttpCachePolicyTimeToLive;
+      op.cache.SecondsToLive = req.cacheTtl;
+      cache = &op.cache;
+    }
+    r = HttpSendHttpResponse(queue_.handle(), req.id, flags, reinterpret_cast<PHTTP_RESPONSE>(&response), cache,
                              nullptr, nullptr, 0, &op.ov, nullptr);
   } else {
     r = HttpSendResponseEntityBody(queue_.handle(), req.id, flags, static_cast<USHORT>(op.chunks.size()),

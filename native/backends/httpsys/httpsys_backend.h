@@ -56,6 +56,7 @@ class HttpSysBackend final : public backends::Backend {
   backends::SendResult send(uint32_t connection, uint32_t seq, int status, const char* head,
                             size_t headLength, const char* body, size_t bodyLength, uint32_t flags,
                             int64_t declaredLength) override;
+  void setResponseCache(uint32_t connection, uint32_t seq, uint32_t ttlSeconds) override;
   backends::BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) override;
   backends::BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) override;
   // Upgrades (WebSocket and the like) go through HTTP.sys's opaque mode
