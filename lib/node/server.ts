@@ -2,9 +2,9 @@
 // an http.IncomingMessage / http.ServerResponse pair that are views over the same exchange
 // the feature layer uses (lib/exchange.ts): no second HTTP implementation, no bytes
 // serialised in JS.
-import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
@@ -88,21 +88,21 @@ function listenError(err: unknown, address: string, port: number): Error {
   return e;
 }
 
-// http.Server at run time, so that `server instanceof http.Server` (and net.Server) holds as
-// for node:http's servers; typed as the EventEmitter this class uses of it. Everything it
+// An http.Server, so that `server instanceof http.Server` (and net.Server) holds as for
+// node:http's servers, and TypeScript takes it wherever an http.Server goes. Everything it
 // does as a server is overridden below, and its own connection handling is detached in
 // the constructor.
-const HttpServerBase = http.Server as unknown as new () => EventEmitter;
+const HttpServerBase = http.Server as unknown as new () => http.Server;
 
 export class Server extends HttpServerBase implements SocketHost {
   /** node:http's defaults. */
-  timeout = 0;
-  keepAliveTimeout = 5000;
-  headersTimeout = 60_000;
-  requestTimeout = 300_000;
-  maxHeadersCount: number | null = null;
-  maxRequestsPerSocket = 0;
-  maxConnections: number | undefined = undefined;
+  override timeout = 0;
+  override keepAliveTimeout = 5000;
+  override headersTimeout = 60_000;
+  override requestTimeout = 300_000;
+  override maxHeadersCount: number | null = null;
+  override maxRequestsPerSocket = 0;
+  declare maxConnections: number;  // undefined until set, as node:net's
 
   private readonly options: ServerOptions;
   private readonly Req: typeof http.IncomingMessage;
@@ -146,16 +146,12 @@ export class Server extends HttpServerBase implements SocketHost {
 
   // ---- listening ------------------------------------------------------------------------
 
-  get listening(): boolean {
-    return this.info !== null;
-  }
-
   /** The syshttp server underneath (its backend, features, limits), once listening. */
   get syshttp(): SyshttpServer | null {
     return this.inner;
   }
 
-  listen(...args: unknown[]): this {
+  override listen(...args: unknown[]): this {
     let cb: (() => void) | null = null;
     if (typeof args[args.length - 1] === 'function') cb = args.pop() as () => void;
     let port: unknown = 0;
@@ -245,7 +241,7 @@ export class Server extends HttpServerBase implements SocketHost {
     return inner;
   }
 
-  address(): AddressInfo | null {
+  override address(): AddressInfo | null {
     return this.info;
   }
 
@@ -253,7 +249,7 @@ export class Server extends HttpServerBase implements SocketHost {
    * Stops accepting, closes idle connections, lets in-flight requests finish (their
    * responses carry Connection: close), then emits 'close'.
    */
-  close(callback?: (err?: Error) => void): this {
+  override close(callback?: (err?: Error) => void): this {
     const inner = this.inner;
     const wasListening = this.info !== null || this.binding;
     if (typeof callback === 'function') {
@@ -277,39 +273,43 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /** Resets every connection (in-flight requests are aborted). */
-  closeAllConnections(): void {
+  override closeAllConnections(): void {
     for (const socket of [...this.sockets.values()]) socket.destroy();
     this.inner?.native.closeAll();
   }
 
   /** Closes the connections with no request in flight (that sent at least one request). */
-  closeIdleConnections(): void {
+  override closeIdleConnections(): void {
     for (const socket of [...this.sockets.values()]) {
       if (socket.active.length === 0) socket.destroy();
     }
   }
 
-  setTimeout(msecs = 0, callback?: () => void): this {
-    this.timeout = msecs;
+  override setTimeout(msecs?: number | ((socket: net.Socket) => void), callback?: (socket: net.Socket) => void): this {
+    if (typeof msecs === 'function') {
+      callback = msecs;
+      msecs = undefined;
+    }
+    this.timeout = msecs ?? 0;
     if (callback !== undefined) this.on('timeout', callback);
     return this;
   }
 
   /** The native backend keeps the event loop alive while listening; ref/unref are not wired to it yet. */
-  ref(): this {
+  override ref(): this {
     return this;
   }
-  unref(): this {
+  override unref(): this {
     return this;
   }
 
-  getConnections(callback: (err: Error | null, count: number) => void): this {
+  override getConnections(callback: (err: Error | null, count: number) => void): this {
     const count = this.inner?.connectionCount ?? 0;
     process.nextTick(callback, null, count);
     return this;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
+  override async [Symbol.asyncDispose](): Promise<void> {
     if (!this.listening) return;
     await new Promise<void>((resolve) => this.close(() => resolve()));
   }
@@ -606,6 +606,15 @@ function parseAddress(url: string): AddressInfo {
 requestHooks.bodyFailed = (ex, status) => {
   ((ex.observer as NodeSocket).server as Server).bodyFailed(ex, status);
 };
+
+// `listening` is a property of http.Server's type: defined here rather than as an accessor
+// in the class body.
+Object.defineProperty(Server.prototype, 'listening', {
+  configurable: true,
+  get(this: Server): boolean {
+    return (this as unknown as { info: AddressInfo | null }).info !== null;
+  },
+});
 
 finishHooks.onFinish = (res) => {
   const server = ((res as Res)[kExchange].observer as NodeSocket).server as Server;
