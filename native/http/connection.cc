@@ -71,6 +71,10 @@ bool Connection::receivedEof() {
     // own side, which endRaw() does).
     rawEofPending_ = true;
     process();
+    if (rawShut_) {
+      closeAfterFlush_ = true;  // our side was already shut: both are done
+      host_.wantFlush(*this);
+    }
     return false;
   }
   phase_ = Phase::Stopped;
@@ -508,7 +512,7 @@ SendResult Connection::detach(uint32_t seq) {
 }
 
 SendResult Connection::writeRaw(const char* data, size_t length) {
-  if (phase_ != Phase::Raw || closeAfterFlush_) return SendResult::Gone;
+  if (phase_ != Phase::Raw || closeAfterFlush_ || rawEnding_) return SendResult::Gone;
   if (length > 0) {
     output_.append(data, length);
     host_.wantFlush(*this);
@@ -521,11 +525,18 @@ SendResult Connection::writeRaw(const char* data, size_t length) {
 }
 
 SendResult Connection::endRaw() {
-  if (phase_ != Phase::Raw) return SendResult::Gone;
-  closeAfterFlush_ = true;
+  if (phase_ != Phase::Raw || closeAfterFlush_) return SendResult::Gone;
+  rawEnding_ = true;
   rawNeedDrain_ = false;
   host_.wantFlush(*this);
   return SendResult::Ok;
+}
+
+bool Connection::wroteShutdown() {
+  rawShut_ = true;
+  if (!peerClosed_) return false;
+  closeAfterFlush_ = true;  // both sides are done
+  return true;
 }
 
 void Connection::pauseRaw(bool paused) {

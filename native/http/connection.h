@@ -109,8 +109,13 @@ class Connection {
   bool detached() const { return phase_ == Phase::Raw; }
   // Queues bytes as they are; Full asks the app to wait for onDrain (seq 0).
   SendResult writeRaw(const char* data, size_t length);
-  // No more bytes from the app: the connection closes once its output is flushed.
+  // No more bytes from the app: once its output is flushed the backend shuts our side
+  // (shutWriteAfterFlush), and reading goes on until the peer ends too, as a socket's
+  // end() does; then the connection closes.
   SendResult endRaw();
+  bool shutWriteAfterFlush() const { return rawEnding_ && !rawShut_; }
+  // The backend shut our side. Returns true when the peer had already ended: close now.
+  bool wroteShutdown();
   void pauseRaw(bool paused);
 
   // ---- lifetime --------------------------------------------------------------------
@@ -216,6 +221,8 @@ class Connection {
   bool rawPaused_ = false;
   bool rawNeedDrain_ = false;
   bool rawEofPending_ = false;  // the peer's end, told after the bytes held while paused
+  bool rawEnding_ = false;      // the app ended its side (endRaw)
+  bool rawShut_ = false;        // … and the backend shut the socket's write side
   uint64_t discardDeadlineMs_ = 0;
   uint64_t lastSendMs_ = 0;  // last time the socket took output
 };

@@ -166,3 +166,32 @@ t.test('1xx: informational responses go out before the final one, none to HTTP/1
   await c10.until('the final response', () => c10.text().includes('final'));
   t.match(c10.text(), /^HTTP\/1\.1 200 OK\r\n/, 'HTTP/1.0: no 1xx');
 });
+
+t.test('upgrade: the server ends first; the client still sends, then ends: both sides close cleanly', async (t) => {
+  let resolveDone: (v: { data: string; ended: boolean; error: unknown }) => void = () => {};
+  const done = new Promise<{ data: string; ended: boolean; error: unknown }>((r) => (resolveDone = r));
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    ctx.response.headers.set('Upgrade', 'echo');
+    ctx.response.headers.set('Connection', 'Upgrade');
+    const stream = await ctx.features.get(HttpUpgradeFeature).upgrade();
+    let data = '';
+    let ended = false;
+    let error: unknown = null;
+    stream.on('data', (d: Buffer) => (data += d.toString('latin1')));
+    stream.on('end', () => (ended = true));
+    stream.on('error', (e: unknown) => (error = e));
+    stream.on('close', () => resolveDone({ data, ended, error }));
+    stream.end('bye');
+  });
+  const c = await connect(t, port);
+  // Before node:net's own end (allowHalfOpen off) follows the server's: the client
+  // still sends, then ends.
+  c.socket.prependOnceListener('end', () => c.socket.end('late bytes'));
+  c.socket.write(UPGRADE_HEAD);
+  await c.until('our end after "bye"', () => c.ended() && c.text().endsWith('bye'));
+  const result = await done;
+  t.equal(result.data, 'late bytes', 'bytes the client sent after our end still arrive');
+  t.ok(result.ended, "the client's end is an 'end'");
+  t.equal(result.error, null, 'no error: both sides ended');
+  await c.until('the close', () => c.closed());
+});

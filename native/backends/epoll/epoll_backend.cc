@@ -210,6 +210,7 @@ void EpollBackend::flush(Conn& conn) {
     close(c, true);  // EPIPE, ECONNRESET: the peer is gone
     return;
   }
+  if (out.empty() && c.http.shutWriteAfterFlush() && !shutRawWrite(c)) return;
   if (out.empty() && c.http.closeAfterFlush()) {
     uint32_t id = c.http.id();
     startLinger(c);

@@ -364,6 +364,7 @@ void IoUringBackend::flush(Conn& conn) {
       ++c.ops;
     }
   }
+  if (!c.sending && out.empty() && c.http.shutWriteAfterFlush() && !shutRawWrite(c)) return;
   if (!c.sending && out.empty() && c.http.closeAfterFlush()) {
     uint32_t id = c.http.id();
     startLinger(c);

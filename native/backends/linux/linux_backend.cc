@@ -251,6 +251,18 @@ void LinuxBackend::startLinger(Conn& c) {
   c.lingerDeadline = now() + kLingerMs;
 }
 
+bool LinuxBackend::shutRawWrite(Conn& c) {
+  if (::shutdown(c.fd.get(), SHUT_WR) != 0) {
+    close(c, false);
+    return false;
+  }
+  if (c.http.wroteShutdown()) {
+    close(c, false);  // the peer had ended already: both sides are done
+    return false;
+  }
+  return true;
+}
+
 void LinuxBackend::close(Conn& c, bool reset) {
   if (!c.lingering && c.http.hasRequestsInFlight()) batch_.abort(c.http.id());
   c.lingering = true;  // no more events for JS from this connection

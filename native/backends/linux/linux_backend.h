@@ -86,6 +86,9 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void flushDirty();
   // Our side is done: shut it, read until the peer closes (or the linger time is over).
   void startLinger(Conn& c);
+  // A detached connection whose app ended its side, now flushed: shut the socket's write
+  // side (reading goes on). Returns false when the connection was closed.
+  bool shutRawWrite(Conn& c);
   void close(Conn& c, bool reset);
   Conn* find(uint32_t id);
   // The connection JS may still talk to (not lingering), or nullptr.
