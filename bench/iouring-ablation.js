@@ -3,13 +3,14 @@
 // Benchmark: node:http vs syshttp (epoll and io_uring backends), measured with wrk.
 // Three scenarios: keep-alive GET, pipelined GET, POST 4 KiB echo.
 //
-//   npm run bench -- [--duration 10] [--connections 50] [--repeat 1] [--warmup 2]
+//   node bench/iouring-ablation.js [--duration 10] [--connections 50] [--repeat 1] [--warmup 2]
 //                    [--depth 16] [--only <id>[,<id>...]] [--ablation]
 //
 // Each option can also be given as an env var: BENCH_DURATION, BENCH_CONNECTIONS,
 // BENCH_REPEAT, BENCH_WARMUP, BENCH_DEPTH, BENCH_ONLY, BENCH_ABLATION=1 (arguments win).
-// Writes markdown tables to stdout and bench/results/latest.md, and
-// bench/results/latest.json. See bench/README.md.
+// The io_uring-against-epoll comparison and its ablation (issue 3), kept beside the main
+// suite (bench/bench.js): node bench/iouring-ablation.js --ablation. Writes markdown
+// tables to stdout and bench/results/iouring-ablation.{md,json}. See bench/README.md.
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -116,7 +117,7 @@ function ratioDefs(ids) {
 function usage(code) {
   const out = code ? process.stderr : process.stdout;
   out.write(
-    'usage: node bench/run.js [--duration <s>] [--connections <n>] [--repeat <n>]\n' +
+    'usage: node bench/iouring-ablation.js [--duration <s>] [--connections <n>] [--repeat <n>]\n' +
       '                         [--warmup <s>] [--depth <n>] [--only <id>[,<id>...]] [--ablation]\n' +
       '  --duration     seconds per measured wrk run (default 10, env BENCH_DURATION)\n' +
       '  --connections  wrk connections (default 50, env BENCH_CONNECTIONS)\n' +
@@ -722,7 +723,7 @@ function buildMarkdown(result) {
     if (s.error) L.push(`- **${s.name} failed:** ${s.error.split('\n')[0]}`);
   }
   if (scenarios.some((s) => Object.values(s.servers).some((a) => a.valid === false))) {
-    L.push('- ⚠ = invalid: wrk reported errors, a probe check failed, or the run failed; see latest.json.');
+    L.push('- ⚠ = invalid: wrk reported errors, a probe check failed, or the run failed; see iouring-ablation.json.');
   }
   L.push('- Ratios are A ÷ B: > 1 means A is faster (req/s) or cheaper per request (req/CPU-s). — = a side did not run. See bench/README.md.');
   return L.join('\n') + '\n';
@@ -912,9 +913,9 @@ async function main() {
   const md = buildMarkdown(result);
   process.stdout.write(`\n${md}`);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  writeAtomic(path.join(RESULTS_DIR, 'latest.md'), md);
-  writeAtomic(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
-  console.error(`wrote ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.md'))} and latest.json`);
+  writeAtomic(path.join(RESULTS_DIR, 'iouring-ablation.md'), md);
+  writeAtomic(path.join(RESULTS_DIR, 'iouring-ablation.json'), JSON.stringify(result, null, 2) + '\n');
+  console.error(`wrote ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'iouring-ablation.md'))} and iouring-ablation.json`);
   return result.valid ? 0 : 1;
 }
 
