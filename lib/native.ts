@@ -55,6 +55,8 @@ export interface NativeServerHandle {
   closeAll(): void;
   close(): void;
   connectionCount(): number;
+  /** Whether the server keeps the event loop alive. */
+  setRef(ref: boolean): void;
   backendName(): string;
   backendInfo(): { name: string; detail: string; fallbackReason: string };
 }

@@ -53,6 +53,7 @@ const closedHandle: NativeServerHandle = {
   closeAll: () => {},
   close: () => {},
   connectionCount: () => 0,
+  setRef: () => {},
   backendName: () => 'closed',
   backendInfo: () => ({ name: 'closed', detail: '', fallbackReason: '' }),
 };
@@ -66,6 +67,7 @@ export class Server extends EventEmitter implements ExchangeHost {
   private handler: Handler | null = null;
   private run: ((ctx: HttpContext) => Promise<void>) | null = null;
   private handle: NativeServerHandle | null = null;
+  private refed = true;
   private epoch = 0;  // increases at each stop(): a listen() that raced with it gives up
   private C: NativeConstants | null = null;
   private readonly inFlight = new Map<number, Exchange[]>();
@@ -211,6 +213,7 @@ export class Server extends EventEmitter implements ExchangeHost {
       typed.errno = e.errno;
       throw typed;
     }
+    if (!this.refed) this.handle.setRef(false);
     return this.handle;
   }
 
@@ -273,6 +276,22 @@ export class Server extends EventEmitter implements ExchangeHost {
       if (i !== -1) list.splice(i, 1);
     }
     if (this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
+  }
+
+  /**
+   * A listening server keeps the process alive, as node's servers do; `unref()` lets the
+   * process exit while it listens (for instance when only other work should keep it),
+   * `ref()` undoes that. Both return the server and hold across stop() and listen().
+   */
+  ref(): this {
+    this.refed = true;
+    this.handle?.setRef(true);
+    return this;
+  }
+  unref(): this {
+    this.refed = false;
+    this.handle?.setRef(false);
+    return this;
   }
 
   /** @internal HTTP.sys keeps a kernel response cache (HttpResponseCacheFeature). */

@@ -108,6 +108,7 @@ export class Server extends HttpServerBase implements SocketHost {
   private readonly Req: typeof http.IncomingMessage;
   private readonly Res: typeof http.ServerResponse;
   private inner: SyshttpServer | null = null;
+  private refed = true;
   private readonly sockets = new Map<number, NodeSocket>();
   private info: AddressInfo | null = null;
   private binding = false;
@@ -237,6 +238,7 @@ export class Server extends HttpServerBase implements SocketHost {
     const inner = new SyshttpServer(options);
     inner.exchangeHandler = this.onExchangeBound;
     inner.on('error', (err: unknown) => this.emit('error', err));
+    if (!this.refed) inner.unref();
     this.inner = inner;
     return inner;
   }
@@ -295,11 +297,15 @@ export class Server extends HttpServerBase implements SocketHost {
     return this;
   }
 
-  /** The native backend keeps the event loop alive while listening; ref/unref are not wired to it yet. */
+  /** Whether the listening server keeps the event loop alive, as net.Server's. */
   override ref(): this {
+    this.refed = true;
+    this.inner?.ref();
     return this;
   }
   override unref(): this {
+    this.refed = false;
+    this.inner?.unref();
     return this;
   }
 

@@ -109,6 +109,8 @@ class Backend {
   virtual void beginShutdown() = 0;
   virtual void closeAll() = 0;
   virtual size_t connectionCount() const = 0;
+  // Whether the server keeps the event loop alive (node's server.ref()/unref()).
+  virtual void setRef(bool ref) = 0;
   // Called once the backend's loop handles have finished closing after its destruction
   // (libuv closes asynchronously). A worker's async cleanup hook waits for this.
   virtual void whenClosed(void (*callback)(void*), void* arg) = 0;

@@ -71,6 +71,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::closeAll>("closeAll"),
                          InstanceMethod<&NativeServer::close>("close"),
                          InstanceMethod<&NativeServer::connectionCount>("connectionCount"),
+                         InstanceMethod<&NativeServer::setRef>("setRef"),
                          InstanceMethod<&NativeServer::backendName>("backendName"),
                          InstanceMethod<&NativeServer::backendInfo>("backendInfo"),
                      });
@@ -423,6 +424,11 @@ Napi::Value NativeServer::endRaw(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeServer::pauseRaw(const Napi::CallbackInfo& info) {
   if (backend_) backend_->pauseRaw(argU32(info, 0), info[1].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeServer::setRef(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->setRef(info[0].ToBoolean().Value());
   return info.Env().Undefined();
 }
 

@@ -156,3 +156,28 @@ t.test('HttpResponseCacheFeature is HTTP.sys only: undefined on the Linux backen
   t.equal(await r.text(), 'ok');
   t.equal(feature, undefined);
 });
+
+t.test('unref(): a listening server no longer keeps the process alive; ref() does again', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const dist = path.resolve(__dirname, '../../dist');
+  const run = (code: string, waitMs: number): Promise<'exited' | 'alive'> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore', env: { ...process.env } });
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve('alive');
+      }, waitMs);
+      child.on('exit', () => {
+        clearTimeout(timer);
+        resolve('exited');
+      });
+    });
+  const core = `const { createServer } = require(${JSON.stringify(dist)});`;
+  t.equal(await run(`${core} const s = createServer(() => {}); s.listen({ port: 0, host: '127.0.0.1' }).then(() => s.unref());`, 5000), 'exited', 'core server, unref() after listen');
+  t.equal(await run(`${core} const s = createServer(() => {}); s.unref(); s.listen({ port: 0, host: '127.0.0.1' });`, 5000), 'exited', 'core server, unref() before listen');
+  t.equal(await run(`${core} const s = createServer(() => {}); s.unref(); s.listen({ port: 0, host: '127.0.0.1' }).then(() => s.ref());`, 1500), 'alive', 'ref() after unref() keeps it alive');
+  const node = `const { createServer } = require(${JSON.stringify(dist + '/node')});`;
+  t.equal(await run(`${node} const s = createServer(() => {}); s.listen(0, '127.0.0.1', () => s.unref());`, 5000), 'exited', 'syshttp/node server, unref()');
+  t.equal(await run(`${node} const s = createServer(() => {}); s.listen(0, '127.0.0.1');`, 1500), 'alive', 'syshttp/node server, by default');
+});

@@ -25,6 +25,7 @@ struct CompletionPort::Relay {
 ULONG CompletionPort::start(napi_env env, Handler handler, void* context) {
   port_.reset(CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1));
   if (!port_) return GetLastError();
+  env_ = env;
   relay_ = new Relay();
   relay_->handler = handler;
   relay_->context = context;

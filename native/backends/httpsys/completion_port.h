@@ -34,6 +34,12 @@ class CompletionPort {
   // Creates the port, the thread-safe function and the thread. Returns a Win32 error
   // (or ERROR_GEN_FAILURE when Node-API refused), NO_ERROR on success.
   ULONG start(napi_env env, Handler handler, void* context);
+  // Whether the relay keeps the event loop alive (server.ref()/unref()).
+  void setRef(bool ref) {
+    if (tsfn_ == nullptr) return;
+    if (ref) napi_ref_threadsafe_function(env_, tsfn_);
+    else napi_unref_threadsafe_function(env_, tsfn_);
+  }
   // Associates a handle (the request queue) with the port.
   ULONG associate(HANDLE handle);
 
@@ -69,6 +75,7 @@ class CompletionPort {
   UniqueHandle port_;
   UniqueHandle thread_;
   napi_threadsafe_function tsfn_ = nullptr;
+  napi_env env_ = nullptr;
   Relay* relay_ = nullptr;
   std::atomic<long> outstanding_{0};
 };

@@ -70,6 +70,7 @@ class HttpSysBackend final : public backends::Backend {
   void beginShutdown() override;
   void closeAll() override;
   size_t connectionCount() const override { return conns_.size(); }
+  void setRef(bool ref) override { port_.setRef(ref); }
   void whenClosed(void (*callback)(void*), void* arg) override;
 
  private:

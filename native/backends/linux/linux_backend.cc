@@ -382,6 +382,14 @@ void LinuxBackend::pauseRaw(uint32_t connection, bool paused) {
   if (http::Connection* c = live(connection)) c->pauseRaw(paused);
 }
 
+// Only the poll handle ever keeps the loop alive (startLoop): ref/unref is that one.
+void LinuxBackend::setRef(bool ref) {
+  if (handles_ == nullptr) return;
+  auto* poll = reinterpret_cast<uv_handle_t*>(&handles_->poll);
+  if (ref) uv_ref(poll);
+  else uv_unref(poll);
+}
+
 void LinuxBackend::abort(uint32_t id) {
   if (Conn* c = find(id); c != nullptr && !c->lingering) close(*c, true);
 }

@@ -36,6 +36,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   SendResult endRaw(uint32_t connection) override;
   void pauseRaw(uint32_t connection, bool paused) override;
   void abort(uint32_t id) override;
+  void setRef(bool ref) override;
   void beginShutdown() override;
   void closeAll() override;
   size_t connectionCount() const override { return connections_.size(); }
