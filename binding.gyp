@@ -27,7 +27,7 @@
         ["OS=='win'", {
           "sources": ["<!@(node scripts/sources.js http win addon)"],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00", "_HAS_EXCEPTIONS=0"],
-          "libraries": ["httpapi.lib", "ws2_32.lib"],
+          "libraries": ["httpapi.lib"],
           "msvs_settings": {
             "VCCLCompilerTool": {
               "AdditionalOptions": ["/std:c++20", "/utf-8"],

@@ -13,7 +13,7 @@ const out = path.join(root, 'build-windows');
 const cmakeJs = path.join(root, 'node_modules', '.bin', 'cmake-js');
 const toolchain = path.join(root, 'cmake', 'mingw-w64-x86_64.cmake');
 // The only DLLs the addon may import (README, Windows).
-const ALLOWED = new Set(['node.exe', 'httpapi.dll', 'kernel32.dll', 'msvcrt.dll', 'ws2_32.dll']);
+const ALLOWED = new Set(['node.exe', 'httpapi.dll', 'kernel32.dll', 'msvcrt.dll']);
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });

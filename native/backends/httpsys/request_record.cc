@@ -50,6 +50,13 @@ bool hasToken(const char* value, size_t length, const char* token) {
   return false;
 }
 
+// A port as the socket address holds it (network order), read byte by byte: ntohs would
+// make the addon import WS2_32.dll for one byte swap.
+uint16_t networkPort(const void* field) {
+  const auto* b = static_cast<const uint8_t*>(field);
+  return static_cast<uint16_t>((b[0] << 8) | b[1]);
+}
+
 // The bridge's packed address form (native/backends/linux/socket_address.h): family
 // (4 or 6), a zero byte, the port little-endian, 16 address bytes.
 void pack(const SOCKADDR* sa, uint8_t out[20]) {
@@ -57,14 +64,14 @@ void pack(const SOCKADDR* sa, uint8_t out[20]) {
   if (sa == nullptr) return;
   if (sa->sa_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(sa);
-    uint16_t port = ntohs(a->sin_port);
+    uint16_t port = networkPort(&a->sin_port);
     out[0] = 4;
     out[2] = static_cast<uint8_t>(port & 0xff);
     out[3] = static_cast<uint8_t>(port >> 8);
     std::memcpy(out + 4, &a->sin_addr, 4);
   } else if (sa->sa_family == AF_INET6) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(sa);
-    uint16_t port = ntohs(a->sin6_port);
+    uint16_t port = networkPort(&a->sin6_port);
     out[0] = 6;
     out[2] = static_cast<uint8_t>(port & 0xff);
     out[3] = static_cast<uint8_t>(port >> 8);
