@@ -18,6 +18,7 @@ export const ErrorCodes = {
   SYSHTTP_ERR_BAD_REQUEST: 'Malformed request body',
   SYSHTTP_ERR_CLIENT_ABORTED: 'The client closed the connection',
   SYSHTTP_ERR_NOT_UPGRADABLE: 'The request cannot be upgraded',
+  SYSHTTP_ERR_CLIENT_PROTOCOL: 'A request head broke the protocol or a limit; the server answered it and closes the connection',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

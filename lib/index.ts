@@ -1,5 +1,5 @@
 // syshttp: a fast, strict HTTP/1.1 server for Node.js over kernel-level I/O.
-export { createServer, Server, type AddressInfo, type StopOptions, type BackendChoice, type BackendInfo } from './server';
+export { createServer, Server, type AddressInfo, type StopOptions, type BackendChoice, type BackendInfo, type ClientErrorInfo } from './server';
 export { HttpContext, HttpResponse } from './http-context';
 export { FeatureCollection, featureKey, type FeatureKey } from './feature-collection';
 export { RequestHeaders, ResponseHeaders, type HeaderValue } from './headers';

@@ -71,6 +71,7 @@ export interface NativeConstants {
   RECORD_SHUTDOWN_COMPLETE: number;
   RECORD_RAW: number;
   RECORD_RAW_END: number;
+  RECORD_CLIENT_ERROR: number;
   REQUEST_HTTP10: number;
   REQUEST_KEEP_ALIVE: number;
   REQUEST_HAS_BODY: number;

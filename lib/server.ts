@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { SyshttpError, invalidArg } from './errors';
 import { Exchange, REQUEST_FIXED_WORDS, type ExchangeHost } from './exchange';
 import { FeatureCollection } from './feature-collection';
+import { decodeEndpoints } from './features/connection';
 import { ServerAddresses, ServerAddressesFeature } from './features/server-addresses';
 import type { UpgradedStream } from './upgraded-stream';
 import { HttpContext } from './http-context';
@@ -17,6 +18,23 @@ export interface AddressInfo {
   address: string;
   family: 'IPv4' | 'IPv6';
   port: number;
+}
+
+/**
+ * A connection whose request head the native side refused ('clientError'): malformed
+ * (400), too slow (408), too long (414, 431), an unsupported coding or method (501) or
+ * version (505). The error response has already been sent and the connection closes after
+ * it; the event is for logging and metrics. HTTP.sys answers these in the kernel: no event.
+ */
+export interface ClientErrorInfo {
+  /** The native connection id (HttpConnectionFeature.id is this number in base 36). */
+  connectionId: number;
+  /** The status the server answered with. */
+  status: number;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
 }
 
 export interface StopOptions {
@@ -340,6 +358,7 @@ export class Server extends EventEmitter implements ExchangeHost {
           length = 4;
           break;
         case C.RECORD_RAW:
+        case C.RECORD_CLIENT_ERROR:
           length = 5;
           break;
         case C.RECORD_DRAIN:
@@ -432,7 +451,16 @@ export class Server extends EventEmitter implements ExchangeHost {
       case C.RECORD_SHUTDOWN_COMPLETE:
         this.shutdownComplete?.();
         return;
+      case C.RECORD_CLIENT_ERROR:
+        if (this.listenerCount('clientError') > 0) this.emitClientError(connection, words[i + 3], bytes, words[i + 4]);
+        return;
     }
+  }
+
+  private emitClientError(connection: number, status: number, bytes: Buffer, addressOffset: number): void {
+    const err = new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `answered ${status}`, { status });
+    const info: ClientErrorInfo = { connectionId: connection, status, ...decodeEndpoints(bytes, addressOffset) };
+    this.emit('clientError', err, info);
   }
 
   /** @internal Takes every exchange in place of contexts and the pipeline (the node:http layer, lib/node). */

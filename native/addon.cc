@@ -24,6 +24,7 @@ Napi::Object constants(Napi::Env env) {
   set("RECORD_SHUTDOWN_COMPLETE", bridge::kRecordShutdownComplete);
   set("RECORD_RAW", bridge::kRecordRaw);
   set("RECORD_RAW_END", bridge::kRecordRawEnd);
+  set("RECORD_CLIENT_ERROR", bridge::kRecordClientError);
   set("REQUEST_HTTP10", bridge::kRequestHttp10);
   set("REQUEST_KEEP_ALIVE", bridge::kRequestKeepAlive);
   set("REQUEST_HAS_BODY", bridge::kRequestHasBody);

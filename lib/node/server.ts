@@ -9,11 +9,12 @@ import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
 import type { Limits, ServerOptions as SyshttpServerOptions } from '../options';
-import { Server as SyshttpServer, type AddressInfo, type BackendChoice } from '../server';
+import { ConnectionFeature } from '../features/connection';
+import { Server as SyshttpServer, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
 import { kNeedDrain } from './internals';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, settlePending } from './response';
-import { NodeSocket, type SocketHost } from './socket';
+import { NodeSocket, type SocketEndpoints, type SocketHost } from './socket';
 
 export class IncomingMessage extends http.IncomingMessage {}
 export class ServerResponse<Request extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Request> {}
@@ -238,6 +239,7 @@ export class Server extends HttpServerBase implements SocketHost {
     const inner = new SyshttpServer(options);
     inner.exchangeHandler = this.onExchangeBound;
     inner.on('error', (err: unknown) => this.emit('error', err));
+    inner.on('clientError', (_err: unknown, info: ClientErrorInfo) => this.onClientError(info));
     if (!this.refed) inner.unref();
     this.inner = inner;
     return inner;
@@ -328,12 +330,7 @@ export class Server extends HttpServerBase implements SocketHost {
     let socket = this.sockets.get(ex.connection);
     const isNew = socket === undefined;
     if (socket === undefined) {
-      socket = new NodeSocket(this, ex.connection, ex);
-      socket.server = this;
-      // node:http always listens for socket errors (res.destroy(err) passes err to the socket).
-      socket.on('error', noop);
-      this.sockets.set(ex.connection, socket);
-      if (this.timeout > 0) socket.setTimeout(this.timeout);
+      socket = this.newSocket(ex.connection, new ConnectionFeature(ex));
     } else {
       socket.touch();
     }
@@ -380,6 +377,51 @@ export class Server extends HttpServerBase implements SocketHost {
       // As with node:http, a throwing listener is an uncaught exception, raised outside
       // the native batch so the other requests of the batch are still handled.
       process.nextTick(rethrow, err);
+    }
+  }
+
+  private newSocket(id: number, endpoints: SocketEndpoints): NodeSocket {
+    const socket = new NodeSocket(this, id, endpoints);
+    socket.server = this;
+    // node:http always listens for socket errors (res.destroy(err) passes err to the socket).
+    socket.on('error', noop);
+    this.sockets.set(id, socket);
+    if (this.timeout > 0) socket.setTimeout(this.timeout);
+    return socket;
+  }
+
+  /**
+   * node's 'clientError' for a request head the native side refused. The native side has
+   * already answered it (400, 408, 414, 431, 501, 505) and closes the connection after
+   * that answer, so the listener gets a socket that is already destroyed: handlers that
+   * check `socket.destroyed` or `socket.writable` first (node's documented pattern,
+   * Fastify's) stand down, and nothing they could write would reach the client. Where
+   * responses to earlier pipelined requests are still being written, the event waits for
+   * them (the listener could otherwise cut them off by destroying the socket).
+   * Without a listener nothing happens: the native answer is node's default one.
+   */
+  private onClientError(info: ClientErrorInfo): void {
+    if (this.listenerCount('clientError') === 0) return;
+    let socket = this.sockets.get(info.connectionId);
+    if (socket === undefined) {
+      // A connection whose first request head failed: node:http had announced it at accept.
+      socket = this.newSocket(info.connectionId, info);
+      this.emit('connection', socket);
+    }
+    const err = clientErrorFor(info.status);
+    if (socket.active.length > 0) {
+      socket.clientError = err;  // emitted by finished() once the earlier responses are out
+      return;
+    }
+    socket.closed_();
+    this.emitClientError(err, socket);
+  }
+
+  private emitClientError(err: Error, socket: NodeSocket): void {
+    try {
+      this.emit('clientError', err, socket);
+    } catch (e) {
+      process.nextTick(rethrow, e);
     }
   }
 
@@ -438,7 +480,14 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     emitCloseNT(res);
     if (ex.aborted) return;
-    if (!res.shouldKeepAlive || closing(ex)) {
+    if (active.length === 0 && socket.clientError !== null) {
+      // A bad head was pipelined behind this response: its error answer follows and the
+      // native side closes the connection (onClientError).
+      const err = socket.clientError;
+      socket.clientError = null;
+      socket.closed_();
+      this.emitClientError(err, socket);
+    } else if (!res.shouldKeepAlive || closing(ex)) {
       // The native side closes the connection after this response.
       if (active.length === 0) socket.closed_();
     } else {
@@ -514,7 +563,9 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   private requestTimedOut(socket: NodeSocket, res: Res): void {
+    // Answered here (raw socket writes are not supported), then told as node:http tells it.
     this.answerAndClose(socket, res, 408);
+    if (this.listenerCount('clientError') > 0) this.emitClientError(clientErrorFor(408), socket);
   }
 
   /** Answers `status` with Connection: close where nothing was sent yet (else resets), and the connection is over. */
@@ -575,6 +626,31 @@ export class Server extends HttpServerBase implements SocketHost {
       }
     }
   }
+}
+
+// node:http's error for each status the native side answers a bad head with: llhttp's
+// code where node's parser has one (syshttp's parser does not say which rule a malformed
+// head broke, so every 400 is HPE_INVALID_CONSTANT), ERR_HTTP_REQUEST_TIMEOUT for 408.
+const CLIENT_ERRORS: Record<number, [code: string, message: string]> = {
+  400: ['HPE_INVALID_CONSTANT', 'Parse Error: malformed request'],
+  408: ['ERR_HTTP_REQUEST_TIMEOUT', 'Request timeout'],
+  414: ['HPE_HEADER_OVERFLOW', 'Parse Error: Header overflow'],
+  431: ['HPE_HEADER_OVERFLOW', 'Parse Error: Header overflow'],
+  501: ['HPE_INVALID_METHOD', 'Parse Error: Invalid method encountered'],
+  505: ['HPE_INVALID_VERSION', 'Parse Error: Invalid HTTP version'],
+};
+
+function clientErrorFor(status: number): Error {
+  const [code, message] = CLIENT_ERRORS[status] ?? CLIENT_ERRORS[400];
+  const err = new Error(message) as NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer; status?: number };
+  err.code = code;
+  if (code.startsWith('HPE_')) {
+    // node:http's parse errors carry these; syshttp's native parser keeps no copy.
+    err.bytesParsed = 0;
+    err.rawPacket = EMPTY;
+  }
+  err.status = status;
+  return err;
 }
 
 function closing(ex: Exchange): boolean {

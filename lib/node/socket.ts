@@ -7,8 +7,15 @@
 import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
 import type { Exchange, ExchangeObserver } from '../exchange';
-import { ConnectionFeature } from '../features/connection';
 import { kExchange } from './request';
+
+/** Both ends of a connection (HttpConnectionFeature, ClientErrorInfo). */
+export interface SocketEndpoints {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
 
 /** What a socket needs from its server. */
 export interface SocketHost {
@@ -41,6 +48,8 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   requests = 0;
   /** @internal last use, for the idle sweep */
   lastUsed = 0;
+  /** @internal a 'clientError' waiting for the responses ahead of it */
+  clientError: Error | null = null;
   private timer: NodeJS.Timeout | null = null;
   private gone = false;
 
@@ -48,10 +57,9 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   constructor(
     private readonly host: SocketHost,
     /** @internal the native connection id */ readonly id: number,
-    first: Exchange,
+    c: SocketEndpoints,
   ) {
     super({ allowHalfOpen: true });
-    const c = new ConnectionFeature(first);
     this.remoteAddress = c.remoteAddress;
     this.remotePort = c.remotePort;
     this.remoteFamily = this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';

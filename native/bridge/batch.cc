@@ -91,4 +91,11 @@ void Batch::raw(uint32_t connection, const char* data, size_t length) {
 
 void Batch::rawEnd(uint32_t connection) { header(kRecordRawEnd, connection, 0); }
 
+void Batch::clientError(uint32_t connection, int status, const uint8_t* addresses) {
+  uint32_t addressOff = appendBytes(reinterpret_cast<const char*>(addresses), 40);
+  header(kRecordClientError, connection, 0);
+  words_.push_back(static_cast<uint32_t>(status));
+  words_.push_back(addressOff);
+}
+
 }  // namespace syshttp::bridge

@@ -23,6 +23,8 @@ class Batch {
   void shutdownComplete();
   void raw(uint32_t connection, const char* data, size_t length);
   void rawEnd(uint32_t connection);
+  // addresses: as for request().
+  void clientError(uint32_t connection, int status, const uint8_t* addresses);
 
   bool empty() const { return words_.empty(); }
   const std::vector<uint32_t>& words() const { return words_; }

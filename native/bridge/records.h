@@ -9,6 +9,8 @@
 //   BodyEnd   + [trailerCount, (nameOff, nameLen, valueOff, valueLen)*]
 //   BodyError + [httpStatus]
 //   Raw       + [offset, length]   (seq 0: bytes of a detached, upgraded connection)
+//   ClientError + [httpStatus, addressOff]  (seq 0: the native side answered a protocol
+//                error with httpStatus and closes the connection)
 //   Drain, Abort, ShutdownComplete, RawEnd: the header only (a Drain with seq 0 is a
 //                detached connection's)
 // addressOff: 40 bytes, local then remote address (socket_address.h's packed form).
@@ -27,6 +29,7 @@ enum RecordType : uint32_t {
   kRecordShutdownComplete = 7,
   kRecordRaw = 8,
   kRecordRawEnd = 9,
+  kRecordClientError = 10,
 };
 
 constexpr uint32_t kRecordHeaderWords = 3;

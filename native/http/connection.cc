@@ -239,6 +239,7 @@ void Connection::stopReading() {
 
 void Connection::fail(HttpError error) {
   queueErrorResponse(error);
+  host_.onClientError(*this, error);
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
 }

@@ -33,6 +33,9 @@ class ConnectionHost {
   // A detached (upgraded) connection's bytes, in order, and the peer's end of them.
   virtual void onRaw(Connection& c, const char* data, size_t length) = 0;
   virtual void onRawEnd(Connection& c) = 0;
+  // A protocol error in a request head (or its timeout) was answered with an error
+  // response; the connection closes once that is sent. For the app's 'clientError'.
+  virtual void onClientError(Connection& c, HttpError error) = 0;
   // Output was queued, or the connection wants to be closed: flush it this loop turn.
   virtual void wantFlush(Connection& c) = 0;
 

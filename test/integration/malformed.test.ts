@@ -152,3 +152,38 @@ t.test('split bad input: a request line over several packets is still rejected',
   t.equal(res.length, 1);
   t.equal(res[0]?.status, 400);
 });
+
+t.test("'clientError' tells of each refused head: status, the connection's ends; the server keeps serving", async (t) => {
+  const { server, port } = await startServer(t, (ctx: Ctx) => ctx.response.end('ok'), { limits: { maxRequestHeadersTotalSize: 1024 } });
+  const seen: Array<{ err: { code: string; status?: number }; info: Record<string, unknown> }> = [];
+  server.on('clientError', (err: { code: string; status?: number }, info: Record<string, unknown>) => seen.push({ err, info }));
+
+  const bad = await rawRequest(port, `GET / HTTP/1.1\r\n${H}a field without a colon\r\n\r\n`);
+  expectRejected(t, bad, 400, 'malformed field line');
+  const big = await rawRequest(port, `GET / HTTP/1.1\r\n${H}X-Big: ${'b'.repeat(2000)}\r\n\r\n`);
+  expectRejected(t, big, 431, 'head over the limit');
+  const version = await rawRequest(port, `GET / HTTP/2.0\r\n${H}\r\n`);
+  expectRejected(t, version, 505, 'HTTP/2.0 in a request line');
+  await waitFor(() => seen.length === 3, 2000);
+
+  t.same(
+    seen.map((s) => [s.err.code, s.err.status, s.info.status]),
+    [
+      ['SYSHTTP_ERR_CLIENT_PROTOCOL', 400, 400],
+      ['SYSHTTP_ERR_CLIENT_PROTOCOL', 431, 431],
+      ['SYSHTTP_ERR_CLIENT_PROTOCOL', 505, 505],
+    ],
+  );
+  for (const { info } of seen) {
+    t.equal(info.remoteAddress, '127.0.0.1');
+    t.equal(info.localAddress, '127.0.0.1');
+    t.equal(info.localPort, port);
+    t.ok(typeof info.remotePort === 'number' && (info.remotePort as number) > 0, 'the client port');
+    t.equal(typeof info.connectionId, 'number');
+  }
+  t.not(seen[0].info.connectionId, seen[1].info.connectionId, 'one id per connection');
+
+  const good = await rawRequest(port, buildRequest('GET', '/'), { responses: 1 });
+  t.equal(good.parsed.responses[0]?.status, 200, 'still serving');
+  t.equal(seen.length, 3, 'a good request is no client error');
+});

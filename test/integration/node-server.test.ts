@@ -387,3 +387,78 @@ t.test('the server is an http.Server (and a net.Server), as node:http\'s are', a
   t.equal(server.keepAliveTimeout, 5000);
   t.equal(server.maxRequestsPerSocket, 0);
 });
+
+t.test("'clientError': a bad head reaches the listener with node's code and the connection's socket", async (t) => {
+  const { server, port } = await startNode(t, hello, { maxHeaderSize: 1024 });
+  const connections: net.Socket[] = [];
+  server.on('connection', (s: net.Socket) => connections.push(s));
+  const seen: Array<{ err: NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer }; socket: net.Socket; remoteAddress?: string }> = [];
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    seen.push({ err, socket, remoteAddress: socket.remoteAddress });
+    // node's documented handler: nothing to do once the socket cannot be written.
+    if (err.code === 'ECONNRESET' || !socket.writable) return;
+    socket.end(`HTTP/1.1 ${err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400} Bad Request\r\nConnection: close\r\n\r\n`);
+  });
+
+  const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\na field without a colon\r\n\r\n');
+  t.equal(bad.parsed.responses[0]?.status, 400, 'the client gets 400');
+  t.ok(bad.closed, 'and a close');
+  const big = await rawRequest(port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(2000)}\r\n\r\n`);
+  t.equal(big.parsed.responses[0]?.status, 431, 'a head over maxHeaderSize gets 431');
+  await waitFor(() => seen.length === 2, 2000, "two 'clientError' events");
+
+  t.match(seen[0].err.code, /^HPE_/, `an llhttp code (${seen[0].err.code})`);
+  t.equal(seen[1].err.code, 'HPE_HEADER_OVERFLOW');
+  t.equal(typeof seen[0].err.bytesParsed, 'number');
+  t.ok(Buffer.isBuffer(seen[0].err.rawPacket), 'rawPacket is a Buffer');
+  t.equal(seen[0].remoteAddress, '127.0.0.1', 'the socket knows its peer');
+  t.equal(connections.length, 2, "each connection was announced by 'connection'");
+  t.equal(connections[0], seen[0].socket, "the same socket as 'connection' gave");
+  if (!againstNode) {
+    t.equal(seen[0].err.code, 'HPE_INVALID_CONSTANT');
+    t.ok(seen[0].socket.destroyed, 'syshttp answered natively: the socket is already done');
+  }
+
+  // A bad head pipelined behind a good request: the good one is answered first, and the
+  // listener gets the connection's socket (the one req.socket was).
+  let reqSocket: unknown = null;
+  server.removeAllListeners('request');
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    reqSocket = req.socket;
+    res.end('first');
+  });
+  const piped = await rawRequest(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/9.9\r\nHost: a\r\n\r\n');
+  t.equal(piped.parsed.responses[0]?.status, 200, 'the good request is answered');
+  t.equal(piped.parsed.responses[0]?.body.toString(), 'first');
+  t.ok(piped.closed, 'then the connection closes');
+  await waitFor(() => seen.length === 3, 2000, "the pipelined request's 'clientError'");
+  t.equal(seen[2].socket, reqSocket, "the connection's socket");
+  if (!againstNode) t.equal(seen[2].err.code, 'HPE_INVALID_VERSION');
+
+  const r = await request(`http://127.0.0.1:${port}/`);
+  t.equal(await r.body.text(), 'first', 'still serving');
+});
+
+t.test("no 'clientError' listener: the bad head is answered 400 and the server serves on", async (t) => {
+  const { port } = await startNode(t, hello);
+  const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon\r\n\r\n');
+  t.equal(bad.parsed.responses[0]?.status, 400);
+  t.ok(bad.closed);
+  const r = await request(`http://127.0.0.1:${port}/`);
+  t.equal(await r.body.text(), 'hello');
+});
+
+t.test("'clientError' for a head that came too slowly: ERR_HTTP_REQUEST_TIMEOUT, then 408", async (t) => {
+  const { server, port } = await startNode(t, hello, { headersTimeout: 400, requestTimeout: 400, connectionsCheckingInterval: 100 });
+  const errors: string[] = [];
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    errors.push(String(err.code));
+    if (!socket.writable) return;
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+  });
+  const slow = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\n', { timeoutMs: 5000 });
+  t.equal(slow.parsed.responses[0]?.status, 408, 'the client gets 408');
+  t.ok(slow.closed, 'and a close');
+  await waitFor(() => errors.length === 1, 2000, "'clientError'");
+  t.same(errors, ['ERR_HTTP_REQUEST_TIMEOUT']);
+});
