@@ -34,6 +34,8 @@ export interface NativeBackendOptions {
   windows: NativeWindowsOptions;
   ioUringNoMultishotAccept: boolean;
   ioUringNoBufferRing: boolean;
+  /** ConnectionOpen/ConnectionClosed records (Linux backends; the node:http layer asks). */
+  connectionEvents: boolean;
 }
 
 export type BatchHandler = (batch: ArrayBuffer, words: number) => void;
@@ -72,6 +74,8 @@ export interface NativeConstants {
   RECORD_RAW: number;
   RECORD_RAW_END: number;
   RECORD_CLIENT_ERROR: number;
+  RECORD_CONNECTION_OPEN: number;
+  RECORD_CONNECTION_CLOSED: number;
   REQUEST_HTTP10: number;
   REQUEST_KEEP_ALIVE: number;
   REQUEST_HAS_BODY: number;

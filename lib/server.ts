@@ -37,6 +37,12 @@ export interface ClientErrorInfo {
   remotePort: number;
 }
 
+/** @internal */
+export interface ConnectionHandler {
+  opened(connection: number, endpoints: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number }): void;
+  closed(connection: number): void;
+}
+
 export interface StopOptions {
   /** How long in-flight requests get before their connections are closed (ms). */
   timeout?: number;
@@ -221,7 +227,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -361,10 +367,14 @@ export class Server extends EventEmitter implements ExchangeHost {
         case C.RECORD_CLIENT_ERROR:
           length = 5;
           break;
+        case C.RECORD_CONNECTION_OPEN:
+          length = 4;
+          break;
         case C.RECORD_DRAIN:
         case C.RECORD_ABORT:
         case C.RECORD_RAW_END:
         case C.RECORD_SHUTDOWN_COMPLETE:
+        case C.RECORD_CONNECTION_CLOSED:
           length = 3;
           break;
         default:
@@ -454,6 +464,12 @@ export class Server extends EventEmitter implements ExchangeHost {
       case C.RECORD_CLIENT_ERROR:
         if (this.listenerCount('clientError') > 0) this.emitClientError(connection, words[i + 3], bytes, words[i + 4]);
         return;
+      case C.RECORD_CONNECTION_OPEN:
+        this.connectionHandler?.opened(connection, decodeEndpoints(bytes, words[i + 3]));
+        return;
+      case C.RECORD_CONNECTION_CLOSED:
+        this.connectionHandler?.closed(connection);
+        return;
     }
   }
 
@@ -462,6 +478,12 @@ export class Server extends EventEmitter implements ExchangeHost {
     const info: ClientErrorInfo = { connectionId: connection, status, ...decodeEndpoints(bytes, addressOffset) };
     this.emit('clientError', err, info);
   }
+
+  /**
+   * @internal Hears of each connection's accept and end (the node:http layer's
+   * 'connection'); set before listen(). Linux backends only: HTTP.sys has no accept.
+   */
+  connectionHandler: ConnectionHandler | null = null;
 
   /** @internal Takes every exchange in place of contexts and the pipeline (the node:http layer, lib/node). */
   exchangeHandler: ((ex: Exchange) => void) | null = null;

@@ -25,6 +25,8 @@ Napi::Object constants(Napi::Env env) {
   set("RECORD_RAW", bridge::kRecordRaw);
   set("RECORD_RAW_END", bridge::kRecordRawEnd);
   set("RECORD_CLIENT_ERROR", bridge::kRecordClientError);
+  set("RECORD_CONNECTION_OPEN", bridge::kRecordConnectionOpen);
+  set("RECORD_CONNECTION_CLOSED", bridge::kRecordConnectionClosed);
   set("REQUEST_HTTP10", bridge::kRequestHttp10);
   set("REQUEST_KEEP_ALIVE", bridge::kRequestKeepAlive);
   set("REQUEST_HAS_BODY", bridge::kRequestHasBody);

@@ -116,6 +116,8 @@ export class Server extends HttpServerBase implements SocketHost {
   private sweeper: NodeJS.Timeout | null = null;
   /** Seconds counted by the sweeper: the idle clock of this server's sockets. */
   private sweepClock = 0;
+  /** The backend announces connections (ConnectionOpen/Closed records): no idle sweep. */
+  private announced = false;
   /** Increases at each listen() and close(): a listen that close() overtook stays quiet. */
   private listenAttempt = 0;
   private readonly onExchangeBound: (ex: Exchange) => void;
@@ -238,6 +240,14 @@ export class Server extends HttpServerBase implements SocketHost {
     if (o.backend !== undefined) options.backend = o.backend;
     const inner = new SyshttpServer(options);
     inner.exchangeHandler = this.onExchangeBound;
+    // The Linux backends announce each connection at accept and at its end, so that
+    // 'connection' comes before any request (as node:net's) and idle sockets close with
+    // their connections. (HTTP.sys has no accept: there a socket appears with its first
+    // request and the sweeper below closes idle ones.)
+    inner.connectionHandler = {
+      opened: (id, endpoints) => this.connectionOpened(id, endpoints),
+      closed: (id) => this.connectionClosed(id),
+    };
     inner.on('error', (err: unknown) => this.emit('error', err));
     inner.on('clientError', (_err: unknown, info: ClientErrorInfo) => this.onClientError(info));
     if (!this.refed) inner.unref();
@@ -282,10 +292,10 @@ export class Server extends HttpServerBase implements SocketHost {
     this.inner?.native.closeAll();
   }
 
-  /** Closes the connections with no request in flight (that sent at least one request). */
+  /** Closes the connections with no request in flight that have sent one (as node:http: not fresh ones). */
   override closeIdleConnections(): void {
     for (const socket of [...this.sockets.values()]) {
-      if (socket.active.length === 0) socket.destroy();
+      if (socket.active.length === 0 && socket.requests > 0) socket.destroy();
     }
   }
 
@@ -378,6 +388,25 @@ export class Server extends HttpServerBase implements SocketHost {
       // the native batch so the other requests of the batch are still handled.
       process.nextTick(rethrow, err);
     }
+  }
+
+  private connectionOpened(id: number, endpoints: SocketEndpoints): void {
+    this.announced = true;
+    if (this.sockets.has(id)) return;
+    const socket = this.newSocket(id, endpoints);
+    socket.lastUsed = this.sweepClock;
+    try {
+      this.emit('connection', socket);
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+  }
+
+  private connectionClosed(id: number): void {
+    const socket = this.sockets.get(id);
+    if (socket === undefined) return;
+    if (socket.active.length > 0) this.connectionAborted(socket);
+    else socket.closed_();
   }
 
   private newSocket(id: number, endpoints: SocketEndpoints): NodeSocket {
@@ -581,9 +610,10 @@ export class Server extends HttpServerBase implements SocketHost {
     this.connectionAborted(socket);
   }
 
-  // Sockets are known from their first request; the native side reports a connection's
-  // end only when something was in flight. An idle socket older than the keep-alive
-  // timeout is closed natively by then: it gets its 'close' here.
+  // On HTTP.sys, sockets are known from their first request and the native side reports a
+  // connection's end only when something was in flight: an idle socket older than the
+  // keep-alive timeout is closed natively by then, and gets its 'close' here. The sweeper
+  // also enforces requestTimeout (every backend).
   private startSweeper(): void {
     if (this.sweeper !== null) return;
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
@@ -596,8 +626,10 @@ export class Server extends HttpServerBase implements SocketHost {
   private sweep(): void {
     const clock = ++this.sweepClock;
     const idleTicks = Math.ceil(Math.min(this.keepAliveTimeout > 0 ? this.keepAliveTimeout : NEVER, NEVER) / SWEEP_MS) + 1;
-    for (const socket of [...this.sockets.values()]) {
-      if (socket.active.length === 0 && clock - socket.lastUsed > idleTicks) socket.closed_();
+    if (!this.announced) {
+      for (const socket of [...this.sockets.values()]) {
+        if (socket.active.length === 0 && clock - socket.lastUsed > idleTicks) socket.closed_();
+      }
     }
     // requestTimeout, as node's connection check does it: a request whose body is being
     // received for longer gets 408 (or, once its response started, a reset) and the
@@ -616,7 +648,9 @@ export class Server extends HttpServerBase implements SocketHost {
       }
     }
     // More sockets than open connections (idle ones the clients closed, with a long
-    // keep-alive timeout): the oldest idle ones go.
+    // keep-alive timeout): the oldest idle ones go. (Announced connections are closed by
+    // their ConnectionClosed record.)
+    if (this.announced) return;
     let excess = this.sockets.size - (this.inner?.connectionCount ?? 0);
     for (const socket of [...this.sockets.values()]) {
       if (excess <= 0) break;

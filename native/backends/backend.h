@@ -111,6 +111,10 @@ class Backend {
   virtual size_t connectionCount() const = 0;
   // Whether the server keeps the event loop alive (node's server.ref()/unref()).
   virtual void setRef(bool ref) = 0;
+  // Report each connection's accept and end (ConnectionOpen/ConnectionClosed records), for
+  // a JS layer that announces connections (node's 'connection'). Off by default: the
+  // feature layer does not need them. Backends without a notion of accept ignore it.
+  virtual void setConnectionEvents(bool on) { (void)on; }
   // Called once the backend's loop handles have finished closing after its destruction
   // (libuv closes asynchronously). A worker's async cleanup hook waits for this.
   virtual void whenClosed(void (*callback)(void*), void* arg) = 0;

@@ -98,4 +98,12 @@ void Batch::clientError(uint32_t connection, int status, const uint8_t* addresse
   words_.push_back(addressOff);
 }
 
+void Batch::connectionOpen(uint32_t connection, const uint8_t* addresses) {
+  uint32_t addressOff = appendBytes(reinterpret_cast<const char*>(addresses), 40);
+  header(kRecordConnectionOpen, connection, 0);
+  words_.push_back(addressOff);
+}
+
+void Batch::connectionClosed(uint32_t connection) { header(kRecordConnectionClosed, connection, 0); }
+
 }  // namespace syshttp::bridge

@@ -25,6 +25,8 @@ class Batch {
   void rawEnd(uint32_t connection);
   // addresses: as for request().
   void clientError(uint32_t connection, int status, const uint8_t* addresses);
+  void connectionOpen(uint32_t connection, const uint8_t* addresses);
+  void connectionClosed(uint32_t connection);
 
   bool empty() const { return words_.empty(); }
   const std::vector<uint32_t>& words() const { return words_; }

@@ -108,6 +108,7 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
 #else
   if (!createLinux(env, o)) return;
 #endif
+  backend_->setConnectionEvents(o.Get("connectionEvents").ToBoolean().Value());
   // A worker thread that exits without close() still releases every fd and handle, and
   // its teardown waits until libuv has closed our handles: the addon is unloaded after
   // that, so no close callback may run later.

@@ -11,7 +11,10 @@
 //   Raw       + [offset, length]   (seq 0: bytes of a detached, upgraded connection)
 //   ClientError + [httpStatus, addressOff]  (seq 0: the native side answered a protocol
 //                error with httpStatus and closes the connection)
-//   Drain, Abort, ShutdownComplete, RawEnd: the header only (a Drain with seq 0 is a
+//   ConnectionOpen + [addressOff]   (seq 0; only when the JS layer asked for connection
+//                events: syshttp/node's 'connection' at accept)
+//   ConnectionOpen's pair, ConnectionClosed, and Drain, Abort, ShutdownComplete, RawEnd:
+//                the header only (a Drain with seq 0 is a
 //                detached connection's)
 // addressOff: 40 bytes, local then remote address (socket_address.h's packed form).
 #pragma once
@@ -30,6 +33,8 @@ enum RecordType : uint32_t {
   kRecordRaw = 8,
   kRecordRawEnd = 9,
   kRecordClientError = 10,
+  kRecordConnectionOpen = 11,
+  kRecordConnectionClosed = 12,
 };
 
 constexpr uint32_t kRecordHeaderWords = 3;

@@ -462,3 +462,68 @@ t.test("'clientError' for a head that came too slowly: ERR_HTTP_REQUEST_TIMEOUT,
   await waitFor(() => errors.length === 1, 2000, "'clientError'");
   t.same(errors, ['ERR_HTTP_REQUEST_TIMEOUT']);
 });
+
+t.test("'connection' at accept, before any request; the socket closes with its connection", async (t) => {
+  const { server, port } = await startNode(t, hello);
+  const sockets: net.Socket[] = [];
+  server.on('connection', (s: net.Socket) => sockets.push(s));
+
+  const client = net.connect(port, '127.0.0.1');
+  t.teardown(() => client.destroy());
+  await once(client, 'connect');
+  await waitFor(() => sockets.length === 1, 2000, "'connection' for a connection that sent nothing");
+  const s = sockets[0];
+  t.equal(s.remoteAddress, '127.0.0.1');
+  t.equal(s.remotePort, client.localPort, 'the client end');
+  t.equal(s.localPort, port);
+  const count = await new Promise<number>((resolve, reject) => server.getConnections((err: Error | null, n: number) => (err ? reject(err) : resolve(n))));
+  t.equal(count, 1, 'getConnections counts it');
+
+  // The client goes away without a request: the server's socket closes too.
+  let closed = false;
+  s.on('close', () => (closed = true));
+  client.end();
+  await waitFor(() => closed, 3000, "the socket's 'close' after the client hung up");
+
+  // One request, then the client hangs up: 'close' follows at once (not at the keep-alive timeout).
+  const second = net.connect(port, '127.0.0.1');
+  t.teardown(() => second.destroy());
+  await once(second, 'connect');
+  second.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await once(second, 'data');
+  await waitFor(() => sockets.length === 2, 2000, 'the second connection');
+  let closed2 = false;
+  sockets[1].on('close', () => (closed2 = true));
+  second.end();
+  await waitFor(() => closed2, 3000, "the used socket's 'close'");
+});
+
+t.test('closeIdleConnections() closes connections between requests, not one that has sent nothing yet', async (t) => {
+  const { server, port } = await startNode(t, hello);
+  const accepted: net.Socket[] = [];
+  server.on('connection', (s: net.Socket) => accepted.push(s));
+  const fresh = net.connect(port, '127.0.0.1');
+  t.teardown(() => fresh.destroy());
+  fresh.on('error', () => {});
+  let freshClosed = false;
+  fresh.on('close', () => (freshClosed = true));
+  await once(fresh, 'connect');
+  await waitFor(() => accepted.length === 1, 2000, "'connection'");
+
+  const used = net.connect(port, '127.0.0.1');
+  t.teardown(() => used.destroy());
+  used.on('error', () => {});
+  let usedClosed = false;
+  used.on('close', () => (usedClosed = true));
+  await once(used, 'connect');
+  used.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await once(used, 'data');
+
+  server.closeIdleConnections();
+  await waitFor(() => usedClosed, 3000, 'the connection between requests closed');
+  await sleep(200);
+  t.notOk(freshClosed, 'the connection that has sent nothing stays (as with node:http)');
+  fresh.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  const [data] = (await once(fresh, 'data')) as [Buffer];
+  t.match(data.toString('latin1'), /^HTTP\/1\.1 200/, 'and is served');
+});

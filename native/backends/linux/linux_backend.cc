@@ -197,6 +197,8 @@ LinuxBackend::Conn* LinuxBackend::find(uint32_t id) {
 }
 
 void LinuxBackend::erase(uint32_t id) {
+  auto it = connections_.find(id);
+  if (it != connections_.end() && it->second->announced) batch_.connectionClosed(id);
   connections_.erase(id);  // closes the fd
   maybeShutdownComplete();
 }
@@ -218,6 +220,11 @@ void LinuxBackend::accepted(linux_io::UniqueFd socket, const sockaddr_storage& p
   linux_io::packAddress(peer, conn->addresses + linux_io::kPackedAddressSize);
   Conn& c = *conn;
   connections_.emplace(id, std::move(conn));
+  // Announced before startConn, which may read (and so report a request) at once.
+  if (connectionEvents_) {
+    c.announced = true;
+    batch_.connectionOpen(id, c.addresses);
+  }
   if (!startConn(c)) erase(id);
 }
 

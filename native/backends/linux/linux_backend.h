@@ -37,6 +37,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void pauseRaw(uint32_t connection, bool paused) override;
   void abort(uint32_t id) override;
   void setRef(bool ref) override;
+  void setConnectionEvents(bool on) override { connectionEvents_ = on; }
   void beginShutdown() override;
   void closeAll() override;
   size_t connectionCount() const override { return connections_.size(); }
@@ -52,6 +53,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
     uint8_t addresses[2 * linux_io::kPackedAddressSize];
     bool dirty = false;        // on dirty_ for this turn's flush
     bool lingering = false;    // our side is shut: drain input until the peer closes
+    bool announced = false;    // JS heard of it (ConnectionOpen): it hears of its end too
     uint64_t lingerDeadline = 0;
   };
   struct LoopHandles;
@@ -118,6 +120,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   std::vector<linux_io::UniqueFd> listeners_;
   std::unordered_map<uint32_t, std::unique_ptr<Conn>> connections_;
   bool shuttingDown_ = false;
+  bool connectionEvents_ = false;
 
  private:
   static void onPoll(uv_poll_t* handle, int status, int events);
