@@ -323,8 +323,9 @@ export class Exchange {
    * which registers none): the native result (SendResult), with the exchange's state
    * updated as send() does. LengthMismatch and BadStatus leave an unsent head unsent.
    */
-  sendNow(body: Chunk | null, ending: boolean): number {
+  sendNow(body: Chunk | null, ending: boolean, trailers?: string): number {
     const C = this.host.constants;
+    if (ending && trailers !== undefined && trailers.length > 0) return this.endWithTrailers(body, trailers);
     let head: string | null = null;
     let flags = ending ? C.SEND_END : 0;
     let declared = -1;
@@ -363,6 +364,32 @@ export class Exchange {
     } else if (r !== SendResult.Ended) {
       // Gone: the client left (or the connection is closing). Writes after that are
       // dropped, as node:http and Kestrel do, and the request counts as aborted.
+      this.onAbort();
+    }
+    return r;
+  }
+
+  /**
+   * Ends with a trailer section (`trailers`: field lines, each ending in CRLF, already
+   * checked). Trailers need chunked framing: a response not started yet starts now
+   * without ending (so the native side frames it chunked), then the last chunk carries
+   * them. With a Content-Length, over HTTP/1.0, or on HTTP.sys they are dropped, as
+   * node:http drops them without chunked framing.
+   */
+  private endWithTrailers(body: Chunk | null, trailers: string): number {
+    const C = this.host.constants;
+    if (!this.started) {
+      const r = this.sendNow(body, false);
+      if (r !== SendResult.Ok && r !== SendResult.Full) return r;
+      body = null;
+    }
+    const r = this.host.native.send(this.connection, this.seq, this.status, trailers, body, C.SEND_END | C.SEND_TRAILERS, -1);
+    if (r === SendResult.Ok || r === SendResult.Full) {
+      this.ended = true;
+      this.wakeWriters();
+      this.host.release(this);
+      this.runCompleted();
+    } else if (r !== SendResult.Ended && r !== SendResult.LengthMismatch && r !== SendResult.BadStatus) {
       this.onAbort();
     }
     return r;

@@ -87,6 +87,7 @@ export interface NativeConstants {
   SEND_HAS_DATE: number;
   SEND_CLOSE: number;
   SEND_HAS_CONNECTION: number;
+  SEND_TRAILERS: number;
 }
 
 export interface Binding {

@@ -38,6 +38,7 @@ Napi::Object constants(Napi::Env env) {
   set("SEND_HAS_DATE", backends::kSendHasDate);
   set("SEND_CLOSE", backends::kSendClose);
   set("SEND_HAS_CONNECTION", backends::kSendHasConnection);
+  set("SEND_TRAILERS", backends::kSendTrailers);
   return c;
 }
 

@@ -106,6 +106,21 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
     }
   }
   const status = this.statusCode;
+  // node:http's rule: a Trailer field needs chunked framing, which HTTP/1.0, a
+  // Content-Length and a body-less response do not have.
+  if (h.size !== 0 && h.getLower('trailer') !== undefined) {
+    const req = this.req as { httpVersionMinor?: number; method?: string } | undefined;
+    if (
+      req?.httpVersionMinor === 0 ||
+      h.getLower('content-length') !== undefined ||
+      req?.method === 'HEAD' ||
+      status === 204 ||
+      status === 304
+    ) {
+      h.clear();
+      throw nodeError(Error, 'ERR_HTTP_TRAILER_INVALID', 'Trailers are invalid with this transfer encoding');
+    }
+  }
   if (status < 200) {
     h.clear();
     throw new SyshttpError(
@@ -156,7 +171,8 @@ function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: 
   const ex = res[kExchange] as Exchange;
   const socket = res.socket as { timeout?: number; touch(): void } | null;
   if (socket !== null && socket.timeout) socket.touch();  // activity, for socket.setTimeout
-  const r = ex.sendNow(body, ending);
+  // addTrailers() (node's own: it checks the fields and keeps their lines in _trailer).
+  const r = ex.sendNow(body, ending, ending && res._trailer ? (res._trailer as string) : undefined);
   if (r === SendResult.Ok || (r === SendResult.Full && ending)) {
     if (callback !== null) process.nextTick(callback);
     return true;

@@ -314,6 +314,9 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
   // Every check comes before any state changes: a refused call leaves nothing behind.
   if (!s->started && status >= 100 && status < 200) return sendInformational(*s, status, head, headLength, body, bodyLength, flags);
   if (!s->started && (status < 200 || status > 999)) return SendResult::BadStatus;
+  // Trailers end a response whose head went out in an earlier call.
+  bool trailers = (flags & kSendTrailers) != 0;
+  if (trailers && (!s->started || (flags & kSendEnd) == 0)) return SendResult::BadStatus;
   int64_t declared = s->started ? s->declared : declaredLength;
   if (declared >= 0 && s->written + bodyLength > static_cast<uint64_t>(declared)) {
     return SendResult::LengthMismatch;
@@ -335,7 +338,18 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
     return SendResult::Ok;
   }
 
-  if (s->chunked) appendLiteral(outputFor(*s), "0\r\n\r\n");
+  if (s->chunked) {
+    OutputChain& out = outputFor(*s);
+    if (trailers && headLength > 0) {
+      // The last chunk, then the trailer section (RFC 9112 §7.1.2); the JS layer checked
+      // the field lines (node's addTrailers).
+      appendLiteral(out, "0\r\n");
+      out.append(head, headLength);
+      out.append("\r\n", 2);
+    } else {
+      appendLiteral(out, "0\r\n\r\n");
+    }
+  }
   if (s->declared >= 0 && !s->noBody && s->written < static_cast<uint64_t>(s->declared)) {
     s->closeAfter = true;  // the framing promised more than was sent: only a close ends it
   }

@@ -48,7 +48,8 @@ enum SendFlags : uint32_t {
   kSendEnd = 1u << 0,          // this call completes the response
   kSendHasDate = 1u << 1,      // the app set its own Date field
   kSendClose = 1u << 2,        // close the connection after this response
-  kSendHasConnection = 1u << 3 // the app set a Connection field itself
+  kSendHasConnection = 1u << 3, // the app set a Connection field itself
+  kSendTrailers = 1u << 4       // see backends/backend.h
 };
 
 enum class SendResult : int32_t {

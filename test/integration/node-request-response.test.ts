@@ -741,3 +741,60 @@ t.test("event order of req, res and socket, as node:http's", async (t) => {
   t.same(logs['/abort'], ['req.aborted', 'res.close', 'socket.close', 'req.close']);
   t.same(logs['/abort-body'], ['req.aborted', 'res.close', 'socket.close', 'req.close']);
 });
+
+t.test('addTrailers(): the trailer section after the last chunk; dropped where there is no chunked framing', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/streamed') {
+      res.setHeader('Trailer', 'Content-MD5');
+      res.write('ab');
+      res.addTrailers({ 'Content-MD5': 'xyz' });
+      res.end('cd');
+    } else if (req.url === '/whole') {
+      res.writeHead(200, { Trailer: 'X-T' });
+      res.addTrailers([['X-T', '1'], ['X-T', '2']]);
+      res.end('whole');
+    } else if (req.url === '/bad') {
+      let code = '';
+      try {
+        res.addTrailers({ 'bad name': 'v' });
+      } catch (err) {
+        code = (err as NodeJS.ErrnoException).code ?? '';
+      }
+      res.end(code);
+    } else {
+      res.setHeader('Trailer', 'X-T');
+      res.addTrailers({ 'X-T': 'v' });
+      try {
+        res.end('old');
+      } catch (err) {
+        // node:http refuses a Trailer field where it cannot frame the body chunked.
+        res.removeHeader('Trailer');
+        res.end(`old ${(err as NodeJS.ErrnoException).code}`);
+      }
+    }
+  });
+  let r = await rawRequest(port, buildRequest({ target: '/streamed' }), { responses: 1 });
+  let res = r.parsed.responses[0];
+  t.ok(res.chunked, 'chunked');
+  t.equal(res.body.toString(), 'abcd');
+  t.same(res.trailers, [['Content-MD5', 'xyz']], 'the trailer field');
+
+  r = await rawRequest(port, buildRequest({ target: '/whole' }), { responses: 1 });
+  res = r.parsed.responses[0];
+  t.ok(res.chunked, 'a Trailer field makes even a whole body chunked');
+  t.equal(res.body.toString(), 'whole');
+  t.same(res.trailers, [['X-T', '1'], ['X-T', '2']], 'repeated trailer fields');
+
+  r = await rawRequest(port, buildRequest({ target: '/bad' }), { responses: 1 });
+  t.equal(r.parsed.responses[0].body.toString(), 'ERR_INVALID_HTTP_TOKEN', "node's check of the names");
+
+  r = await rawRequest(port, buildRequest({ target: '/old', version: 'HTTP/1.0' }));
+  res = r.parsed.responses[0];
+  t.notOk(res.chunked, 'HTTP/1.0: no chunked framing');
+  t.equal(res.body.toString(), 'old ERR_HTTP_TRAILER_INVALID', 'a Trailer field there is an error; the body then goes without trailers');
+
+  // A real client reads them too.
+  const u = await request(`http://127.0.0.1:${port}/streamed`);
+  t.equal(await u.body.text(), 'abcd');
+  t.equal(u.trailers['content-md5'], 'xyz', 'undici sees the trailer');
+});

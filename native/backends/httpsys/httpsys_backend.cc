@@ -569,6 +569,9 @@ SendResult HttpSysBackend::send(uint32_t connection, uint32_t seq, int status, c
   if (req->failed) return SendResult::Gone;
   if (req->ended) return SendResult::Ended;
   bool ending = (flags & backends::kSendEnd) != 0;
+  // Trailers (a started response's end) are not sent: that needs HTTP_DATA_CHUNK_TRAILERS
+  // (Windows 10 2004 and later), not in mingw-w64's headers nor in Wine.
+  if ((flags & backends::kSendTrailers) != 0 && (!req->started || !ending)) return SendResult::BadStatus;
   if (!req->started) {
     if (status < 200 || status > 999) return SendResult::BadStatus;
     if (declaredLength >= 0 && static_cast<uint64_t>(declaredLength) < bodyLength) return SendResult::LengthMismatch;

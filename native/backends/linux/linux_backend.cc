@@ -23,6 +23,7 @@ constexpr uint64_t kLingerMs = 2000;
 // backend.h's portable copies of http::Connection's call results and flags: the same
 // numbers, or the build fails.
 static_assert(static_cast<int>(SendResult::Ok) == static_cast<int>(http::SendResult::Ok));
+static_assert(static_cast<uint32_t>(kSendTrailers) == static_cast<uint32_t>(http::kSendTrailers));
 static_assert(static_cast<int>(SendResult::Full) == static_cast<int>(http::SendResult::Full));
 static_assert(static_cast<int>(SendResult::Gone) == static_cast<int>(http::SendResult::Gone));
 static_assert(static_cast<int>(SendResult::UnknownRequest) == static_cast<int>(http::SendResult::UnknownRequest));
