@@ -7,7 +7,7 @@ import type { NativeWindowsOptions } from './options';
 export interface ListenSuccess {
   address: string;
   port: number;
-  family: 'IPv4' | 'IPv6';
+  family: 'IPv4' | 'IPv6' | 'unix';
 }
 export interface ListenFailure {
   errno: number;
@@ -41,7 +41,7 @@ export interface NativeBackendOptions {
 export type BatchHandler = (batch: ArrayBuffer, words: number) => void;
 
 export interface NativeServerHandle {
-  listen(address: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean): ListenSuccess | ListenFailure;
+  listen(address: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean, path?: string): ListenSuccess | ListenFailure;
   send(connection: number, seq: number, status: number, head: string | null, body: Uint8Array | string | null, flags: number, declaredLength: number): number;
   readBody(connection: number, seq: number, maxBodySize: number | null): number;
   /** HTTP.sys: the kernel may cache the response to `seq` for `ttl` seconds (others ignore it). */

@@ -203,4 +203,10 @@ export interface ListenOptions {
   reusePort?: boolean;
   /** With an IPv6 host: don't accept IPv4 too. */
   ipv6Only?: boolean;
+  /**
+   * A Unix domain socket path to listen on instead of a port (Linux backends; no abstract
+   * names). An existing file there is an error (EADDRINUSE), as with node:net; stop()
+   * removes the file.
+   */
+  path?: string;
 }

@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { unlinkSync } from 'node:fs';
 import { SyshttpError, invalidArg } from './errors';
 import { Exchange, REQUEST_FIXED_WORDS, type ExchangeHost } from './exchange';
 import { FeatureCollection } from './feature-collection';
@@ -15,8 +16,10 @@ import { resolveLimits, resolveWindowsOptions, type ListenOptions, type NativeWi
 import { compose, type Handler, type Middleware } from './pipeline';
 
 export interface AddressInfo {
+  /** The bound address, or the socket's path for a Unix socket. */
   address: string;
-  family: 'IPv4' | 'IPv6';
+  family: 'IPv4' | 'IPv6' | 'unix';
+  /** 0 for a Unix socket. */
   port: number;
 }
 
@@ -99,6 +102,8 @@ export class Server extends EventEmitter implements ExchangeHost {
   /** Connections that left HTTP (upgrades), by connection id. */
   private readonly upgraded = new Map<number, UpgradedStream>();
   private readonly addressList = new ServerAddresses();
+  /** Unix socket files this server created (removed at stop). */
+  private readonly unixPaths: string[] = [];
   private readonly tag: string;
   private stopping: Promise<void> | null = null;
   private shutdownComplete: (() => void) | null = null;
@@ -182,6 +187,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArg(`port must be an integer from 0 to 65535, got ${String(port)}`);
     if (!Number.isInteger(backlog) || backlog < 1) throw invalidArg('backlog must be a positive integer');
     if (this.stopping !== null) throw new SyshttpError('SYSHTTP_ERR_SERVER_STATE', 'the server is stopping');
+    if (options.path !== undefined) return this.listenUnix(options.path, backlog);
 
     const hosts: string[] = [];
     if (options.host === undefined) {
@@ -218,6 +224,23 @@ export class Server extends EventEmitter implements ExchangeHost {
     const err = new SyshttpError('SYSHTTP_ERR_LISTEN', `${f.syscall} ${hosts[0]}:${port}: ${f.message}`);
     err.errno = f.errno;
     err.syscall = f.syscall;
+    throw err;
+  }
+
+  private listenUnix(path: unknown, backlog: number): AddressInfo {
+    // Abstract names ('\0…') are refused: node's own clients pad them to the full sun_path
+    // length (libuv), other programs do not, so no one form would serve both.
+    if (typeof path !== 'string' || path === '' || path.includes('\0')) throw invalidArg('path must be a non-empty file path (abstract socket names are not supported)');
+    const r = this.open().listen('', 0, backlog, false, false, path);
+    if ('port' in r) {
+      this.addressList.addresses.push(`unix:${path}`);
+      this.unixPaths.push(path);
+      return { address: path, family: 'unix', port: 0 };
+    }
+    if (this.addressList.addresses.length === 0) this.closeHandle();
+    const err = new SyshttpError('SYSHTTP_ERR_LISTEN', `${r.syscall} ${path}: ${r.message}`);
+    err.errno = r.errno;
+    err.syscall = r.syscall;
     throw err;
   }
 
@@ -281,6 +304,14 @@ export class Server extends EventEmitter implements ExchangeHost {
       this.shutdownComplete = finish;
       timer = setTimeout(finish, timeout);
       handle.beginShutdown();
+      // The listeners are closed: their socket files go, as node:net removes them.
+      for (const path of this.unixPaths.splice(0)) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      }
     });
     return this.stopping;
   }

@@ -69,7 +69,7 @@ function validatePort(port: unknown, name: string): number {
 }
 
 /** A listen() failure shaped as node:net reports it (code, errno, syscall, address, port). */
-function listenError(err: unknown, address: string, port: number): Error {
+function listenError(err: unknown, address: string, port: number | undefined): Error {
   if (!(err instanceof SyshttpError) || err.errno === undefined) return err as Error;
   const errno = -Math.abs(err.errno);
   let code = 'UNKNOWN';
@@ -81,11 +81,11 @@ function listenError(err: unknown, address: string, port: number): Error {
     // not a system errno
   }
   // node:net reports the bind's failures (EADDRINUSE, EACCES) against 'listen' too.
-  const e = nodeError(Error, code, `listen ${code}: ${text} ${address}:${port}`);
+  const e = nodeError(Error, code, `listen ${code}: ${text} ${port === undefined ? address : `${address}:${port}`}`);
   e.errno = errno;
   e.syscall = 'listen';
   (e as { address?: string }).address = address;
-  (e as { port?: number }).port = port;
+  (e as { port?: number }).port = port ?? -1;  // node:net's port for a path
   return e;
 }
 
@@ -162,11 +162,18 @@ export class Server extends HttpServerBase implements SocketHost {
     let host: string | undefined;
     let backlog: number | undefined;
     let extra: { reusePort?: boolean; ipv6Only?: boolean } = {};
+    let path: string | undefined;
     const first = args[0];
     if (first !== undefined && first !== null && typeof first === 'object') {
       const o = first as Record<string, unknown>;
-      if (o.path !== undefined || o.fd !== undefined || o.handle !== undefined || o._handle !== undefined) {
-        throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'listen: only TCP ports are supported (no path, fd or handle)');
+      if (o.fd !== undefined || o.handle !== undefined || o._handle !== undefined) {
+        throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'listen: a port or a Unix socket path (no fd or handle)');
+      }
+      if (o.path !== undefined && o.path !== null) {
+        if (typeof o.path !== 'string' || o.path === '') {
+          throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'options' must have the property "port" or "path". Received ${String(o.path)}`);
+        }
+        path = o.path;
       }
       port = o.port === undefined || o.port === null ? 0 : o.port;
       host = typeof o.host === 'string' && o.host !== '' ? o.host : undefined;
@@ -180,10 +187,10 @@ export class Server extends HttpServerBase implements SocketHost {
           signal.addEventListener('abort', () => this.close(), { once: true });
         }
       }
+    } else if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {
+      path = first;  // listen(path[, backlog][, callback])
+      if (typeof args[1] === 'number') backlog = args[1];
     } else if (first !== undefined && first !== null) {
-      if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {
-        throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'listen: only TCP ports are supported (no Unix socket path)');
-      }
       port = first;
       if (typeof args[1] === 'string') {
         host = args[1] === '' ? undefined : args[1];
@@ -192,7 +199,7 @@ export class Server extends HttpServerBase implements SocketHost {
         backlog = args[1];
       }
     }
-    const portNumber = validatePort(port, 'options.port');
+    const portNumber = path === undefined ? validatePort(port, 'options.port') : 0;
     if (this.info !== null || this.binding) {
       throw nodeError(Error, 'ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
@@ -201,7 +208,11 @@ export class Server extends HttpServerBase implements SocketHost {
     const inner = this.innerServer();
     this.binding = true;
     const attempt = ++this.listenAttempt;
-    const promise = inner.listen({ port: portNumber, host, backlog: backlog && backlog > 0 ? backlog : 511, ...extra });
+    const promise = inner.listen(
+      path !== undefined
+        ? { path, backlog: backlog && backlog > 0 ? backlog : 511 }
+        : { port: portNumber, host, backlog: backlog && backlog > 0 ? backlog : 511, ...extra },
+    );
     // With an address (no name to look up), the bind has happened by now: address() works
     // straight after listen(), as with node:net.
     if (inner.addresses.length > 0) this.info = parseAddress(inner.addresses[inner.addresses.length - 1]);
@@ -217,7 +228,7 @@ export class Server extends HttpServerBase implements SocketHost {
         if (attempt !== this.listenAttempt) return;
         this.binding = false;
         this.info = null;
-        this.emit('error', listenError(err, host ?? '::', portNumber));
+        this.emit('error', listenError(err, path ?? host ?? '::', path === undefined ? portNumber : undefined));
       },
     );
     return this;
@@ -255,8 +266,10 @@ export class Server extends HttpServerBase implements SocketHost {
     return inner;
   }
 
-  override address(): AddressInfo | null {
-    return this.info;
+  /** As node:net's: `{ address, family, port }`, or the path for a Unix socket. */
+  override address(): AddressInfo | string | null {
+    const info = this.info;
+    return info !== null && info.family === 'unix' ? info.address : info;
   }
 
   /**
@@ -538,7 +551,8 @@ export class Server extends HttpServerBase implements SocketHost {
       const req = res.req as unknown as Req;
       if (!req.destroyed && !(req.complete && req.readableEnded)) req.destroy(err);
       else if (!req.destroyed) req.destroy();
-      if (!res.finished || !res.writableFinished) res.socket = null;
+      // res.socket stays, destroyed (writable false), as node:http leaves it: on-finished
+      // (Express's sendFile, send) tells an aborted response by `!socket.writable`.
       process.nextTick(emitCloseNT, res);
     }
     socket.closed_();  // its 'close' after the responses' (as node:http orders them)
@@ -714,6 +728,7 @@ function rethrow(err: unknown): never {
 }
 
 function parseAddress(url: string): AddressInfo {
+  if (url.startsWith('unix:')) return { address: url.slice(5), family: 'unix', port: 0 };
   const m = /^http:\/\/(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(url);
   if (m === null) return { address: url, family: 'IPv4', port: 0 };
   return m[1] !== undefined ? { address: m[1], family: 'IPv6', port: Number(m[3]) } : { address: m[2], family: 'IPv4', port: Number(m[3]) };

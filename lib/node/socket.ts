@@ -32,11 +32,12 @@ export interface SocketHost {
 }
 
 export class NodeSocket extends Duplex implements ExchangeObserver {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: 'IPv4' | 'IPv6';
-  readonly localAddress: string;
-  readonly localPort: number;
+  /** All four are undefined on a Unix socket connection, as node:net's. */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: 'IPv4' | 'IPv6' | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
   /** The server (node's net.Socket has it too). */
   server: unknown = null;
   /** The response being written on this connection, as node:http keeps it. */
@@ -60,11 +61,12 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
     c: SocketEndpoints,
   ) {
     super({ allowHalfOpen: true });
-    this.remoteAddress = c.remoteAddress;
-    this.remotePort = c.remotePort;
-    this.remoteFamily = this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
-    this.localAddress = c.localAddress;
-    this.localPort = c.localPort;
+    const tcp = c.localAddress !== '';  // a Unix socket's ends have no address
+    this.remoteAddress = tcp ? c.remoteAddress : undefined;
+    this.remotePort = tcp ? c.remotePort : undefined;
+    this.remoteFamily = tcp ? (c.remoteAddress.includes(':') ? 'IPv6' : 'IPv4') : undefined;
+    this.localAddress = tcp ? c.localAddress : undefined;
+    this.localPort = tcp ? c.localPort : undefined;
   }
 
   get connecting(): boolean {
@@ -84,7 +86,7 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   }
 
   address(): { address: string; family: string; port: number } | Record<string, never> {
-    if (this.gone) return {};
+    if (this.gone || this.localAddress === undefined || this.localPort === undefined) return {};
     return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
   }
 

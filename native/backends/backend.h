@@ -57,6 +57,7 @@ struct ListenRequest {
   int backlog = 511;
   bool reusePort = false;
   bool ipv6Only = false;
+  std::string path;  // a Unix socket path (Linux) instead of address and port
 };
 
 struct ListenOutcome {
@@ -65,7 +66,7 @@ struct ListenOutcome {
   std::string message;         // why, when the backend knows better than strerror()
   std::string address;         // bound address, numeric
   int port = 0;                // bound port
-  int family = 0;              // 4 or 6
+  int family = 0;              // 4 or 6; 0 for a Unix socket (address is its path)
 };
 
 class Backend {

@@ -295,6 +295,7 @@ Napi::Value NativeServer::listen(const Napi::CallbackInfo& info) {
   req.backlog = static_cast<int>(argU32(info, 2));
   req.reusePort = info[3].ToBoolean().Value();
   req.ipv6Only = info[4].ToBoolean().Value();
+  if (info[5].IsString()) req.path = info[5].As<Napi::String>().Utf8Value();
   backends::ListenOutcome out = backend_->listen(req);
   Napi::Object result = Napi::Object::New(env);
   if (out.error != 0) {
@@ -305,7 +306,7 @@ Napi::Value NativeServer::listen(const Napi::CallbackInfo& info) {
   }
   result.Set("address", Napi::String::New(env, out.address));
   result.Set("port", Napi::Number::New(env, out.port));
-  result.Set("family", Napi::String::New(env, out.family == 6 ? "IPv6" : "IPv4"));
+  result.Set("family", Napi::String::New(env, out.family == 6 ? "IPv6" : out.family == 4 ? "IPv4" : "unix"));
   return result;
 }
 

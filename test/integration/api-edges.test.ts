@@ -181,3 +181,56 @@ t.test('unref(): a listening server no longer keeps the process alive; ref() doe
   t.equal(await run(`${node} const s = createServer(() => {}); s.listen(0, '127.0.0.1', () => s.unref());`, 5000), 'exited', 'syshttp/node server, unref()');
   t.equal(await run(`${node} const s = createServer(() => {}); s.listen(0, '127.0.0.1');`, 1500), 'alive', 'syshttp/node server, by default');
 });
+
+t.test('listen({ path }): a Unix socket, served; the file is refused if present and removed at stop', async (t) => {
+  const { mkdtempSync, existsSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Agent, request } = await import('undici');
+  const dir = mkdtempSync(join(tmpdir(), 'syshttp-unix-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 's.sock');
+
+  let seen: { remoteAddress: string; localAddress: string; remotePort: number } | null = null;
+  const server = createServer((ctx: Ctx) => {
+    seen = { remoteAddress: ctx.connection.remoteAddress, localAddress: ctx.connection.localAddress, remotePort: ctx.connection.remotePort };
+    return ctx.response.end(`over ${ctx.request.path}`);
+  });
+  t.teardown(() => server.stop({ timeout: 500 }));
+  const info = await server.listen({ path });
+  t.same(info, { address: path, family: 'unix', port: 0 });
+  t.same(server.addresses, [`unix:${path}`]);
+  t.ok(existsSync(path), 'the socket file exists');
+
+  const agent = new Agent({ connect: { socketPath: path } });
+  for (let i = 0; i < 3; i++) {
+    const r = await request(`http://localhost/u${i}`, { dispatcher: agent });
+    t.equal(r.statusCode, 200);
+    t.equal(await r.body.text(), `over /u${i}`, `request ${i} over the Unix socket (kept alive)`);
+  }
+  t.same(seen, { remoteAddress: '', localAddress: '', remotePort: 0 }, 'no addresses on a Unix socket');
+
+  // A second server cannot take the path while the file is there (node:net's EADDRINUSE).
+  const other = createServer((ctx: Ctx) => ctx.response.end('no'));
+  const err = await other.listen({ path }).then(
+    () => null,
+    (e: { code?: string; errno?: number; syscall?: string }) => e,
+  );
+  t.equal(err?.code, 'SYSHTTP_ERR_LISTEN');
+  t.equal(err?.errno, 98, 'EADDRINUSE');
+  t.equal(err?.syscall, 'bind');
+
+  await agent.close();
+  await server.stop({ timeout: 500 });
+  t.notOk(existsSync(path), 'stop() removed the socket file');
+
+  // A stale file (not ours) is not removed for us either.
+  writeFileSync(path, '');
+  await t.rejects(createServer().listen({ path }), { code: 'SYSHTTP_ERR_LISTEN', errno: 98 });
+  t.ok(existsSync(path), 'a file we did not create stays');
+
+  await t.rejects(createServer().listen({ path: '' }), { code: 'SYSHTTP_ERR_INVALID_ARG' });
+  await t.rejects(createServer().listen({ path: '\0abstract' }), { code: 'SYSHTTP_ERR_INVALID_ARG' }, 'no abstract names');
+  await t.rejects(createServer().listen({ path: join(dir, 'x'.repeat(120)) }), { code: 'SYSHTTP_ERR_LISTEN', errno: 36 }, 'ENAMETOOLONG');
+});
+

@@ -186,3 +186,31 @@ t.test('Express: a body over the server limit reaches the error handler as a 413
   t.equal(r.status, 413);
   t.equal(r.text, 'error 413');
 });
+
+t.test("Express's sendFile after the client went away calls back with ECONNABORTED (on-finished sees the closed socket)", async (t) => {
+  const express = load('express4');
+  const onFinished = load('on-finished') as { isFinished(res: unknown): boolean };
+  const { createServer } = load('../dist/node/index.js');
+  let outcome: { code?: string; finished?: boolean; socket?: string } | null = null;
+  const app = express();
+  app.get('/file', (req: http.IncomingMessage, res: AnyServer) => {
+    req.on('close', () => {
+      const socket = res.socket as { writable?: boolean } | null;
+      const seen = { finished: onFinished.isFinished(res), socket: socket === null ? 'null' : `writable ${String(socket.writable)}` };
+      res.sendFile(__filename, (err: NodeJS.ErrnoException | undefined) => (outcome = { ...seen, code: err?.code }));
+    });
+  });
+  const server = createServer(app);
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const port = (server.address() as { port: number }).port;
+
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/file' }));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  c.destroy();
+  const deadline = Date.now() + 3000;
+  while (outcome === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.same(outcome, { finished: true, socket: 'writable false', code: 'ECONNABORTED' }, "the callback runs, as on node:http");
+});

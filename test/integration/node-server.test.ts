@@ -527,3 +527,41 @@ t.test('closeIdleConnections() closes connections between requests, not one that
   const [data] = (await once(fresh, 'data')) as [Buffer];
   t.match(data.toString('latin1'), /^HTTP\/1\.1 200/, 'and is served');
 });
+
+t.test('listen(path) and listen({ path }): a Unix socket as node:net has it', async (t) => {
+  const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Agent } = await import('undici');
+  const dir = mkdtempSync(join(tmpdir(), 'syshttp-node-unix-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const form of ['string', 'options'] as const) {
+    const path = join(dir, `${form}.sock`);
+    let peer: unknown = 'unset';
+    const server = createServer((req, res) => {
+      peer = req.socket.remoteAddress;
+      res.end(`hi ${req.url}`);
+    });
+    t.teardown(() => closeServer(server));
+    await new Promise<void>((resolve) => (form === 'string' ? server.listen(path, resolve) : server.listen({ path }, resolve)));
+    t.equal(server.address(), path, `${form}: address() is the path`);
+    const agent = new Agent({ connect: { socketPath: path } });
+    const r = await request(`http://localhost/${form}`, { dispatcher: agent });
+    t.equal(await r.body.text(), `hi /${form}`, `${form}: served`);
+    t.equal(peer, undefined, `${form}: no remoteAddress on a Unix socket`);
+    await agent.close();
+
+    const second = createServer(hello);
+    second.listen(path);
+    const [err] = (await once(second, 'error')) as [NodeJS.ErrnoException & { address?: string; port?: number }];
+    t.equal(err.code, 'EADDRINUSE', `${form}: a second server gets EADDRINUSE`);
+    t.equal(err.syscall, 'listen');
+    t.equal(err.address, path);
+    t.equal(err.port, -1, "node:net's port for a path");
+    t.equal(err.message, `listen EADDRINUSE: address already in use ${path}`);
+
+    await closeServer(server);
+    t.notOk(existsSync(path), `${form}: close() removed the socket file`);
+  }
+});

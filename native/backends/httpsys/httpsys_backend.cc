@@ -261,6 +261,11 @@ std::string HttpSysBackend::describe() const {
 ListenOutcome HttpSysBackend::listen(const ListenRequest& request) {
   ListenOutcome out;
   out.syscall = "HttpAddUrlToUrlGroup";
+  if (!request.path.empty()) {
+    out.error = ERROR_NOT_SUPPORTED;
+    out.message = "HTTP.sys serves URL prefixes, not Unix socket paths";
+    return out;
+  }
   if (attached_) {
     // The queue's owner registered its URLs: there is nothing to bind here.
     out.address = request.address;

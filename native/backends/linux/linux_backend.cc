@@ -208,11 +208,11 @@ void LinuxBackend::accepted(linux_io::UniqueFd socket, const sockaddr_storage& p
   if (shuttingDown_) return;
   if (limits_.maxConnections != 0 && connections_.size() >= limits_.maxConnections) return;
   int fd = socket.get();
-  int one = 1;
-  if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) return;
   sockaddr_storage local{};
   socklen_t localLength = sizeof(local);
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLength) != 0) return;
+  int one = 1;
+  if (local.ss_family != AF_UNIX && ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) return;
 
   uint32_t id = nextId_++;
   while (id == 0 || connections_.count(id) != 0) id = nextId_++;
@@ -298,6 +298,7 @@ ListenOutcome LinuxBackend::listen(const ListenRequest& request) {
   config.backlog = request.backlog;
   config.reusePort = request.reusePort;
   config.ipv6Only = request.ipv6Only;
+  config.path = request.path;
   linux_io::ListenResult r = linux_io::openListener(config);
   ListenOutcome out;
   if (r.error != 0) {
@@ -311,6 +312,12 @@ ListenOutcome LinuxBackend::listen(const ListenRequest& request) {
     return out;
   }
   char text[INET6_ADDRSTRLEN] = {};
+  if (r.bound.ss_family == AF_UNIX) {
+    out.address = request.path;
+    out.family = 0;
+    listeners_.push_back(std::move(r.fd));
+    return out;
+  }
   if (r.bound.ss_family == AF_INET) {
     const auto& a = reinterpret_cast<const sockaddr_in&>(r.bound);
     ::inet_ntop(AF_INET, &a.sin_addr, text, sizeof(text));

@@ -5,6 +5,9 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/un.h>
+
+#include <cstddef>
 
 namespace syshttp::linux_io {
 namespace {
@@ -16,9 +19,29 @@ ListenResult failure(const char* syscall, int error) {
   return r;
 }
 
+ListenResult openUnixListener(const ListenConfig& config) {
+  sockaddr_un un{};
+  // sun_path holds the path and its terminating NUL.
+  if (config.path.size() + 1 > sizeof(un.sun_path) || config.path.find('\0') != std::string::npos) {
+    return failure("bind", config.path.find('\0') != std::string::npos ? EINVAL : ENAMETOOLONG);
+  }
+  un.sun_family = AF_UNIX;
+  std::memcpy(un.sun_path, config.path.data(), config.path.size());
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + config.path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return failure("socket", errno);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&un), length) != 0) return failure("bind", errno);
+  if (::listen(fd.get(), config.backlog > 0 ? config.backlog : 511) != 0) return failure("listen", errno);
+  ListenResult r;
+  r.bound.ss_family = AF_UNIX;
+  r.fd = std::move(fd);
+  return r;
+}
+
 }  // namespace
 
 ListenResult openListener(const ListenConfig& config) {
+  if (!config.path.empty()) return openUnixListener(config);
   sockaddr_storage ss{};
   socklen_t length = 0;
   if (config.port < 0 || config.port > 65535) return failure("bind", EINVAL);

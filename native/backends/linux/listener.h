@@ -1,4 +1,5 @@
-// Opens a listening TCP socket (IPv4 or IPv6, port 0, backlog, SO_REUSEPORT).
+// Opens a listening socket: TCP (IPv4 or IPv6, port 0, backlog, SO_REUSEPORT) or a Unix
+// stream socket at a path.
 #pragma once
 #include <sys/socket.h>
 
@@ -14,6 +15,9 @@ struct ListenConfig {
   int backlog = 511;
   bool reusePort = false;
   bool ipv6Only = false;
+  // A Unix socket file path instead of address and port (JS refuses abstract names). The
+  // file is not removed first: an existing one is EADDRINUSE.
+  std::string path;
 };
 
 struct ListenResult {
