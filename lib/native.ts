@@ -47,11 +47,13 @@ export interface NativeServerHandle {
   /** HTTP.sys: the kernel may cache the response to `seq` for `ttl` seconds (others ignore it). */
   setResponseCache(connection: number, seq: number, ttl: number): void;
   pauseBody(connection: number, seq: number, paused: boolean): number;
-  abort(connection: number): void;
+  /** Closes the connection now; reset (default true): with an RST, else a plain close. */
+  abort(connection: number, reset?: boolean): void;
   /** Upgrade: the connection leaves HTTP in place of a response to `seq`. */
   detach(connection: number, seq: number): number;
   writeRaw(connection: number, data: Uint8Array): number;
-  endRaw(connection: number): number;
+  /** close: the stream was destroyed: flush what was written, then close (no reset). */
+  endRaw(connection: number, close?: boolean): number;
   pauseRaw(connection: number, paused: boolean): void;
   beginShutdown(): void;
   closeAll(): void;

@@ -2,7 +2,7 @@
 // Reading pulls like the request body: when the stream's buffer is full, the native side
 // stops reading the socket. Writing queues bytes as they are; above the high-water mark
 // the write callback waits for the native drain. end() shuts our side once the queued
-// bytes are out; destroy() resets the connection.
+// bytes are out; destroy() closes the connection once they are out, without a reset.
 import { Duplex } from 'node:stream';
 import { SyshttpError } from './errors';
 import { SendResult, type NativeServerHandle } from './native';
@@ -125,8 +125,12 @@ export class UpgradedStream extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    // Unless both sides ended cleanly, a destroy is a reset, as socket.destroy() is.
-    if (!this.gone && !(this.endedOurs && this.closedByPeer)) this.native.abort(this.connection);
+    // As closing a socket's fd: what was written (its callbacks called) still goes out,
+    // then the connection closes, without a reset (ws rejects a handshake with
+    // end(response) and destroy() on 'finish').
+    if (!this.gone && !(this.endedOurs && this.closedByPeer) && this.native.endRaw(this.connection, true) !== SendResult.Ok) {
+      this.native.abort(this.connection);
+    }
     this.gone = true;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.settleWrite(err ?? new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED', 'the connection is closed'));

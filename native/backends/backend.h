@@ -105,9 +105,13 @@ class Backend {
   // bytes (its own 101 first). A backend that cannot detach answers NotUpgradable.
   virtual SendResult detach(uint32_t connection, uint32_t seq) = 0;
   virtual SendResult writeRaw(uint32_t connection, const char* data, size_t length) = 0;
-  virtual SendResult endRaw(uint32_t connection) = 0;
+  // close: the app is done with the connection (its stream destroyed): the bytes it
+  // wrote still go out, then the connection closes without a reset.
+  virtual SendResult endRaw(uint32_t connection, bool close) = 0;
   virtual void pauseRaw(uint32_t connection, bool paused) = 0;
-  virtual void abort(uint32_t id) = 0;
+  // Closes the connection now; what is in flight is aborted. reset: with an RST (the
+  // exchange failed), else a plain close (node's socket.destroy()).
+  virtual void abort(uint32_t id, bool reset) = 0;
   // Graceful stop: idle connections close now, busy ones after their last response.
   virtual void beginShutdown() = 0;
   virtual void closeAll() = 0;

@@ -421,7 +421,7 @@ Napi::Value NativeServer::writeRaw(const Napi::CallbackInfo& info) {
 Napi::Value NativeServer::endRaw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
-  return Napi::Number::New(env, static_cast<int>(backend_->endRaw(argU32(info, 0))));
+  return Napi::Number::New(env, static_cast<int>(backend_->endRaw(argU32(info, 0), info[1].ToBoolean().Value())));
 }
 
 Napi::Value NativeServer::pauseRaw(const Napi::CallbackInfo& info) {
@@ -435,7 +435,8 @@ Napi::Value NativeServer::setRef(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {
-  if (backend_) backend_->abort(argU32(info, 0));
+  // abort(connection[, reset = true])
+  if (backend_) backend_->abort(argU32(info, 0), info[1].IsUndefined() || info[1].ToBoolean().Value());
   return info.Env().Undefined();
 }
 

@@ -96,7 +96,7 @@ void Connection::process() {
 }
 
 bool Connection::parseHead() {
-  if (shuttingDown_ || awaitingUpgrade_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
+  if ((shuttingDown_ && !finishHead_) || awaitingUpgrade_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
   // A client that pipelines without reading its responses is not served further until
   // it reads: queued output stays bounded (node:http pauses its parser the same way).
   if (queuedOutput() > limits_.responseHighWaterMark) return false;
@@ -125,6 +125,7 @@ bool Connection::parseHead() {
     return false;
   }
 
+  finishHead_ = false;  // the one head a graceful stop waited for: it gets the last answer
   Slot& s = slots_.emplace_back();
   s.pending.usePool(pool_);
   s.seq = nextSeq_++;
@@ -539,10 +540,11 @@ SendResult Connection::writeRaw(const char* data, size_t length) {
   return SendResult::Ok;
 }
 
-SendResult Connection::endRaw() {
+SendResult Connection::endRaw(bool close) {
   if (phase_ != Phase::Raw || closeAfterFlush_) return SendResult::Gone;
   rawEnding_ = true;
   rawNeedDrain_ = false;
+  if (close) closeAfterFlush_ = true;
   host_.wantFlush(*this);
   return SendResult::Ok;
 }
@@ -616,8 +618,14 @@ bool Connection::idle() const {
 bool Connection::beginShutdown() {
   shuttingDown_ = true;
   if (phase_ == Phase::Raw) return false;  // the app's stream: it ends it (or stop's timeout does)
+  if (slots_.empty() && phase_ == Phase::Head && inEnd_ > inBegin_) {
+    // A head partly received: the client is sending a request. As node:http's close(),
+    // it is not idle: it is answered (with Connection: close), or the head timeout ends it.
+    finishHead_ = true;
+    return false;
+  }
   if (slots_.empty()) {
-    // Idle, or a head only partly received: nothing the app has seen is lost.
+    // Idle: nothing the app has seen is lost.
     closeAfterFlush_ = true;
     phase_ = Phase::Stopped;
     host_.wantFlush(*this);

@@ -115,8 +115,10 @@ class Connection {
   SendResult writeRaw(const char* data, size_t length);
   // No more bytes from the app: once its output is flushed the backend shuts our side
   // (shutWriteAfterFlush), and reading goes on until the peer ends too, as a socket's
-  // end() does; then the connection closes.
-  SendResult endRaw();
+  // end() does; then the connection closes. With `close` (the app destroyed its stream)
+  // nothing more goes to the app: after the flush and the shutdown the connection
+  // lingers and closes, as closing a socket's fd lets the kernel send what it was given.
+  SendResult endRaw(bool close = false);
   bool shutWriteAfterFlush() const { return rawEnding_ && !rawShut_; }
   // The backend shut our side. Returns true when the peer had already ended: close now.
   bool wroteShutdown();
@@ -193,6 +195,7 @@ class Connection {
   OutputChain output_;
   bool closeAfterFlush_ = false;
   bool shuttingDown_ = false;
+  bool finishHead_ = false;  // shutting down with a head partly received: parse that one
   bool peerClosed_ = false;
 
   // The request whose body is being received (phase_ == Body).

@@ -160,3 +160,30 @@ t.test('informational responses: 103 Early Hints, 102 Processing, writeContinue'
   // node:http sends its own 100 first when nobody listens for checkContinue, so two.
   if (!againstNode) t.equal(r.interim.filter((x) => x.status === 100).length, 1, 'exactly one 100 Continue');
 });
+
+t.test("'upgrade' refused as ws does it: end(response), destroy() on 'finish'; the client gets the whole answer, no reset", async (t) => {
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    if (req.url === '/destroy-after-write') {
+      socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 4\r\n\r\n');
+      socket.write('nope');
+      socket.destroy();  // what was written goes out, then the close
+      return;
+    }
+    const body = 'Missing or invalid Sec-WebSocket-Key header';
+    socket.once('finish', () => socket.destroy());
+    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+  for (const [target, status, body] of [
+    ['/ws', 400, 'Missing or invalid Sec-WebSocket-Key header'],
+    ['/destroy-after-write', 403, 'nope'],
+  ] as const) {
+    const c = await openRaw(t, port);
+    await c.write(upgradeHead(target));
+    t.ok(await c.waitClose(3000), `${target}: the connection closes`);
+    t.notOk(c.reset, `${target}: without a reset`);
+    const text = c.data.toString('latin1');
+    t.match(text, new RegExp(`^HTTP/1\\.1 ${status} `), `${target}: the status line`);
+    t.ok(text.endsWith(`\r\n\r\n${body}`), `${target}: the whole body`);
+  }
+});

@@ -872,7 +872,8 @@ void HttpSysBackend::cancel(Request& req) {
   if (!issue(req, std::move(op), true, HTTP_SEND_RESPONSE_FLAG_DISCONNECT)) return;
 }
 
-void HttpSysBackend::abort(uint32_t id) {
+void HttpSysBackend::abort(uint32_t id, bool reset) {
+  (void)reset;  // HTTP.sys decides how the connection ends
   std::vector<Request*> list;
   for (auto& [k, req] : requests_) {
     if (req->connection == id) list.push_back(req.get());
@@ -890,7 +891,7 @@ void HttpSysBackend::beginShutdown() {
 void HttpSysBackend::closeAll() {
   std::vector<uint32_t> ids;
   for (auto& [id, c] : conns_) ids.push_back(id);
-  for (uint32_t id : ids) abort(id);
+  for (uint32_t id : ids) abort(id, true);
 }
 
 void HttpSysBackend::maybeShutdownComplete() {

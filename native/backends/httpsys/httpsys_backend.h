@@ -64,9 +64,9 @@ class HttpSysBackend final : public backends::Backend {
   // request is answered as an ordinary request.
   backends::SendResult detach(uint32_t, uint32_t) override { return backends::SendResult::NotUpgradable; }
   backends::SendResult writeRaw(uint32_t, const char*, size_t) override { return backends::SendResult::Gone; }
-  backends::SendResult endRaw(uint32_t) override { return backends::SendResult::Gone; }
+  backends::SendResult endRaw(uint32_t, bool) override { return backends::SendResult::Gone; }
   void pauseRaw(uint32_t, bool) override {}
-  void abort(uint32_t id) override;
+  void abort(uint32_t id, bool reset) override;
   void beginShutdown() override;
   void closeAll() override;
   size_t connectionCount() const override { return conns_.size(); }

@@ -387,10 +387,10 @@ SendResult LinuxBackend::writeRaw(uint32_t connection, const char* data, size_t 
   return static_cast<SendResult>(c->writeRaw(data, length));
 }
 
-SendResult LinuxBackend::endRaw(uint32_t connection) {
+SendResult LinuxBackend::endRaw(uint32_t connection, bool close) {
   http::Connection* c = live(connection);
   if (c == nullptr) return SendResult::Gone;
-  return static_cast<SendResult>(c->endRaw());
+  return static_cast<SendResult>(c->endRaw(close));
 }
 
 void LinuxBackend::pauseRaw(uint32_t connection, bool paused) {
@@ -405,8 +405,8 @@ void LinuxBackend::setRef(bool ref) {
   else uv_unref(poll);
 }
 
-void LinuxBackend::abort(uint32_t id) {
-  if (Conn* c = find(id); c != nullptr && !c->lingering) close(*c, true);
+void LinuxBackend::abort(uint32_t id, bool reset) {
+  if (Conn* c = find(id); c != nullptr && !c->lingering) close(*c, reset);
 }
 
 void LinuxBackend::beginShutdown() {

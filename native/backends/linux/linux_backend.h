@@ -33,9 +33,9 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) override;
   SendResult detach(uint32_t connection, uint32_t seq) override;
   SendResult writeRaw(uint32_t connection, const char* data, size_t length) override;
-  SendResult endRaw(uint32_t connection) override;
+  SendResult endRaw(uint32_t connection, bool close) override;
   void pauseRaw(uint32_t connection, bool paused) override;
-  void abort(uint32_t id) override;
+  void abort(uint32_t id, bool reset) override;
   void setRef(bool ref) override;
   void setConnectionEvents(bool on) override { connectionEvents_ = on; }
   void beginShutdown() override;
