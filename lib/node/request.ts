@@ -133,9 +133,14 @@ function readBody(this: RequestView): void {
 
 function destroyRequest(this: RequestView, err: Error | null, cb: (err?: Error | null) => void): void {
   const ex = this[kExchange];
-  // A request destroyed before its body arrived: node destroys the socket, which resets
-  // the connection; the same here, unless the response is already complete.
-  if (!this.complete && this[kFailed] !== true && !ex.ended && !ex.aborted) ex.abort();
+  // A request destroyed before it was read to its end (a GET not yet consumed too):
+  // node destroys its socket, so the connection closes and no response comes; the same
+  // here, unless the response is already complete.
+  if ((!this.readableEnded || !this.complete) && this[kFailed] !== true && !ex.ended && !ex.aborted) {
+    const socket = this.socket as { destroyed: boolean; destroy(): void } | null;
+    if (socket !== null && !socket.destroyed) socket.destroy();
+    else ex.abort();
+  }
   // 'aborted' as node: the connection went away while the request was not read to its end.
   if (ex.aborted && (!this.readableEnded || !this.complete)) {
     this.aborted = true;

@@ -299,10 +299,11 @@ export class Server extends HttpServerBase implements SocketHost {
     return this;
   }
 
-  /** Resets every connection (in-flight requests are aborted). */
+  /** Closes every connection (in-flight requests are aborted), as destroying their sockets. */
   override closeAllConnections(): void {
     for (const socket of [...this.sockets.values()]) socket.destroy();
-    this.inner?.native.closeAll();
+    // Connections without a socket here (HTTP.sys: none before their first request) too.
+    if (!this.announced) this.inner?.native.closeAll();
   }
 
   /** Closes the connections with no request in flight that have sent one (as node:http: not fresh ones). */
@@ -374,6 +375,13 @@ export class Server extends HttpServerBase implements SocketHost {
     res.shouldKeepAlive = (flags & C.REQUEST_KEEP_ALIVE) !== 0;
     socket.requests++;
     if (this.maxRequestsPerSocket > 0 && socket.requests >= this.maxRequestsPerSocket) {
+      if (socket.requests > this.maxRequestsPerSocket) {
+        // Pipelined beyond the limit: never the app's (node:http answers 503; here the
+        // connection closes after the last allowed response, so nothing more is sent).
+        res.writeHead(503);
+        res.end();
+        return;
+      }
       res.shouldKeepAlive = false;
       res.setHeader('Connection', 'close');
     }
@@ -590,7 +598,8 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** @internal */
   abortConnection(id: number): void {
-    this.inner?.native.abort(id);
+    // As node's socket.destroy(): a plain close (FIN), not a reset.
+    this.inner?.native.abort(id, false);
   }
 
   /** @internal A request whose body failed natively and that nobody handled: its status, then a close. */

@@ -164,10 +164,11 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (!this.gone) {
-      // Resets the connection: every request on it is aborted (as destroying a net.Socket
-      // does); a response already complete but not yet 'finish'ed does not keep it open.
-      for (const res of this.active.slice()) res[kExchange].abort();
+      // Closes the connection (a FIN, as destroying a net.Socket closes its fd) and every
+      // request on it is aborted; a response already complete but not yet 'finish'ed does
+      // not keep it open.
       this.host.abortConnection(this.id);
+      for (const res of this.active.slice()) res[kExchange].onAbort();
       this.closed_();
     }
     callback(err);
