@@ -36,7 +36,8 @@ type RequestView = IncomingMessage &
 type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** Fills any IncomingMessage (ours, or the class an app passed in options) from the exchange. */
-export function initRequest(req: IncomingMessage, ex: Exchange, socket: unknown, hasBody: boolean, http10: boolean): void {
+/** maxFields: node's maxHeadersCount (the fields after that many are left out, as node's parser does). */
+export function initRequest(req: IncomingMessage, ex: Exchange, socket: unknown, hasBody: boolean, http10: boolean, maxFields: number): void {
   const r = req as RequestView;
   r[kExchange] = ex;
   r._read = readBody;
@@ -55,7 +56,7 @@ export function initRequest(req: IncomingMessage, ex: Exchange, socket: unknown,
   // Header fields as sent; node's `headers` getter builds the object from them on first use.
   const words = ex.words;
   const bytes = ex.bytes as Latin1;
-  const n = ex.fieldCount;
+  const n = Math.min(ex.fieldCount, maxFields);
   const raw: string[] = new Array(2 * n);
   for (let i = 0, w = ex.firstFieldWord; i < 2 * n; i += 2, w += 4) {
     raw[i] = bytes.latin1Slice(words[w], words[w] + words[w + 1]);

@@ -245,7 +245,9 @@ export class Server extends HttpServerBase implements SocketHost {
       requestHeadersTimeout: ms(this.headersTimeout),
     };
     if (typeof o.maxHeaderSize === 'number') limits.maxRequestHeadersTotalSize = o.maxHeaderSize;
-    if (typeof this.maxHeadersCount === 'number' && this.maxHeadersCount > 0) limits.maxRequestHeaderCount = Math.min(this.maxHeadersCount, 10_000);
+    // node:http takes any number of fields within maxHeaderSize and keeps the first
+    // maxHeadersCount of them (initRequest); syshttp's native default would answer 431.
+    limits.maxRequestHeaderCount = 10_000;
     if (typeof this.maxConnections === 'number' && this.maxConnections > 0) limits.maxConcurrentConnections = this.maxConnections;
     const options: SyshttpServerOptions = { limits: { ...limits, ...(o.limits ?? {}) } };
     if (o.backend !== undefined) options.backend = o.backend;
@@ -363,7 +365,8 @@ export class Server extends HttpServerBase implements SocketHost {
 
     const flags = ex.flags;
     const req = new this.Req(socket as never) as Req;
-    initRequest(req, ex, socket, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0);
+    const maxFields = this.maxHeadersCount;
+    initRequest(req, ex, socket, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
     if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
     const res = new this.Res(req as never) as unknown as Res;
     initResponse(res as never, ex);
@@ -495,7 +498,8 @@ export class Server extends HttpServerBase implements SocketHost {
     (stream as unknown as { server: unknown }).server = this;
     if (old === undefined) this.emit('connection', stream);
     const req = new this.Req(stream as never) as Req;
-    initRequest(req, ex, stream, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0);
+    const maxFields = this.maxHeadersCount;
+    initRequest(req, ex, stream, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
     req.upgrade = true;
     try {
       this.emit('upgrade', req, stream, EMPTY);
@@ -708,6 +712,11 @@ function clientErrorFor(status: number): Error {
   }
   err.status = status;
   return err;
+}
+
+/** node's maxHeadersCount: 2000 when null, none when 0. */
+function fieldLimit(max: number | null): number {
+  return max === null ? 2000 : max > 0 ? max : 0xffffffff;
 }
 
 function closing(ex: Exchange): boolean {
