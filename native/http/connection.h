@@ -187,6 +187,8 @@ class Connection {
   size_t inCapacity_;
   size_t inBegin_ = 0;
   size_t inEnd_ = 0;
+  // Parsed fields of the head being read: kInitialFields at first, grown as heads need.
+  static constexpr size_t kInitialFields = 32;
   std::vector<Field> fields_;
 
   Phase phase_ = Phase::Head;

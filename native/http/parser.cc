@@ -348,7 +348,10 @@ Outcome HeadScanner::fieldSection(size_t& i) {
     }
     // Bare LF, obs-fold (RFC 9112 §5.2) or whitespace before the first field (§2.2).
     if (c == '\n' || isOws(static_cast<unsigned char>(c))) return fail(HttpError::BadRequest);
-    if (out_.fieldCount >= maxFields) return fail(HttpError::HeaderFieldsTooLarge);
+    if (out_.fieldCount >= maxFields) {
+      out_.fieldsFull = maxFields < limits_.maxHeaderCount;  // the storage, not the limit
+      return fail(HttpError::HeaderFieldsTooLarge);
+    }
 
     // field-name = token, then ":" with nothing in between.
     const size_t nameOff = i;
@@ -619,6 +622,7 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   out.authorityDefaultPort = 0;
   out.versionMinor = 1;
   out.fieldCount = 0;
+  out.fieldsFull = false;
   out.bodyKind = BodyKind::None;
   out.contentLength = 0;
   out.keepAlive = false;

@@ -40,10 +40,13 @@ struct RequestHead {
   Span authority;                    // absolute-form: the target's authority; else empty
   uint16_t authorityDefaultPort = 0; // 80 or 443 with an absolute-form http(s) target
   uint8_t versionMinor = 1;  // HTTP/1.<versionMinor>, 0 or 1
-  // Caller-provided storage; fieldCapacity must be >= limits.maxHeaderCount.
+  // Caller-provided storage. With fewer than limits.maxHeaderCount entries, a head with
+  // more fields fails with HeaderFieldsTooLarge and fieldsFull set: the caller may grow
+  // the storage and parse again.
   Field* fields = nullptr;
   uint32_t fieldCapacity = 0;
   uint32_t fieldCount = 0;
+  bool fieldsFull = false;
   BodyKind bodyKind = BodyKind::None;
   uint64_t contentLength = 0;  // valid when bodyKind == ContentLength
   bool keepAlive = false;      // 1.1 unless "Connection: close"; 1.0 only with "keep-alive"
