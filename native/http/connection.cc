@@ -451,32 +451,21 @@ void Connection::writeBody(Slot& s, const char* body, size_t length, ExternalByt
   s.written += length;
   if (s.noBody) return;
   OutputChain& out = outputFor(s);
-  if (lender != nullptr && lender->release != nullptr && length >= kLendMin) {
-    lender->taken = true;
-    if (s.chunked) {
-      char size[24];
-      size_t n = formatHex(length, size);
-      size[n++] = '\r';
-      size[n++] = '\n';
-      out.append(size, n);
-      out.appendExternal(body, length, *lender);
-      out.append("\r\n", 2);
-    } else {
-      out.appendExternal(body, length, *lender);
-    }
-    return;
-  }
   if (s.chunked) {
     char size[24];
     size_t n = formatHex(length, size);
     size[n++] = '\r';
     size[n++] = '\n';
     out.append(size, n);
-    out.append(body, length);
-    out.append("\r\n", 2);
+  }
+  // A large body the JS side lends is written from where it is (no copy); others are copied.
+  if (lender != nullptr && lender->release != nullptr && length >= kLendMin) {
+    lender->taken = true;
+    out.appendExternal(body, length, *lender);
   } else {
     out.append(body, length);
   }
+  if (s.chunked) out.append("\r\n", 2);
 }
 
 void Connection::completeFront() {
