@@ -59,6 +59,8 @@ export interface NativeServerHandle {
   closeAll(): void;
   close(): void;
   connectionCount(): number;
+  /** [bytesRead, bytesWritten] of a connection, or undefined (gone, or HTTP.sys). */
+  byteCounts(connection: number): [number, number] | undefined;
   /** Whether the server keeps the event loop alive. */
   setRef(ref: boolean): void;
   backendName(): string;

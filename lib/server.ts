@@ -43,7 +43,8 @@ export interface ClientErrorInfo {
 /** @internal */
 export interface ConnectionHandler {
   opened(connection: number, endpoints: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number }): void;
-  closed(connection: number): void;
+  /** bytesRead/bytesWritten: the connection's final counts (node's socket.bytesRead/bytesWritten). */
+  closed(connection: number, bytesRead: number, bytesWritten: number): void;
 }
 
 export interface StopOptions {
@@ -80,6 +81,7 @@ const closedHandle: NativeServerHandle = {
   closeAll: () => {},
   close: () => {},
   connectionCount: () => 0,
+  byteCounts: () => undefined,
   setRef: () => {},
   backendName: () => 'closed',
   backendInfo: () => ({ name: 'closed', detail: '', fallbackReason: '' }),
@@ -401,11 +403,13 @@ export class Server extends EventEmitter implements ExchangeHost {
         case C.RECORD_CONNECTION_OPEN:
           length = 4;
           break;
+        case C.RECORD_CONNECTION_CLOSED:
+          length = 7;
+          break;
         case C.RECORD_DRAIN:
         case C.RECORD_ABORT:
         case C.RECORD_RAW_END:
         case C.RECORD_SHUTDOWN_COMPLETE:
-        case C.RECORD_CONNECTION_CLOSED:
           length = 3;
           break;
         default:
@@ -499,7 +503,8 @@ export class Server extends EventEmitter implements ExchangeHost {
         this.connectionHandler?.opened(connection, decodeEndpoints(bytes, words[i + 3]));
         return;
       case C.RECORD_CONNECTION_CLOSED:
-        this.connectionHandler?.closed(connection);
+        // The final byte counts: 64-bit, as two words each.
+        this.connectionHandler?.closed(connection, words[i + 3] + words[i + 4] * 0x1_0000_0000, words[i + 5] + words[i + 6] * 0x1_0000_0000);
         return;
     }
   }

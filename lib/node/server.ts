@@ -259,7 +259,7 @@ export class Server extends HttpServerBase implements SocketHost {
     // request and the sweeper below closes idle ones.)
     inner.connectionHandler = {
       opened: (id, endpoints) => this.connectionOpened(id, endpoints),
-      closed: (id) => this.connectionClosed(id),
+      closed: (id, bytesRead, bytesWritten) => this.connectionClosed(id, bytesRead, bytesWritten),
     };
     inner.on('error', (err: unknown) => this.emit('error', err));
     inner.on('clientError', (_err: unknown, info: ClientErrorInfo) => this.onClientError(info));
@@ -426,9 +426,10 @@ export class Server extends HttpServerBase implements SocketHost {
     }
   }
 
-  private connectionClosed(id: number): void {
+  private connectionClosed(id: number, bytesRead: number, bytesWritten: number): void {
     const socket = this.sockets.get(id);
     if (socket === undefined) return;
+    socket.finalCounts(bytesRead, bytesWritten);
     if (socket.active.length > 0) this.connectionAborted(socket);
     else socket.closed_();
   }
@@ -598,6 +599,11 @@ export class Server extends HttpServerBase implements SocketHost {
     const resTimeout = res !== null && res !== undefined && res.emit('timeout', socket);
     const serverTimeout = this.emit('timeout', socket);
     if (!reqTimeout && !resTimeout && !serverTimeout) socket.destroy();
+  }
+
+  /** @internal */
+  byteCounts(id: number): [number, number] | undefined {
+    return this.inner?.native.byteCounts(id);
   }
 
   /** @internal */

@@ -29,6 +29,8 @@ export interface SocketHost {
   socketTimedOut(socket: NodeSocket): void;
   /** Resets the connection (native). */
   abortConnection(id: number): void;
+  /** [bytesRead, bytesWritten] so far, or undefined (the connection is gone, or HTTP.sys). */
+  byteCounts(id: number): [number, number] | undefined;
 }
 
 export class NodeSocket extends Duplex implements ExchangeObserver {
@@ -53,6 +55,9 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   clientError: Error | null = null;
   private timer: NodeJS.Timeout | null = null;
   private gone = false;
+  /** The byte counts last read from the native side; final once the connection is gone. */
+  private counts: [number, number] | null = null;
+  private countsFinal = false;
 
   /** @internal */
   constructor(
@@ -78,11 +83,27 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   get readyState(): string {
     return this.gone ? 'closed' : 'open';
   }
+  /** Bytes given to the connection so far, written or queued (as net.Socket's; 0 on HTTP.sys). */
   get bytesWritten(): number {
-    return 0;
+    this.readCounts();
+    return this.counts === null ? 0 : this.counts[1];
   }
+  /** Bytes received on the connection so far (as net.Socket's; 0 on HTTP.sys). */
   get bytesRead(): number {
-    return 0;
+    this.readCounts();
+    return this.counts === null ? 0 : this.counts[0];
+  }
+
+  private readCounts(): void {
+    if (this.countsFinal || this.gone) return;
+    const counts = this.host.byteCounts(this.id);
+    if (counts !== undefined) this.counts = counts;
+  }
+
+  /** @internal The connection's final counts (its ConnectionClosed record). */
+  finalCounts(bytesRead: number, bytesWritten: number): void {
+    this.counts = [bytesRead, bytesWritten];
+    this.countsFinal = true;
   }
 
   address(): { address: string; family: string; port: number } | Record<string, never> {
@@ -164,6 +185,7 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (!this.gone) {
+      this.readCounts();  // the last counts, while the connection is there to ask
       // Closes the connection (a FIN, as destroying a net.Socket closes its fd) and every
       // request on it is aborted; a response already complete but not yet 'finish'ed does
       // not keep it open.
@@ -177,6 +199,7 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   /** @internal The connection is gone (reset, closed by the peer, or after a closing response). */
   closed_(): void {
     if (this.gone) return;
+    this.readCounts();
     this.gone = true;
     if (this.timer !== null) {
       clearTimeout(this.timer);

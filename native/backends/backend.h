@@ -116,6 +116,12 @@ class Backend {
   virtual void beginShutdown() = 0;
   virtual void closeAll() = 0;
   virtual size_t connectionCount() const = 0;
+  // A connection's byte counts so far (node's socket.bytesRead/bytesWritten): false when
+  // the connection is gone or the backend does not see its bytes (HTTP.sys).
+  virtual bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written) {
+    (void)connection, (void)read, (void)written;
+    return false;
+  }
   // Whether the server keeps the event loop alive (node's server.ref()/unref()).
   virtual void setRef(bool ref) = 0;
   // Report each connection's accept and end (ConnectionOpen/ConnectionClosed records), for

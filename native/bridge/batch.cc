@@ -104,6 +104,12 @@ void Batch::connectionOpen(uint32_t connection, const uint8_t* addresses) {
   words_.push_back(addressOff);
 }
 
-void Batch::connectionClosed(uint32_t connection) { header(kRecordConnectionClosed, connection, 0); }
+void Batch::connectionClosed(uint32_t connection, uint64_t bytesRead, uint64_t bytesWritten) {
+  header(kRecordConnectionClosed, connection, 0);
+  words_.push_back(static_cast<uint32_t>(bytesRead));
+  words_.push_back(static_cast<uint32_t>(bytesRead >> 32));
+  words_.push_back(static_cast<uint32_t>(bytesWritten));
+  words_.push_back(static_cast<uint32_t>(bytesWritten >> 32));
+}
 
 }  // namespace syshttp::bridge

@@ -26,7 +26,7 @@ class Batch {
   // addresses: as for request().
   void clientError(uint32_t connection, int status, const uint8_t* addresses);
   void connectionOpen(uint32_t connection, const uint8_t* addresses);
-  void connectionClosed(uint32_t connection);
+  void connectionClosed(uint32_t connection, uint64_t bytesRead, uint64_t bytesWritten);
 
   bool empty() const { return words_.empty(); }
   const std::vector<uint32_t>& words() const { return words_; }

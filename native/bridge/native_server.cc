@@ -71,6 +71,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::closeAll>("closeAll"),
                          InstanceMethod<&NativeServer::close>("close"),
                          InstanceMethod<&NativeServer::connectionCount>("connectionCount"),
+                         InstanceMethod<&NativeServer::byteCounts>("byteCounts"),
                          InstanceMethod<&NativeServer::setRef>("setRef"),
                          InstanceMethod<&NativeServer::backendName>("backendName"),
                          InstanceMethod<&NativeServer::backendInfo>("backendInfo"),
@@ -457,6 +458,18 @@ Napi::Value NativeServer::close(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeServer::connectionCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), backend_ ? static_cast<double>(backend_->connectionCount()) : 0);
+}
+
+// byteCounts(connection) → [bytesRead, bytesWritten], or undefined when the connection is
+// gone or the backend does not see its bytes.
+Napi::Value NativeServer::byteCounts(const Napi::CallbackInfo& info) {
+  uint64_t read = 0;
+  uint64_t written = 0;
+  if (!backend_ || !backend_->byteCounts(argU32(info, 0), &read, &written)) return info.Env().Undefined();
+  Napi::Array counts = Napi::Array::New(info.Env(), 2);
+  counts.Set(0u, Napi::Number::New(info.Env(), static_cast<double>(read)));
+  counts.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(written)));
+  return counts;
 }
 
 Napi::Value NativeServer::backendName(const Napi::CallbackInfo& info) {

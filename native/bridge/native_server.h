@@ -34,6 +34,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value closeAll(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
   Napi::Value connectionCount(const Napi::CallbackInfo& info);
+  Napi::Value byteCounts(const Napi::CallbackInfo& info);
   Napi::Value setRef(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);
   Napi::Value backendInfo(const Napi::CallbackInfo& info);

@@ -13,7 +13,9 @@
 //                error with httpStatus and closes the connection)
 //   ConnectionOpen + [addressOff]   (seq 0; only when the JS layer asked for connection
 //                events: syshttp/node's 'connection' at accept)
-//   ConnectionOpen's pair, ConnectionClosed, and Drain, Abort, ShutdownComplete, RawEnd:
+//   ConnectionClosed + [bytesReadLo, bytesReadHi, bytesWrittenLo, bytesWrittenHi]
+//                (ConnectionOpen's pair: the connection's final byte counts)
+//   Drain, Abort, ShutdownComplete, RawEnd:
 //                the header only (a Drain with seq 0 is a
 //                detached connection's)
 // addressOff: 40 bytes, local then remote address (socket_address.h's packed form).

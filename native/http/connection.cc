@@ -57,6 +57,7 @@ char* Connection::readSpace(size_t* length) {
 void Connection::received(size_t length, uint64_t nowMs) {
   now_ = nowMs;
   inEnd_ += length;
+  bytesRead_ += length;
   process();
 }
 
@@ -283,6 +284,7 @@ void Connection::queueErrorResponse(HttpError error) {
 
 void Connection::sent(size_t length) {
   output_.consume(length);
+  bytesSent_ += length;
   if (length > 0) lastSendMs_ = now_;
   bool low = output_.size() <= limits_.responseHighWaterMark / 2;
   if (rawNeedDrain_ && low) {

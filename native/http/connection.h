@@ -84,6 +84,10 @@ class Connection {
   // aborted (close now); otherwise the connection closes once its output is flushed.
   bool receivedEof();
   bool peerClosed() const { return peerClosed_; }
+  // Bytes received from the peer so far (node's socket.bytesRead).
+  uint64_t bytesRead() const { return bytesRead_; }
+  // Bytes given to the socket so far, written or still queued (node's socket.bytesWritten).
+  uint64_t bytesWritten() const { return bytesSent_ + queuedOutput(); }
 
   // ---- output ----------------------------------------------------------------------
   OutputChain& output() { return output_; }
@@ -196,6 +200,8 @@ class Connection {
   std::deque<Slot> slots_;
   OutputChain output_;
   bool closeAfterFlush_ = false;
+  uint64_t bytesRead_ = 0;
+  uint64_t bytesSent_ = 0;
   bool shuttingDown_ = false;
   bool finishHead_ = false;  // shutting down with a head partly received: parse that one
   bool peerClosed_ = false;

@@ -133,6 +133,35 @@ t.test('socket: addresses, shared by the requests of one connection, one connect
   t.not(sockets[2], sockets[0], 'and its own socket');
 });
 
+t.test('socket.bytesRead/bytesWritten count the connection’s bytes, queued ones too, and stay after its close', async (t) => {
+  const seen: Record<string, number> = {};
+  let socket: { bytesRead: number; bytesWritten: number } | null = null;
+  const big = Buffer.alloc(1 << 20, 0x61);
+  const request = buildRequest({ method: 'POST', body: 'abc', headers: [['Content-Length', '3'], ['Connection', 'close']] });
+  const closed = new Promise<void>((resolve) => {
+    void startNode(t, (req, res) => {
+      socket = req.socket;
+      req.socket.on('close', () => resolve());
+      req.resume();
+      req.on('end', () => {
+        seen.readAtEnd = req.socket.bytesRead;
+        seen.writtenBefore = req.socket.bytesWritten;
+        res.writeHead(200, { 'content-length': big.length });
+        res.write(big);
+        seen.writtenQueued = req.socket.bytesWritten;  // most of 1 MiB is still queued
+        res.end();
+      });
+    }).then(({ port }) => rawRequest(port, request).then((r) => (seen.received = r.data.length)));
+  });
+  await closed;
+  await waitFor(() => seen.received !== undefined);
+  t.equal(seen.readAtEnd, Buffer.byteLength(request), 'bytesRead: the whole request');
+  t.equal(seen.writtenBefore, 0, 'nothing written before the response');
+  t.ok(seen.writtenQueued > big.length, `bytesWritten counts the head and the queued body (${seen.writtenQueued})`);
+  t.equal(socket!.bytesWritten, seen.received, 'after the close: every byte the client received');
+  t.equal(socket!.bytesRead, Buffer.byteLength(request), 'after the close: bytesRead kept');
+});
+
 t.test('request body: data events with setEncoding across a split multi-byte character', async (t) => {
   let got = '';
   let complete: boolean[] = [];

@@ -197,9 +197,21 @@ LinuxBackend::Conn* LinuxBackend::find(uint32_t id) {
   return it == connections_.end() ? nullptr : it->second.get();
 }
 
+bool LinuxBackend::byteCounts(uint32_t connection, uint64_t* read, uint64_t* written) {
+  const Conn* c = find(connection);
+  if (c == nullptr) return false;
+  *read = c->http.bytesRead();
+  *written = c->http.bytesWritten();
+  return true;
+}
+
 void LinuxBackend::erase(uint32_t id) {
   auto it = connections_.find(id);
-  if (it != connections_.end() && it->second->announced) batch_.connectionClosed(id);
+  if (it != connections_.end() && it->second->announced) {
+    // The final counts go with the record: the socket still answers them after its close.
+    const http::Connection& h = it->second->http;
+    batch_.connectionClosed(id, h.bytesRead(), h.bytesWritten());
+  }
   connections_.erase(id);  // closes the fd
   maybeShutdownComplete();
 }

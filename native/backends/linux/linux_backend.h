@@ -41,6 +41,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void beginShutdown() override;
   void closeAll() override;
   size_t connectionCount() const override { return connections_.size(); }
+  bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written) override;
   void whenClosed(void (*callback)(void*), void* arg) override;
 
  protected:
