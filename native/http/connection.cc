@@ -62,9 +62,10 @@ void Connection::received(size_t length, uint64_t nowMs) {
 }
 
 bool Connection::receivedEof() {
-  // Like node:http (httpAllowHalfOpen off) and Kestrel: the client closing its side ends
-  // what it asked for, so handlers hear of it through their abort signal. Responses
-  // already completed are still flushed before the close.
+  // Like node:http (httpAllowHalfOpen off): the client closing its side ends what it
+  // asked for, so handlers that have not answered hear of it through their abort signal
+  // (settleAfterEof, after the app's turn). Responses completed are flushed before the
+  // close.
   peerClosed_ = true;
   if (phase_ == Phase::Raw) {
     // A detached stream ends like a socket's readable side, after the bytes before the
@@ -80,6 +81,13 @@ bool Connection::receivedEof() {
   }
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
+  if (hasRequestsInFlight()) return true;
+  closeAfterFlush_ = true;
+  host_.wantFlush(*this);
+  return false;
+}
+
+bool Connection::settleAfterEof() {
   if (hasRequestsInFlight()) return true;
   closeAfterFlush_ = true;
   host_.wantFlush(*this);

@@ -81,8 +81,12 @@ class Connection {
   // `length` bytes were received into readSpace(); parses and reports what they complete.
   void received(size_t length, uint64_t nowMs);
   // The peer closed its side. Returns true when requests the app still owns must be
-  // aborted (close now); otherwise the connection closes once its output is flushed.
+  // settled: once the app has had the turn that brought them, settleAfterEof() says
+  // whether to abort them; otherwise the connection closes once its output is flushed.
   bool receivedEof();
+  // After receivedEof() returned true and the app had its turn: true when requests are
+  // still in flight (abort them, close now); else the connection closes after its flush.
+  bool settleAfterEof();
   bool peerClosed() const { return peerClosed_; }
   // Bytes received from the peer so far (node's socket.bytesRead).
   uint64_t bytesRead() const { return bytesRead_; }

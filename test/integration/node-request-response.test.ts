@@ -1,6 +1,7 @@
 // syshttp/node: req and res as node:http documents them, over real sockets.
 import t from 'tap';
 import http from 'node:http';
+import net from 'node:net';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
@@ -160,6 +161,39 @@ t.test('socket.bytesRead/bytesWritten count the connection’s bytes, queued one
   t.ok(seen.writtenQueued > big.length, `bytesWritten counts the head and the queued body (${seen.writtenQueued})`);
   t.equal(socket!.bytesWritten, seen.received, 'after the close: every byte the client received');
   t.equal(socket!.bytesRead, Buffer.byteLength(request), 'after the close: bytesRead kept');
+});
+
+t.test('a client that ends its side after its request: an answer given at once goes out and req ends; a later one is aborted (as node:http)', async (t) => {
+  const events: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/now') {
+      req.on('end', () => events.push('now: req end'));
+      res.end('hello world');
+      return;
+    }
+    req.on('aborted', () => events.push('later: req aborted'));
+    res.on('close', () => events.push(`later: res close, finished ${String(res.writableFinished)}`));
+    setTimeout(() => res.end('too late'), 100);
+  });
+  const ask = (target: string): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1', () =>
+        c.end(buildRequest({ method: 'POST', target, body: 'hello world', headers: [['Content-Length', '11']] })),
+      );
+      const got: Buffer[] = [];
+      c.on('data', (d: Buffer) => got.push(d));
+      c.on('error', reject);
+      c.on('close', () => resolve(Buffer.concat(got)));
+    });
+  const now = await ask('/now');
+  t.match(now.toString('latin1'), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhello world$/, 'the answer given at once is sent, then the close');
+  await waitFor(() => events.includes('now: req end'));
+  t.pass("and req's 'end' fired");
+  const later = await ask('/later');
+  t.equal(later.length, 0, 'nothing is sent for a request still unanswered at the client’s end');
+  await waitFor(() => events.some((e) => e.startsWith('later: res close')));
+  t.ok(events.includes('later: req aborted'), "req 'aborted'");
+  t.ok(events.includes('later: res close, finished false'), "res 'close' without finishing");
 });
 
 t.test('request body: data events with setEncoding across a split multi-byte character', async (t) => {

@@ -160,7 +160,7 @@ void EpollBackend::readable(EpollConn& c, uint32_t events) {
         return;
       }
       if ((events & EPOLLRDHUP) && !c.http.peerClosed() && c.http.receivedEof()) {
-        close(c, false);
+        peerEnded(c);
         return;
       }
       break;
@@ -173,7 +173,7 @@ void EpollBackend::readable(EpollConn& c, uint32_t events) {
     }
     if (r == 0) {
       if (c.http.receivedEof()) {
-        close(c, false);
+        peerEnded(c);
         return;
       }
       break;

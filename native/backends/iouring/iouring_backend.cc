@@ -195,7 +195,7 @@ void IoUringBackend::onRecv(UringConn& c, const io_uring_cqe& cqe) {
   }
   if (res == 0) {
     c.eofSeen = true;
-    if (c.http.receivedEof()) close(c, false);
+    if (c.http.receivedEof()) peerEnded(c);
     else markDirty(c);
     return;
   }
@@ -326,7 +326,7 @@ void IoUringBackend::onHangup(UringConn& c, const io_uring_cqe& cqe) {
   if (find(id) == nullptr || c.closing || c.lingering || c.eofSeen) return;
   if (cqe.res > 0 && (cqe.res & (POLLRDHUP | POLLHUP | POLLERR))) {
     c.eofSeen = true;
-    if (c.http.receivedEof()) close(c, false);
+    if (c.http.receivedEof()) peerEnded(c);
     else markDirty(c);
   }
 }

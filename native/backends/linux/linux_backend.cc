@@ -184,6 +184,7 @@ void LinuxBackend::endOfTurn() {
   // next wait (which could be a whole timer tick away). Bounded, like any loop here.
   for (int round = 0; round < 4; ++round) {
     if (!owner_.dispatchEvents()) return;  // destroyed meanwhile: `this` is gone
+    settleHalfClosed();
     flushDirty();
     if (batch_.empty()) break;
   }
@@ -292,6 +293,25 @@ void LinuxBackend::close(Conn& c, bool reset) {
     (void)::setsockopt(c.fd.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
   }
   release(c);
+}
+
+void LinuxBackend::peerEnded(Conn& c) {
+  halfClosed_.push_back(c.http.id());
+  markDirty(c);
+}
+
+void LinuxBackend::settleHalfClosed() {
+  if (halfClosed_.empty()) return;
+  std::vector<uint32_t> ids;
+  ids.swap(halfClosed_);
+  for (uint32_t id : ids) {
+    Conn* c = find(id);
+    if (c == nullptr || c->lingering) continue;
+    // What JS has not answered by now is aborted (node:http ends its socket's side at the
+    // end and aborts what is left when the socket closes); else it closes after the flush.
+    if (c->http.settleAfterEof()) close(*c, false);
+    else markDirty(*c);
+  }
 }
 
 void LinuxBackend::maybeShutdownComplete() {

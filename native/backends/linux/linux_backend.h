@@ -94,6 +94,10 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   // side (reading goes on). Returns false when the connection was closed.
   bool shutRawWrite(Conn& c);
   void close(Conn& c, bool reset);
+  // The peer ended its side (receivedEof) with requests in flight: they are settled once
+  // JS has had this turn (settleHalfClosed), so that what the app answers at once still
+  // goes out, as with node:http, whose handlers run before it sees the socket's end.
+  void peerEnded(Conn& c);
   Conn* find(uint32_t id);
   // The connection JS may still talk to (not lingering), or nullptr.
   http::Connection* live(uint32_t id);
@@ -129,9 +133,11 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   static void onTurn(uv_check_t* handle);
   static void onPrepare(uv_prepare_t* handle);
   void maybeShutdownComplete();
+  void settleHalfClosed();
 
   LoopHandles* handles_ = nullptr;
   std::vector<uint32_t> dirty_;
+  std::vector<uint32_t> halfClosed_;  // peerEnded() this turn
   uint32_t nextId_ = 1;
   uint32_t tickMs_ = 1000;
   uint64_t lastTick_ = 0;
