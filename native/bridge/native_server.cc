@@ -263,26 +263,46 @@ void NativeServer::destroy() {
 }
 
 bool NativeServer::dispatchEvents() {
-  if (batch_.empty() || dispatching_ || onBatch_.IsEmpty()) return true;
-  Napi::Env env(env_);
-  Napi::HandleScope scope(env);
+  if (batch_.empty() || dispatching_ || onBatch_.IsEmpty() || jsGone_) return true;
+  Napi::HandleScope scope{Napi::Env(env_)};
   sending_.clear();
   sending_.swap(batch_);  // events raised while JS runs go to the next call
   const auto& words = sending_.words();
   const auto& bytes = sending_.bytes();
   size_t wordBytes = words.size() * sizeof(uint32_t);
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, wordBytes + bytes.size());
-  std::memcpy(buffer.Data(), words.data(), wordBytes);
-  if (!bytes.empty()) std::memcpy(static_cast<char*>(buffer.Data()) + wordBytes, bytes.data(), bytes.size());
-  dispatching_ = true;
-  onBatch_.MakeCallback(env.Global(), {buffer, Napi::Number::New(env, static_cast<double>(words.size()))},
-                        *asyncContext_);
-  dispatching_ = false;
-  if (env.IsExceptionPending()) {
+  // The C calls, with their status checked: at the environment's teardown (the loop run
+  // once more to close handles, after the process's 'exit') JS cannot run, and a
+  // node-addon-api wrapper would turn that refusal into a fatal error.
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  napi_value count = nullptr;
+  napi_value global = nullptr;
+  napi_value result = nullptr;
+  napi_status status = napi_create_arraybuffer(env_, wordBytes + bytes.size(), &data, &buffer);
+  if (status == napi_ok) {
+    std::memcpy(data, words.data(), wordBytes);
+    if (!bytes.empty()) std::memcpy(static_cast<char*>(data) + wordBytes, bytes.data(), bytes.size());
+    status = napi_create_double(env_, static_cast<double>(words.size()), &count);
+  }
+  if (status == napi_ok) status = napi_get_global(env_, &global);
+  if (status == napi_ok) {
+    napi_value args[2] = {buffer, count};
+    dispatching_ = true;
+    status = napi_make_callback(env_, static_cast<napi_async_context>(*asyncContext_), global, onBatch_.Value(), 2, args,
+                                &result);
+    dispatching_ = false;
+  }
+  bool pending = false;
+  napi_is_exception_pending(env_, &pending);
+  if (pending) {
     // lib/ never lets an exception escape the batch handler; if one does, it is the
     // process's uncaught exception, as it would be for any callback.
-    Napi::Error e = env.GetAndClearPendingException();
-    napi_fatal_exception(env_, e.Value());
+    napi_value error = nullptr;
+    if (napi_get_and_clear_last_exception(env_, &error) == napi_ok) napi_fatal_exception(env_, error);
+  } else if (status != napi_ok) {
+    // JS cannot run any more (the environment is going away): nothing will take events.
+    jsGone_ = true;
+    batch_.clear();
   }
   return backend_ != nullptr;
 }

@@ -53,6 +53,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   std::unique_ptr<backends::Backend> backend_;
   Napi::FunctionReference onBatch_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;
+  bool jsGone_ = false;  // a call into JS was refused: the environment is being torn down
   std::string detail_;          // the backend's features, for backendInfo()
   std::string fallbackReason_;  // why "auto" did not get io_uring
   std::string head_;      // scratch for the response head, reused

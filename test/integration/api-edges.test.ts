@@ -182,6 +182,36 @@ t.test('unref(): a listening server no longer keeps the process alive; ref() doe
   t.equal(await run(`${node} const s = createServer(() => {}); s.listen(0, '127.0.0.1');`, 1500), 'alive', 'syshttp/node server, by default');
 });
 
+t.test('a process exits cleanly while an unref()ed server still holds a kept-alive connection', async (t) => {
+  // At the exit the loop runs once more to close handles; JS cannot run then, and the
+  // closing connection's events must not be pushed at it (it was a fatal error).
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const dist = path.resolve(__dirname, '../../dist');
+  const run = (code: string): Promise<{ code: number | null; signal: string | null; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill(), 10_000);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stderr });
+      });
+    });
+  const client = (address: string): string => `
+    const c = require('node:net').connect(${address}.port, '127.0.0.1', () => c.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'));
+    c.once('data', () => c.unref());`;
+  const node = `const s = require(${JSON.stringify(dist + '/node')}).createServer((req, res) => res.end('ok'));
+    s.listen(0, '127.0.0.1', () => { s.unref(); ${client('s.address()')} });`;
+  const core = `const s = require(${JSON.stringify(dist)}).createServer((ctx) => ctx.response.end('ok'));
+    s.listen({ port: 0, host: '127.0.0.1' }).then((a) => { s.unref(); ${client('a')} });`;
+  for (const [name, code] of [['syshttp/node', node], ['core', core]] as const) {
+    const r = await run(code);
+    t.same({ code: r.code, signal: r.signal }, { code: 0, signal: null }, `${name}: exit code 0 ${r.stderr.slice(0, 300)}`);
+  }
+});
+
 t.test('listen({ path }): a Unix socket, served; the file is refused if present and removed at stop', async (t) => {
   const { mkdtempSync, existsSync, writeFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
