@@ -3,11 +3,18 @@
 // native call in the common case (head + body + end together).
 import { STATUS_CODES } from 'node:http';
 import { SyshttpError } from './errors';
-import { ResponseHeaders } from './headers';
+import { type FieldLines, ResponseHeaders } from './headers';
 import { SendResult, type NativeConstants, type NativeServerHandle } from './native';
 import { RequestBody } from './request-body';
 import { UpgradedStream } from './upgraded-stream';
 import { decodeEndpoints } from './features/connection';
+
+/** Node's Buffer has latin1Slice (not in its typings). */
+/** @internal */
+export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** A Connection field value with the `close` option. */
+const CLOSE = /(?:^|,)\s*close\s*(?:,|$)/i;
 
 /** What an exchange needs from its server. */
 export interface ExchangeHost {
@@ -75,6 +82,10 @@ export class Exchange {
   status = 200;
   reason: string | undefined = undefined;
   readonly headers = new ResponseHeaders();
+  /** Field lines made and checked by the caller (presetHead), sent in place of `headers`. */
+  private presetLines: string | null = null;
+  private presetFlags = 0;
+  private presetLength = -1;
   /** Seconds HTTP.sys may cache the response for (HttpResponseCacheFeature); 0: not cached. */
   cacheTtl = 0;
   started = false;
@@ -106,7 +117,8 @@ export class Exchange {
 
   text(offsetWord: number, lengthWord: number): string {
     const off = this.words[this.record + offsetWord];
-    return this.bytes.toString('latin1', off, off + this.words[this.record + lengthWord]);
+    // latin1Slice: what toString('latin1', …) ends in, without its argument handling.
+    return (this.bytes as Latin1Buffer).latin1Slice(off, off + this.words[this.record + lengthWord]);
   }
   get method(): string {
     // GET is most requests: no string is made for it.
@@ -278,6 +290,7 @@ export class Exchange {
     this.startingDone = false;
     this.headers.locked = false;
     this.headers.clear();
+    this.presetLines = null;
     this.status = status;
     this.reason = undefined;
   }
@@ -329,7 +342,13 @@ export class Exchange {
     let head: string | null = null;
     let flags = ending ? C.SEND_END : 0;
     let declared = -1;
-    if (!this.started) {
+    if (!this.started && this.presetLines !== null) {
+      head = statusLine(this.status, this.reason) + this.presetLines;
+      flags |= this.presetFlags;
+      declared = this.presetLength;
+      this.started = true;
+      this.headers.locked = true;
+    } else if (!this.started) {
       const h = this.headers;
       head = statusLine(this.status, this.reason) + h.serialize();
       if (h.size !== 0) {
@@ -337,7 +356,7 @@ export class Exchange {
         const connection = h.getLower('connection');
         if (connection !== undefined) {
           flags |= C.SEND_HAS_CONNECTION;
-          if (/(?:^|,)\s*close\s*(?:,|$)/i.test(connection)) flags |= C.SEND_CLOSE;
+          if (CLOSE.test(connection)) flags |= C.SEND_CLOSE;
         }
         const length = h.getLower('content-length');
         if (length !== undefined) declared = Number(length);  // validated by ResponseHeaders
@@ -356,7 +375,8 @@ export class Exchange {
       }
     } else if (r === SendResult.LengthMismatch || r === SendResult.BadStatus) {
       // Refused before anything was written: if the head was part of this call, the
-      // response has not started and the error handler can still answer 500.
+      // response has not started and the error handler can still answer 500 (the
+      // preset lines stay, to be sent or replaced).
       if (head !== null) {
         this.started = false;
         this.headers.locked = false;
@@ -393,6 +413,42 @@ export class Exchange {
       this.onAbort();
     }
     return r;
+  }
+
+  /**
+   * @internal The response's field lines, made and checked by the caller (the node:http
+   * layer's FieldLines), in place of `headers`: sent with the status line when the
+   * response starts. `null` goes back to `headers`.
+   */
+  presetHead(fields: FieldLines | null): void {
+    if (fields === null) {
+      this.presetLines = null;
+      return;
+    }
+    const C = this.host.constants;
+    let flags = fields.hasDate ? C.SEND_HAS_DATE : 0;
+    const connection = fields.connection;
+    if (connection !== undefined) {
+      flags |= C.SEND_HAS_CONNECTION;
+      if (CLOSE.test(connection)) flags |= C.SEND_CLOSE;
+    }
+    this.presetLines = fields.lines;
+    this.presetFlags = flags;
+    this.presetLength = fields.contentLength === undefined ? -1 : Number(fields.contentLength);
+  }
+
+  /** @internal The Content-Length the response declared, or -1. */
+  get declaredLength(): number {
+    if (this.presetLines !== null) return this.presetLength;
+    const length = this.headers.getLower('content-length');
+    return length === undefined ? -1 : Number(length);
+  }
+
+  /** @internal Whether the response asks to close the connection (Connection: close). */
+  get closeAsked(): boolean {
+    if (this.presetLines !== null) return (this.presetFlags & this.host.constants.SEND_CLOSE) !== 0;
+    const connection = this.headers.getLower('connection');
+    return connection !== undefined && CLOSE.test(connection);
   }
 
   private send(body: Chunk | null, ending: boolean): Promise<void> {

@@ -105,6 +105,19 @@ function needsTrim(s: string): boolean {
   return a === 0x20 || a === 0x09 || b === 0x20 || b === 0x09;
 }
 
+/** A field value trimmed of SP/HTAB at its ends, refused if it holds a character no field value may. */
+function checkedValue(name: string, s: string): string {
+  if (needsTrim(s)) s = s.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (BAD_VALUE.test(s)) {
+    throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid character in header "${name}"`);
+  }
+  return s;
+}
+
+function badLength(values: string): SyshttpError {
+  return new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `Content-Length must be one non-negative integer, got "${values}"`);
+}
+
 export type HeaderValue = string | number | readonly (string | number)[];
 
 interface Entry {
@@ -133,15 +146,10 @@ export class ResponseHeaders implements Iterable<[string, string]> {
   }
 
   private static value(name: string, v: unknown): string {
-    let s: string;
-    if (typeof v === 'string') s = v;
-    else if (typeof v === 'number') s = String(v);
-    else throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid value for header "${name}"`);
-    if (needsTrim(s)) s = s.replace(/^[ \t]+|[ \t]+$/g, '');
-    if (BAD_VALUE.test(s)) {
-      throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid character in header "${name}"`);
+    if (typeof v !== 'string' && typeof v !== 'number') {
+      throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid value for header "${name}"`);
     }
-    return s;
+    return checkedValue(name, typeof v === 'string' ? v : String(v));
   }
 
   private static values(name: string, value: HeaderValue): string[] {
@@ -152,9 +160,7 @@ export class ResponseHeaders implements Iterable<[string, string]> {
   }
 
   private static checkLength(key: string, values: string[]): void {
-    if (key === 'content-length' && (values.length !== 1 || !DIGITS.test(values[0]))) {
-      throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `Content-Length must be one non-negative integer, got "${values.join(', ')}"`);
-    }
+    if (key === 'content-length' && (values.length !== 1 || !DIGITS.test(values[0]))) throw badLength(values.join(', '));
   }
 
   /** Sets the field, replacing earlier values; an empty array removes it. */
@@ -235,5 +241,66 @@ export class ResponseHeaders implements Iterable<[string, string]> {
       for (let i = 0; i < values.length; i++) out += e.name + ': ' + values[i] + '\r\n';
     }
     return out;
+  }
+}
+
+/**
+ * @internal Response field lines written straight into one string, in the order given,
+ * with ResponseHeaders' checks (token names, field-value characters, one numeric
+ * Content-Length; Transfer-Encoding left out: framing is the server's), noting what the
+ * native send needs to know. The node:http layer's writeHead builds its head with one of
+ * these instead of a ResponseHeaders: no map, no entry per field.
+ */
+export class FieldLines {
+  lines = '';
+  count = 0;
+  hasDate = false;
+  hasTrailer = false;
+  /** The Connection values, joined with ", " when repeated. */
+  connection: string | undefined = undefined;
+  contentLength: string | undefined = undefined;
+
+  reset(): void {
+    this.lines = '';
+    this.count = 0;
+    this.hasDate = false;
+    this.hasTrailer = false;
+    this.connection = undefined;
+    this.contentLength = undefined;
+  }
+
+  /** One field, or one line per value of an array (none for an empty one). */
+  add(name: string, value: unknown): void {
+    const key = keyOf(name);
+    if (key === undefined) throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid header name ${JSON.stringify(name)}`);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) this.line(name, key, value[i]);
+    } else {
+      this.line(name, key, value);
+    }
+  }
+
+  private line(name: string, key: string, v: unknown): void {
+    const s = checkedValue(name, typeof v === 'string' ? v : String(v));
+    switch (key) {
+      case 'content-length':
+        if (this.contentLength !== undefined) throw badLength(`${this.contentLength}, ${s}`);
+        if (!DIGITS.test(s)) throw badLength(s);
+        this.contentLength = s;
+        break;
+      case 'transfer-encoding':
+        return;
+      case 'date':
+        this.hasDate = true;
+        break;
+      case 'connection':
+        this.connection = this.connection === undefined ? s : `${this.connection}, ${s}`;
+        break;
+      case 'trailer':
+        this.hasTrailer = true;
+        break;
+    }
+    this.lines += name + ': ' + s + '\r\n';
+    this.count++;
   }
 }

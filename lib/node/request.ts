@@ -8,7 +8,7 @@
 // therefore set on each instance, as shared functions (no closure per request).
 import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Exchange } from '../exchange';
+import type { Exchange, Latin1Buffer } from '../exchange';
 import { kHeadersCount, kTrailersCount } from './internals';
 
 const V10 = '1.0';
@@ -33,7 +33,6 @@ interface RequestState {
 type RequestView = IncomingMessage &
   RequestState &
   Record<symbol, unknown> & { _consuming: boolean; _readableState: { readingMore: boolean } };
-type Latin1 = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** Fills any IncomingMessage (ours, or the class an app passed in options) from the exchange. */
 /** maxFields: node's maxHeadersCount (the fields after that many are left out, as node's parser does). */
@@ -55,7 +54,7 @@ export function initRequest(req: IncomingMessage, ex: Exchange, socket: unknown,
   }
   // Header fields as sent; node's `headers` getter builds the object from them on first use.
   const words = ex.words;
-  const bytes = ex.bytes as Latin1;
+  const bytes = ex.bytes as Latin1Buffer;
   const n = Math.min(ex.fieldCount, maxFields);
   const raw: string[] = new Array(2 * n);
   for (let i = 0, w = ex.firstFieldWord; i < 2 * n; i += 2, w += 4) {

@@ -10,7 +10,7 @@
 import { ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
-import type { ResponseHeaders } from '../headers';
+import { FieldLines } from '../headers';
 import { SendResult } from '../native';
 import { kNeedDrain, kOutHeaders } from './internals';
 import { kExchange } from './request';
@@ -55,24 +55,20 @@ export class NodeServerResponse extends ServerResponse {}
 
 // ---- header: node's writeHead → here ------------------------------------------------------
 
-function add(h: ResponseHeaders, name: string, value: unknown): void {
-  if (Array.isArray(value)) {
-    for (const v of value) h.append(name, typeof v === 'string' ? v : String(v));
-  } else {
-    h.append(name, typeof value === 'string' ? value : String(value));
-  }
-}
+// writeHead's fields go straight into one string of field lines (FieldLines: the checks
+// ResponseHeaders makes, in node's order), handed to the exchange as its head.
+const fieldLines = new FieldLines();
 
-// Fields of writeHead(status, fields): ResponseHeaders checks them as node does (token
-// names, field-value characters); node's validators run only to throw node's own error
+// Fields of writeHead(status, fields): FieldLines checks them as node does (token names,
+// field-value characters); node's validators run only to throw node's own error
 // (ERR_INVALID_HTTP_TOKEN, ERR_HTTP_INVALID_HEADER_VALUE, ERR_INVALID_CHAR) on a bad one.
-function addChecked(h: ResponseHeaders, name: string, value: unknown): void {
+function addChecked(f: FieldLines, name: string, value: unknown): void {
   if (value === undefined || typeof name !== 'string') {
     validateHeaderName(name);
     validateHeaderValue(name, value as string);
   }
   try {
-    add(h, name, value);
+    f.add(name, value);
   } catch (err) {
     validateHeaderName(name);
     validateHeaderValue(name, value as string);
@@ -82,53 +78,54 @@ function addChecked(h: ResponseHeaders, name: string, value: unknown): void {
 
 function storeHeader(this: ResponseView, firstLine: string, headers: unknown): void {
   const ex = this[kExchange] as Exchange;
-  const h = ex.headers;
-  h.clear();  // a writeHead that threw half-way leaves nothing behind
+  const f = fieldLines;
+  f.reset();
+  ex.presetHead(null);  // a writeHead that threw half-way leaves nothing behind
   if (headers) {
     if (headers === this[kOutHeaders]) {
+      // setHeader's fields, validated by node's setHeader already.
       const map = headers as Record<string, [string, unknown]>;
       for (const key in map) {
         const entry = map[key];
-        add(h, entry[0], entry[1]);
+        f.add(entry[0], entry[1]);
       }
     } else if (Array.isArray(headers)) {
       if (headers.length > 0 && Array.isArray(headers[0])) {
-        for (let i = 0; i < headers.length; i++) addChecked(h, String(headers[i][0]), headers[i][1]);
+        for (let i = 0; i < headers.length; i++) addChecked(f, String(headers[i][0]), headers[i][1]);
       } else {
         if (headers.length % 2 !== 0) {
           throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'headers' is invalid. Received ${String(headers)}`);
         }
-        for (let n = 0; n < headers.length; n += 2) addChecked(h, String(headers[n]), headers[n + 1]);
+        for (let n = 0; n < headers.length; n += 2) addChecked(f, String(headers[n]), headers[n + 1]);
       }
     } else {
       const obj = headers as Record<string, unknown>;
-      for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(h, key, obj[key]);
+      for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(f, key, obj[key]);
     }
   }
   const status = this.statusCode;
   // node:http's rule: a Trailer field needs chunked framing, which HTTP/1.0, a
   // Content-Length and a body-less response do not have.
-  if (h.size !== 0 && h.getLower('trailer') !== undefined) {
+  if (f.hasTrailer) {
     const req = this.req as { httpVersionMinor?: number; method?: string } | undefined;
     if (
       req?.httpVersionMinor === 0 ||
-      h.getLower('content-length') !== undefined ||
+      f.contentLength !== undefined ||
       req?.method === 'HEAD' ||
       status === 204 ||
       status === 304
     ) {
-      h.clear();
       throw nodeError(Error, 'ERR_HTTP_TRAILER_INVALID', 'Trailers are invalid with this transfer encoding');
     }
   }
   if (status < 200) {
-    h.clear();
     throw new SyshttpError(
       'SYSHTTP_ERR_INVALID_ARG',
       `a final response with status ${status} is not supported (informational responses: writeContinue, writeProcessing, writeEarlyHints; upgrades: the 'upgrade' event)`,
     );
   }
   ex.status = status;
+  ex.presetHead(f);
   const message = this.statusMessage;
   ex.reason = message === STATUS_CODES[status] ? undefined : message;
   // headersSent reads `_header`; node keeps the serialised head there. Ours is the
@@ -185,7 +182,7 @@ function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: 
     throw nodeError(
       RangeError,
       'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
-      `Response body's content-length of ${body === null ? 0 : Buffer.byteLength(body)} byte(s) does not match the content-length of ${ex.headers.get('content-length')} byte(s) set in header`,
+      `Response body's content-length of ${body === null ? 0 : Buffer.byteLength(body)} byte(s) does not match the content-length of ${ex.declaredLength} byte(s) set in header`,
     );
   }
   if (r === SendResult.BadStatus) {

@@ -542,7 +542,7 @@ export class Server extends HttpServerBase implements SocketHost {
       socket.clientError = null;
       socket.closed_();
       this.emitClientError(err, socket);
-    } else if (!res.shouldKeepAlive || closing(ex)) {
+    } else if (!res.shouldKeepAlive || ex.closeAsked) {
       // The native side closes the connection after this response.
       if (active.length === 0) socket.closed_();
     } else {
@@ -723,11 +723,6 @@ function clientErrorFor(status: number): Error {
 /** node's maxHeadersCount: 2000 when null, none when 0. */
 function fieldLimit(max: number | null): number {
   return max === null ? 2000 : max > 0 ? max : 0xffffffff;
-}
-
-function closing(ex: Exchange): boolean {
-  const c = ex.headers.getLower('connection');
-  return c !== undefined && /(?:^|,)\s*close\s*(?:,|$)/i.test(c);
 }
 
 function expectation(raw: string[]): string | undefined {
