@@ -134,6 +134,14 @@ export class Exchange {
     if (!(this.flags & this.host.constants.REQUEST_HAS_CONTENT_LENGTH)) return undefined;
     return this.words[this.record + CL_HI] * 0x100000000 + this.words[this.record + CL_LO];
   }
+  /** @internal The head's size as node:http counts it: the target and every field's name and value. */
+  get headBytes(): number {
+    const words = this.words;
+    let n = words[this.record + TARGET_LEN];
+    const end = this.record + REQUEST_FIXED_WORDS + 4 * words[this.record + FIELD_COUNT];
+    for (let w = this.record + REQUEST_FIXED_WORDS; w < end; w += 4) n += words[w + 1] + words[w + 3];
+    return n;
+  }
   get fieldCount(): number {
     return this.words[this.record + FIELD_COUNT];
   }

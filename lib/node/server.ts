@@ -29,7 +29,7 @@ export interface ServerOptions {
   headersTimeout?: number;
   /** Time to receive a body being read (ms), as server.requestTimeout. Default 300000. */
   requestTimeout?: number;
-  /** All request header lines together, bytes (431 beyond). Default: syshttp's 32 KiB. */
+  /** The request head's size as node:http counts it (target, field names and values; 431 beyond). Default: http.maxHeaderSize (16 KiB). */
   maxHeaderSize?: number;
   joinDuplicateHeaders?: boolean;
   /** The syshttp backend ('auto', 'io_uring', 'epoll'). */
@@ -54,6 +54,17 @@ function nodeError(Base: ErrorConstructor | RangeErrorConstructor | TypeErrorCon
   const err = new Base(message) as NodeJS.ErrnoException;
   err.code = code;
   return err;
+}
+
+/** node's validateInteger(value, name, 0) for the timeout options. */
+function validateTimeout(value: unknown, name: string): number {
+  if (typeof value !== 'number') {
+    throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number. Received type ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < 0) {
+    throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0. Received ${value}`);
+  }
+  return value;
 }
 
 function validatePort(port: unknown, name: string): number {
@@ -121,6 +132,8 @@ export class Server extends HttpServerBase implements SocketHost {
   /** Increases at each listen() and close(): a listen that close() overtook stays quiet. */
   private listenAttempt = 0;
   private readonly onExchangeBound: (ex: Exchange) => void;
+  /** node:http's maxHeaderSize, applied as node counts it (onExchange). */
+  private maxHeaderBytes = http.maxHeaderSize;
 
   constructor(requestListener?: RequestListener);
   constructor(options: ServerOptions, requestListener?: RequestListener);
@@ -141,9 +154,19 @@ export class Server extends HttpServerBase implements SocketHost {
     this.options = options;
     this.Req = options.IncomingMessage ?? IncomingMessage;
     this.Res = options.ServerResponse ?? ServerResponse;
-    if (options.keepAliveTimeout !== undefined) this.keepAliveTimeout = options.keepAliveTimeout;
-    if (options.headersTimeout !== undefined) this.headersTimeout = options.headersTimeout;
-    if (options.requestTimeout !== undefined) this.requestTimeout = options.requestTimeout;
+    if (options.keepAliveTimeout !== undefined) this.keepAliveTimeout = validateTimeout(options.keepAliveTimeout, 'keepAliveTimeout');
+    // As node:http: headersTimeout defaults to requestTimeout when that is shorter than a
+    // minute, and may not exceed it.
+    if (options.requestTimeout !== undefined) this.requestTimeout = validateTimeout(options.requestTimeout, 'requestTimeout');
+    this.headersTimeout =
+      options.headersTimeout !== undefined ? validateTimeout(options.headersTimeout, 'headersTimeout') : Math.min(60_000, this.requestTimeout);
+    if (this.requestTimeout > 0 && this.headersTimeout > 0 && this.headersTimeout > this.requestTimeout) {
+      throw nodeError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `The value of "headersTimeout" is out of range. It must be <= requestTimeout. Received ${this.headersTimeout}`,
+      );
+    }
     if (requestListener !== undefined) this.on('request', requestListener);
     this.onExchangeBound = (ex) => this.onExchange(ex);
   }
@@ -242,9 +265,15 @@ export class Server extends HttpServerBase implements SocketHost {
       // node:http has no body limit and no default header count limit below its size limit.
       maxRequestBodySize: null,
       keepAliveTimeout: ms(this.keepAliveTimeout),
-      requestHeadersTimeout: ms(this.headersTimeout),
+      // node:http's requestTimeout covers the head too: with no headersTimeout (0), or a
+      // longer one set after construction, it is what bounds a slow head.
+      requestHeadersTimeout: Math.min(ms(this.headersTimeout), ms(this.requestTimeout)),
     };
-    if (typeof o.maxHeaderSize === 'number') limits.maxRequestHeadersTotalSize = o.maxHeaderSize;
+    // node:http's maxHeaderSize (default: its --max-http-header-size, 16 KiB) counts the
+    // target and the fields' names and values, not the separators syshttp's limit counts:
+    // the native limit leaves room for those, and onExchange applies node's count.
+    this.maxHeaderBytes = typeof o.maxHeaderSize === 'number' ? o.maxHeaderSize : http.maxHeaderSize;
+    limits.maxRequestHeadersTotalSize = Math.min(1 << 20, 2 * this.maxHeaderBytes + 4096);
     // node:http takes any number of fields within maxHeaderSize and keeps the first
     // maxHeadersCount of them (initRequest); syshttp's native default would answer 431.
     limits.maxRequestHeaderCount = 10_000;
@@ -362,6 +391,10 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     ex.observer = socket;
     if (isNew) this.emit('connection', socket);
+    if (ex.headBytes >= this.maxHeaderBytes) {
+      this.headTooLarge(ex, socket);
+      return;
+    }
 
     const flags = ex.flags;
     const req = new this.Req(socket as never) as Req;
@@ -412,6 +445,21 @@ export class Server extends HttpServerBase implements SocketHost {
       // the native batch so the other requests of the batch are still handled.
       process.nextTick(rethrow, err);
     }
+  }
+
+  /** A head over maxHeaderSize as node:http counts it: 431 and a close, then 'clientError' (HPE_HEADER_OVERFLOW). */
+  private headTooLarge(ex: Exchange, socket: NodeSocket): void {
+    ex.resetForError(431);
+    ex.headers.set('connection', 'close');
+    ex.sendNow(null, true);
+    if (this.listenerCount('clientError') === 0) return;
+    const err = clientErrorFor(431);
+    if (socket.active.length > 0) {
+      socket.clientError = err;  // emitted once the responses ahead of it are out
+      return;
+    }
+    socket.closed_();
+    this.emitClientError(err, socket);
   }
 
   private connectionOpened(id: number, endpoints: SocketEndpoints): void {

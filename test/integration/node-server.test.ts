@@ -393,6 +393,49 @@ t.test('the server is an http.Server (and a net.Server), as node:http\'s are', a
   t.equal(server.maxRequestsPerSocket, 0);
 });
 
+t.test('timeout options as node:http takes them: headersTimeout follows a shorter requestTimeout, and may not exceed it', async (t) => {
+  const make = (o: object): { headersTimeout: number; requestTimeout: number } => createServer(o as never, hello) as never;
+  t.same(pick(make({})), [60_000, 300_000]);
+  t.same(pick(make({ requestTimeout: 20_000 })), [20_000, 20_000]);
+  t.same(pick(make({ requestTimeout: 100_000 })), [60_000, 100_000]);
+  t.same(pick(make({ headersTimeout: 10_000 })), [10_000, 300_000]);
+  t.same(pick(make({ headersTimeout: 0, requestTimeout: 1000 })), [0, 1000]);
+  t.throws(() => make({ headersTimeout: 10_000, requestTimeout: 1000 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => make({ requestTimeout: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+  t.throws(() => make({ keepAliveTimeout: '5' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  function pick(s: { headersTimeout: number; requestTimeout: number }): number[] {
+    return [s.headersTimeout, s.requestTimeout];
+  }
+});
+
+t.test('with headersTimeout 0, requestTimeout bounds a slow head: 408 and a close', async (t) => {
+  const { port } = await startNode(t, hello, { headersTimeout: 0, requestTimeout: 1500, connectionsCheckingInterval: 250 });
+  const started = Date.now();
+  const r = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ', { timeoutMs: 8000 });
+  t.equal(r.parsed.responses[0]?.status, 408, '408');
+  t.ok(r.closed, 'then a close');
+  t.ok(Date.now() - started >= 1000, `not before requestTimeout (${Date.now() - started} ms)`);
+});
+
+t.test('maxHeaderSize counts as node:http does (target, names, values): one byte under is served, at the limit 431', async (t) => {
+  const { server, port } = await startNode(t, hello, { maxHeaderSize: 1000 });
+  const codes: string[] = [];
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    codes.push(String(err.code));
+    if (socket.writable) socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+  });
+  // target "/" (1) + "Host" "a" (5) + "X-Pad" (5) + value: 1000 - 11 - 1 bytes counted in all is 999.
+  const head = (pad: number): string => `GET / HTTP/1.1\r\nHost: a\r\nX-Pad: ${'p'.repeat(pad)}\r\n\r\n`;
+  const under = await rawRequest(port, head(1000 - 11 - 1), { responses: 1 });
+  t.equal(under.parsed.responses[0]?.status, 200, '999 bytes as node counts them: served');
+  const at = await rawRequest(port, head(1000 - 11));
+  t.equal(at.parsed.responses[0]?.status, 431, '1000: 431');
+  t.ok(at.closed, 'and a close');
+  await waitFor(() => codes.length === 1, 2000, "'clientError'");
+  t.same(codes, ['HPE_HEADER_OVERFLOW']);
+  t.equal(http.maxHeaderSize, 16384, "node's default, used when maxHeaderSize is not given");
+});
+
 t.test("'clientError': a bad head reaches the listener with node's code and the connection's socket", async (t) => {
   const { server, port } = await startNode(t, hello, { maxHeaderSize: 1024 });
   const connections: net.Socket[] = [];
