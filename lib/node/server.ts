@@ -412,8 +412,10 @@ export class Server extends HttpServerBase implements SocketHost {
     socket.requests++;
     if (this.maxRequestsPerSocket > 0 && socket.requests >= this.maxRequestsPerSocket) {
       if (socket.requests > this.maxRequestsPerSocket) {
-        // Pipelined beyond the limit: never the app's (node:http answers 503; here the
-        // connection closes after the last allowed response, so nothing more is sent).
+        // Pipelined beyond the limit: never the app's, but told as node:http tells it
+        // ('dropRequest'; node:http answers 503, here the connection closes after the
+        // last allowed response, so nothing more is sent).
+        this.emit('dropRequest', req, socket);
         res.writeHead(503);
         res.end();
         return;
@@ -486,7 +488,7 @@ export class Server extends HttpServerBase implements SocketHost {
     const socket = new NodeSocket(this, id, endpoints);
     socket.server = this;
     // node:http always listens for socket errors (res.destroy(err) passes err to the socket).
-    socket.on('error', noop);
+    socket.on('error', socketOnError);
     this.sockets.set(id, socket);
     if (this.timeout > 0) socket.setTimeout(this.timeout);
     return socket;
@@ -576,7 +578,10 @@ export class Server extends HttpServerBase implements SocketHost {
         // Nobody reads it: what node's _dump leads to ('close'), without the flow, and
         // without even that when nobody listens (nothing could tell the difference).
         req.complete = true;
-        if (req.listenerCount('close') > 0 || req.listenerCount('error') > 0 || req.listenerCount('aborted') > 0) req.destroy();
+        if (req.listenerCount('close') > 0 || req.listenerCount('error') > 0 || req.listenerCount('aborted') > 0) {
+          req.push(null);  // ended, as node's dump leaves it by its 'close'
+          req.destroy();
+        }
       } else {
         req._dump();
       }
@@ -789,6 +794,17 @@ function emitCloseNT(res: Res): void {
 }
 
 function noop(): void {}
+
+/**
+ * node's socketOnError: the first error on a connection's socket goes to 'clientError'
+ * listeners, or else ends the connection (destroy); later ones are ignored.
+ */
+function socketOnError(this: NodeSocket, err: Error): void {
+  this.removeListener('error', socketOnError);
+  if (this.listenerCount('error') === 0) this.on('error', noop);
+  const server = this.server as Server;
+  if (!server.emit('clientError', err, this)) this.destroy(err);
+}
 
 function rethrow(err: unknown): never {
   throw err;

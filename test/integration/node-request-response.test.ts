@@ -655,6 +655,22 @@ t.test('maxRequestsPerSocket: the last allowed response closes the connection', 
   if (!againstNode) t.ok(await c.waitClose(2000), 'closed after the second');
 });
 
+t.test("maxRequestsPerSocket: requests pipelined beyond it never reach the app and are told by 'dropRequest'", async (t) => {
+  const urls: string[] = [];
+  const dropped: string[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    urls.push(String(req.url));
+    res.end('x');
+  });
+  server.maxRequestsPerSocket = 1;
+  server.on('dropRequest', (req: http.IncomingMessage, socket: net.Socket) => dropped.push(`${req.url} ${typeof socket.remotePort}`));
+  const r = await rawRequest(port, Buffer.concat([buildRequest({ target: '/1' }), buildRequest({ target: '/2' })]));
+  t.equal(r.parsed.responses[0]?.status, 200, 'the first is answered');
+  t.same(urls, ['/1'], 'only the first reached the app');
+  await waitFor(() => dropped.length === 1, 2000, "'dropRequest'");
+  t.same(dropped, ['/2 number'], "'dropRequest' with the request and its socket");
+});
+
 t.test('a request listener that throws is an uncaught exception, and the server keeps serving', async (t) => {
   const caught: unknown[] = [];
   const handler = (err: unknown) => caught.push(err);
