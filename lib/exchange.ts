@@ -77,6 +77,8 @@ export class Exchange {
   private bodyStream: RequestBody | null = null;
   maxRequestBodySize: number | null;
   trailers: Map<string, string> | null = null;
+  /** The trailer fields as received: [name0, value0, name1, value1, …] (node's rawTrailers). */
+  rawTrailers: string[] | null = null;
 
   // response
   status = 200;
@@ -179,8 +181,9 @@ export class Exchange {
   onBody(chunk: Buffer): void {
     this.bodyStream?.deliver(chunk);
   }
-  onBodyEnd(trailers: Map<string, string> | null): void {
+  onBodyEnd(trailers: Map<string, string> | null, rawTrailers: string[] | null = null): void {
     this.trailers = trailers;
+    this.rawTrailers = rawTrailers;
     this.bodyStream?.finish();
   }
   onBodyError(status: number): void {

@@ -452,16 +452,20 @@ export class Server extends EventEmitter implements ExchangeHost {
         if (ex === undefined || ex.seq !== seq) return;
         this.bodies.delete(connection);
         let trailers: Map<string, string> | null = null;
+        let raw: string[] | null = null;
         if (count > 0) {
           trailers = new Map();
+          raw = [];
           for (let f = 0, w = i + 4; f < count; f++, w += 4) {
-            const name = bytes.toString('latin1', words[w], words[w] + words[w + 1]).toLowerCase();
+            const name = bytes.toString('latin1', words[w], words[w] + words[w + 1]);
             const value = bytes.toString('latin1', words[w + 2], words[w + 2] + words[w + 3]);
-            const prior = trailers.get(name);
-            trailers.set(name, prior === undefined ? value : `${prior}, ${value}`);
+            raw.push(name, value);
+            const key = name.toLowerCase();
+            const prior = trailers.get(key);
+            trailers.set(key, prior === undefined ? value : `${prior}, ${value}`);
           }
         }
-        ex.onBodyEnd(trailers);
+        ex.onBodyEnd(trailers, raw);
         return;
       }
       case C.RECORD_BODY_ERROR: {

@@ -99,10 +99,10 @@ function readBody(this: RequestView): void {
     });
     body.once('end', () => {
       this.complete = true;
-      const trailers = ex.trailers;
+      const trailers = ex.rawTrailers;
       if (trailers !== null) {
         const rawTrailers = this.rawTrailers;
-        for (const [name, value] of trailers) rawTrailers.push(name, value);
+        for (let i = 0; i < trailers.length; i++) rawTrailers.push(trailers[i]);
         (this as Record<symbol, unknown>)[kTrailersCount] = rawTrailers.length;
       }
       this.push(null);
