@@ -314,6 +314,8 @@ export class Server extends HttpServerBase implements SocketHost {
       if (!wasListening) this.once('close', () => callback(nodeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
       else this.once('close', callback);
     }
+    // As node:http's close(): through the (overridable) closeIdleConnections().
+    this.closeIdleConnections();
     this.info = null;
     this.binding = false;
     this.listenAttempt++;
@@ -386,6 +388,10 @@ export class Server extends HttpServerBase implements SocketHost {
     const isNew = socket === undefined;
     if (socket === undefined) {
       socket = this.newSocket(ex.connection, new ConnectionFeature(ex));
+    } else if (socket.keepAliveTimeoutSet) {
+      // Back from keep-alive idling: the server's timeout again (node's onParserExecute).
+      socket.keepAliveTimeoutSet = false;
+      socket.setTimeout(this.timeout);
     } else {
       socket.touch();
     }
@@ -600,7 +606,15 @@ export class Server extends HttpServerBase implements SocketHost {
       if (active.length === 0) socket.closed_();
     } else {
       socket.lastUsed = this.sweepClock;
-      socket.touch();
+      if (socket.timeout && active.length === 0 && this.keepAliveTimeout > 0) {
+        // Idle between requests: node:http gives a socket with a timeout the keep-alive
+        // time instead (plus its 1 s margin), so server.setTimeout() does not fire on it
+        // before the connection's keep-alive close.
+        socket.setTimeout(this.keepAliveTimeout + 1000);
+        socket.keepAliveTimeoutSet = true;
+      } else {
+        socket.touch();
+      }
     }
   }
 

@@ -51,6 +51,8 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   requests = 0;
   /** @internal last use, for the idle sweep */
   lastUsed = 0;
+  /** @internal idle between requests: its timeout is the keep-alive time (node's keepAliveTimeoutSet) */
+  keepAliveTimeoutSet = false;
   /** @internal a 'clientError' waiting for the responses ahead of it */
   clientError: Error | null = null;
   private timer: NodeJS.Timeout | null = null;

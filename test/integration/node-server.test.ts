@@ -393,6 +393,39 @@ t.test('the server is an http.Server (and a net.Server), as node:http\'s are', a
   t.equal(server.maxRequestsPerSocket, 0);
 });
 
+t.test('close() goes through closeIdleConnections(), as node:http’s (frameworks wrap it)', async (t) => {
+  const { server } = await startNode(t, hello);
+  let calls = 0;
+  const original = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => {
+    calls++;
+    original();
+  };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  t.equal(calls, 1);
+});
+
+t.test('server.setTimeout(): a socket idle between requests has the keep-alive time instead, and the server timeout again with its next request', async (t) => {
+  const { server, port } = await startNode(t, (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url !== '/hang') res.end('hello');
+  });
+  server.setTimeout(300);
+  server.keepAliveTimeout = 5000;
+  const timeouts: number[] = [];
+  server.on('timeout', (socket: net.Socket) => {
+    timeouts.push(Date.now());
+    socket.destroy();
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  await c.readResponses(1);
+  await sleep(800);
+  t.same(timeouts, [], 'no timeout while idle for longer than server.timeout');
+  await c.write(buildRequest({ target: '/hang' }));  // never answered
+  await waitFor(() => timeouts.length === 1, 3000, "'timeout' with a request in flight");
+  t.pass('server.timeout applies again once a request arrives');
+});
+
 t.test('timeout options as node:http takes them: headersTimeout follows a shorter requestTimeout, and may not exceed it', async (t) => {
   const make = (o: object): { headersTimeout: number; requestTimeout: number } => createServer(o as never, hello) as never;
   t.same(pick(make({})), [60_000, 300_000]);
