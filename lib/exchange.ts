@@ -9,12 +9,21 @@ import { RequestBody } from './request-body';
 import { UpgradedStream } from './upgraded-stream';
 import { decodeEndpoints } from './features/connection';
 
-/** Node's Buffer has latin1Slice (not in its typings). */
-/** @internal */
+/** @internal Node's Buffer, with its latin1Slice (not in its typings). */
 export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** A Connection field value with the `close` option. */
 const CLOSE = /(?:^|,)\s*close\s*(?:,|$)/i;
+
+/** What the native send is told of the app's fields: a Date, a Connection and its close. */
+function headFlags(C: NativeConstants, hasDate: boolean, connection: string | undefined): number {
+  let flags = hasDate ? C.SEND_HAS_DATE : 0;
+  if (connection !== undefined) {
+    flags |= C.SEND_HAS_CONNECTION;
+    if (CLOSE.test(connection)) flags |= C.SEND_CLOSE;
+  }
+  return flags;
+}
 
 /** What an exchange needs from its server. */
 export interface ExchangeHost {
@@ -353,24 +362,19 @@ export class Exchange {
     let head: string | null = null;
     let flags = ending ? C.SEND_END : 0;
     let declared = -1;
-    if (!this.started && this.presetLines !== null) {
-      head = statusLine(this.status, this.reason) + this.presetLines;
-      flags |= this.presetFlags;
-      declared = this.presetLength;
-      this.started = true;
-      this.headers.locked = true;
-    } else if (!this.started) {
-      const h = this.headers;
-      head = statusLine(this.status, this.reason) + h.serialize();
-      if (h.size !== 0) {
-        if (h.getLower('date') !== undefined) flags |= C.SEND_HAS_DATE;
-        const connection = h.getLower('connection');
-        if (connection !== undefined) {
-          flags |= C.SEND_HAS_CONNECTION;
-          if (CLOSE.test(connection)) flags |= C.SEND_CLOSE;
+    if (!this.started) {
+      if (this.presetLines !== null) {
+        head = statusLine(this.status, this.reason) + this.presetLines;
+        flags |= this.presetFlags;
+        declared = this.presetLength;
+      } else {
+        const h = this.headers;
+        head = statusLine(this.status, this.reason) + h.serialize();
+        if (h.size !== 0) {
+          flags |= headFlags(C, h.getLower('date') !== undefined, h.getLower('connection'));
+          const length = h.getLower('content-length');
+          if (length !== undefined) declared = Number(length);  // validated by ResponseHeaders
         }
-        const length = h.getLower('content-length');
-        if (length !== undefined) declared = Number(length);  // validated by ResponseHeaders
       }
       this.started = true;
       this.headers.locked = true;
@@ -436,15 +440,8 @@ export class Exchange {
       this.presetLines = null;
       return;
     }
-    const C = this.host.constants;
-    let flags = fields.hasDate ? C.SEND_HAS_DATE : 0;
-    const connection = fields.connection;
-    if (connection !== undefined) {
-      flags |= C.SEND_HAS_CONNECTION;
-      if (CLOSE.test(connection)) flags |= C.SEND_CLOSE;
-    }
     this.presetLines = fields.lines;
-    this.presetFlags = flags;
+    this.presetFlags = headFlags(this.host.constants, fields.hasDate, fields.connection);
     this.presetLength = fields.contentLength === undefined ? -1 : Number(fields.contentLength);
   }
 

@@ -253,7 +253,6 @@ export class ResponseHeaders implements Iterable<[string, string]> {
  */
 export class FieldLines {
   lines = '';
-  count = 0;
   hasDate = false;
   hasTrailer = false;
   /** The Connection values, joined with ", " when repeated. */
@@ -262,7 +261,6 @@ export class FieldLines {
 
   reset(): void {
     this.lines = '';
-    this.count = 0;
     this.hasDate = false;
     this.hasTrailer = false;
     this.connection = undefined;
@@ -301,6 +299,5 @@ export class FieldLines {
         break;
     }
     this.lines += name + ': ' + s + '\r\n';
-    this.count++;
   }
 }

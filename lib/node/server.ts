@@ -457,17 +457,8 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** A head over maxHeaderSize as node:http counts it: 431 and a close, then 'clientError' (HPE_HEADER_OVERFLOW). */
   private headTooLarge(ex: Exchange, socket: NodeSocket): void {
-    ex.resetForError(431);
-    ex.headers.set('connection', 'close');
-    ex.sendNow(null, true);
-    if (this.listenerCount('clientError') === 0) return;
-    const err = clientErrorFor(431);
-    if (socket.active.length > 0) {
-      socket.clientError = err;  // emitted once the responses ahead of it are out
-      return;
-    }
-    socket.closed_();
-    this.emitClientError(err, socket);
+    answerClosing(ex, 431);
+    if (this.listenerCount('clientError') > 0) this.clientErrorOn(socket, clientErrorFor(431));
   }
 
   private connectionOpened(id: number, endpoints: SocketEndpoints): void {
@@ -518,7 +509,11 @@ export class Server extends HttpServerBase implements SocketHost {
       socket = this.newSocket(info.connectionId, info);
       this.emit('connection', socket);
     }
-    const err = clientErrorFor(info.status);
+    this.clientErrorOn(socket, clientErrorFor(info.status));
+  }
+
+  /** 'clientError' for a connection the native side closes after its answer: now, or once the responses ahead of it are out. */
+  private clientErrorOn(socket: NodeSocket, err: Error): void {
     if (socket.active.length > 0) {
       socket.clientError = err;  // emitted by finished() once the earlier responses are out
       return;
@@ -700,13 +695,8 @@ export class Server extends HttpServerBase implements SocketHost {
   /** Answers `status` with Connection: close where nothing was sent yet (else resets), and the connection is over. */
   private answerAndClose(socket: NodeSocket, res: Res, status: number): void {
     const ex = res[kExchange];
-    if (!ex.started) {
-      ex.resetForError(status);
-      ex.headers.set('connection', 'close');
-      ex.sendNow(null, true);
-    } else {
-      ex.abort();
-    }
+    if (!ex.started) answerClosing(ex, status);
+    else ex.abort();
     this.connectionAborted(socket);
   }
 
@@ -808,6 +798,13 @@ function emitCloseNT(res: Res): void {
 }
 
 function noop(): void {}
+
+/** The native side's own kind of answer in place of the app's: `status`, no body, then a close. */
+function answerClosing(ex: Exchange, status: number): void {
+  ex.resetForError(status);
+  ex.headers.set('connection', 'close');
+  ex.sendNow(null, true);
+}
 
 /**
  * node's socketOnError: the first error on a connection's socket goes to 'clientError'

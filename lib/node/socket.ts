@@ -102,6 +102,12 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
     if (counts !== undefined) this.counts = counts;
   }
 
+  /** The last counts, while the connection is there to ask (its record may never reach this socket). */
+  private keepFinalCounts(): void {
+    this.readCounts();
+    this.countsFinal = true;
+  }
+
   /** @internal The connection's final counts (its ConnectionClosed record). */
   finalCounts(bytesRead: number, bytesWritten: number): void {
     this.counts = [bytesRead, bytesWritten];
@@ -187,7 +193,7 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (!this.gone) {
-      this.readCounts();  // the last counts, while the connection is there to ask
+      this.keepFinalCounts();
       // Closes the connection (a FIN, as destroying a net.Socket closes its fd) and every
       // request on it is aborted; a response already complete but not yet 'finish'ed does
       // not keep it open.
@@ -201,7 +207,7 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   /** @internal The connection is gone (reset, closed by the peer, or after a closing response). */
   closed_(): void {
     if (this.gone) return;
-    this.readCounts();
+    this.keepFinalCounts();
     this.gone = true;
     if (this.timer !== null) {
       clearTimeout(this.timer);

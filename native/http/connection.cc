@@ -81,10 +81,7 @@ bool Connection::receivedEof() {
   }
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
-  if (hasRequestsInFlight()) return true;
-  closeAfterFlush_ = true;
-  host_.wantFlush(*this);
-  return false;
+  return settleAfterEof();
 }
 
 bool Connection::settleAfterEof() {

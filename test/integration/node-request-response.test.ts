@@ -670,6 +670,29 @@ t.test("maxRequestsPerSocket: requests pipelined beyond it never reach the app a
   t.same(dropped, ['/2 number'], "'dropRequest' with the request and its socket");
 });
 
+t.test('writeHead with repeated names: the fields go out in the order given, not grouped by name', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.writeHead(200, [
+      ['X-A', '1'],
+      ['X-B', '2'],
+      ['X-A', '3'],
+    ]);
+    res.end('ok');
+  });
+  const r = await rawRequest(port, buildRequest({}), { responses: 1 });
+  const names = r.parsed.responses[0]?.rawHeaders.map(([n]) => n).filter((n) => n.startsWith('X-'));
+  t.same(names, ['X-A', 'X-B', 'X-A']);
+});
+
+t.test("an error emitted on a connection's socket ends the connection when no 'clientError' listener takes it", async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.write('part', () => res.socket?.emit('error', new Error('kaboom')));
+  });
+  const r = await rawRequest(port, buildRequest({}), { timeoutMs: 3000 });
+  t.ok(r.closed, 'the connection closes (it stayed open before)');
+  t.equal(r.parsed.responses.length, 0, 'the response never completes');
+});
+
 t.test('a request listener that throws is an uncaught exception, and the server keeps serving', async (t) => {
   const caught: unknown[] = [];
   const handler = (err: unknown) => caught.push(err);

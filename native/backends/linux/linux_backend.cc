@@ -295,10 +295,7 @@ void LinuxBackend::close(Conn& c, bool reset) {
   release(c);
 }
 
-void LinuxBackend::peerEnded(Conn& c) {
-  halfClosed_.push_back(c.http.id());
-  markDirty(c);
-}
+void LinuxBackend::peerEnded(Conn& c) { halfClosed_.push_back(c.http.id()); }
 
 void LinuxBackend::settleHalfClosed() {
   if (halfClosed_.empty()) return;
@@ -310,7 +307,6 @@ void LinuxBackend::settleHalfClosed() {
     // What JS has not answered by now is aborted (node:http ends its socket's side at the
     // end and aborts what is left when the socket closes); else it closes after the flush.
     if (c->http.settleAfterEof()) close(*c, false);
-    else markDirty(*c);
   }
 }
 
