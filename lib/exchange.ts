@@ -66,6 +66,18 @@ function statusLine(status: number, reason: string | undefined): string {
   return line;
 }
 
+// The last preset head: a response whose status line and lines are the last one's sends
+// the very same string, which the native copy has already flattened.
+const lastHead = { status: '', lines: '', head: '' };
+
+function presetHeadText(status: string, lines: string): string {
+  if (status === lastHead.status && lines === lastHead.lines) return lastHead.head;
+  lastHead.status = status;
+  lastHead.lines = lines;
+  lastHead.head = status + lines;
+  return lastHead.head;
+}
+
 type Callback = () => void | Promise<void>;
 export type Chunk = string | Uint8Array;
 
@@ -364,7 +376,7 @@ export class Exchange {
     let declared = -1;
     if (!this.started) {
       if (this.presetLines !== null) {
-        head = statusLine(this.status, this.reason) + this.presetLines;
+        head = presetHeadText(statusLine(this.status, this.reason), this.presetLines);
         flags |= this.presetFlags;
         declared = this.presetLength;
       } else {

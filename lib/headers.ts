@@ -244,46 +244,102 @@ export class ResponseHeaders implements Iterable<[string, string]> {
   }
 }
 
+/** What FieldLines remembers of a name: its key, and the last value given with it. */
+interface NameSlot {
+  key: string;
+  /** The last string or number given (another type is never remembered). */
+  raw: unknown;
+  /** Its checked value and its whole line, made once for as long as the value repeats. */
+  value: string;
+  line: string;
+}
+
+// Apps answer with the same few fields, often the very same values (a shared headers
+// object): a name's last value and line are kept, so a repeat is one comparison instead of
+// the character checks and the string building. Bounded, as checkedNames.
+const nameSlots = new Map<string, NameSlot>();
+
+function slotOf(name: string): NameSlot | undefined {
+  const known = nameSlots.get(name);
+  if (known !== undefined) return known;
+  const key = keyOf(name);
+  if (key === undefined) return undefined;
+  const slot: NameSlot = { key, raw: undefined, value: '', line: '' };
+  if (nameSlots.size < CHECKED_NAMES_MAX) nameSlots.set(name, slot);
+  return slot;
+}
+
 /**
  * @internal Response field lines written straight into one string, in the order given,
  * with ResponseHeaders' checks (token names, field-value characters, one numeric
  * Content-Length; Transfer-Encoding left out: framing is the server's), noting what the
  * native send needs to know. The node:http layer's writeHead builds its head with one of
  * these instead of a ResponseHeaders: no map, no entry per field.
+ *
+ * When a response's lines are the previous response's, `lines` is the very same string
+ * (already flattened by the native copy of the last head), not a new concatenation.
  */
 export class FieldLines {
-  lines = '';
   hasDate = false;
   hasTrailer = false;
   /** The Connection values, joined with ", " when repeated. */
   connection: string | undefined = undefined;
   contentLength: string | undefined = undefined;
+  private parts: string[] = [];
+  private count = 0;
+  /** The lines last joined, from parts[0, joinedCount); -1 once a part differs from them. */
+  private joined = '';
+  private joinedCount = 0;
 
   reset(): void {
-    this.lines = '';
     this.hasDate = false;
     this.hasTrailer = false;
     this.connection = undefined;
     this.contentLength = undefined;
+    this.count = 0;
+  }
+
+  /** "Name: value\r\n" for every field line added since reset(). */
+  get lines(): string {
+    if (this.count === this.joinedCount) return this.joined;
+    const parts = this.parts;
+    let out = '';
+    for (let i = 0; i < this.count; i++) out += parts[i];
+    this.joined = out;
+    this.joinedCount = this.count;
+    return out;
   }
 
   /** One field, or one line per value of an array (none for an empty one). */
   add(name: string, value: unknown): void {
-    const key = keyOf(name);
-    if (key === undefined) throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid header name ${JSON.stringify(name)}`);
+    const slot = slotOf(name);
+    if (slot === undefined) throw new SyshttpError('SYSHTTP_ERR_INVALID_HEADER', `invalid header name ${JSON.stringify(name)}`);
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) this.line(name, key, value[i]);
+      for (let i = 0; i < value.length; i++) this.line(name, slot, value[i]);
     } else {
-      this.line(name, key, value);
+      this.line(name, slot, value);
     }
   }
 
-  private line(name: string, key: string, v: unknown): void {
-    const s = checkedValue(name, typeof v === 'string' ? v : String(v));
-    switch (key) {
+  private line(name: string, slot: NameSlot, v: unknown): void {
+    let s: string;
+    let line: string;
+    if (v === slot.raw) {
+      s = slot.value;
+      line = slot.line;
+    } else {
+      s = checkedValue(name, typeof v === 'string' ? v : String(v));
+      if (slot.key === 'content-length' && !DIGITS.test(s)) throw badLength(s);
+      line = name + ': ' + s + '\r\n';
+      if (typeof v === 'string' || typeof v === 'number') {
+        slot.raw = v;
+        slot.value = s;
+        slot.line = line;
+      }
+    }
+    switch (slot.key) {
       case 'content-length':
         if (this.contentLength !== undefined) throw badLength(`${this.contentLength}, ${s}`);
-        if (!DIGITS.test(s)) throw badLength(s);
         this.contentLength = s;
         break;
       case 'transfer-encoding':
@@ -298,6 +354,10 @@ export class FieldLines {
         this.hasTrailer = true;
         break;
     }
-    this.lines += name + ': ' + s + '\r\n';
+    const i = this.count++;
+    if (this.parts[i] !== line) {
+      this.parts[i] = line;
+      this.joinedCount = -1;
+    }
   }
 }

@@ -9,6 +9,7 @@ import {
   SyshttpError,
 } from '../../dist/index.js';
 import { resolveLimits } from '../../dist/options.js';
+import { FieldLines } from '../../dist/headers.js';
 
 t.test('createServer validates its arguments', async (t) => {
   for (const bad of [123, 'x', null, true]) {
@@ -58,6 +59,41 @@ t.test('response headers validate and serialise', async (t) => {
   h.locked = true;
   t.throws(() => h.set('X', 'y'), { code: 'SYSHTTP_ERR_RESPONSE_STARTED' });
   t.throws(() => h.delete('X-Num'), { code: 'SYSHTTP_ERR_RESPONSE_STARTED' });
+});
+
+t.test('field lines: a repeated head is reused, and only when every line repeats', async (t) => {
+  const f = new FieldLines();
+  const fill = (fields: [string, unknown][]): string => {
+    f.reset();
+    for (const [n, v] of fields) f.add(n, v);
+    return f.lines;
+  };
+  const a = fill([['Server', 'x'], ['Content-Length', 11]]);
+  t.equal(a, 'Server: x\r\nContent-Length: 11\r\n');
+  t.equal(f.contentLength, '11');
+  t.equal(fill([['Server', 'x'], ['Content-Length', 11]]), a, 'same lines');
+  t.equal(fill([['Server', 'x'], ['Content-Length', 12]]), 'Server: x\r\nContent-Length: 12\r\n');
+  t.equal(fill([['Server', 'x']]), 'Server: x\r\n', 'fewer lines');
+  t.equal(fill([['Server', 'x'], ['Content-Length', 12], ['Date', 'now']]), 'Server: x\r\nContent-Length: 12\r\nDate: now\r\n');
+  t.ok(f.hasDate);
+  // Lines added but never read (a writeHead that threw) must not pass for the joined ones.
+  fill([['Server', 'x'], ['Content-Length', 12], ['Date', 'now']]);
+  f.reset();
+  f.add('Server', 'y');
+  f.add('Content-Length', 1);
+  f.add('Date', 'then');
+  t.equal(fill([['Server', 'y'], ['Content-Length', 1], ['Date', 'then']]), 'Server: y\r\nContent-Length: 1\r\nDate: then\r\n');
+  t.equal(fill([['Server', 'x'], ['Content-Length', 12], ['Date', 'now']]), 'Server: x\r\nContent-Length: 12\r\nDate: now\r\n');
+  // A value remembered for a name is still checked as the name's when it comes again.
+  t.throws(() => fill([['Content-Length', 'x1']]), { code: 'SYSHTTP_ERR_INVALID_HEADER' });
+  t.throws(() => fill([['Content-Length', 1], ['Content-Length', 1]]), { code: 'SYSHTTP_ERR_INVALID_HEADER' });
+  t.throws(() => fill([['X', 'a\r\nb']]), { code: 'SYSHTTP_ERR_INVALID_HEADER' });
+  t.throws(() => fill([['X', 'a\r\nb']]), { code: 'SYSHTTP_ERR_INVALID_HEADER' }, 'a refused value is not remembered');
+  // An object value is converted each time (its string may change).
+  let n = 0;
+  const counter = { toString: () => String(++n) };
+  t.equal(fill([['X-N', counter]]), 'X-N: 1\r\n');
+  t.equal(fill([['X-N', counter]]), 'X-N: 2\r\n');
 });
 
 t.test('compose runs middleware in order and rejects a second next()', async (t) => {
