@@ -116,6 +116,35 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
   if (napi_add_async_cleanup_hook(env, asyncCleanup, this, &cleanupHook_) != napi_ok) {
     cleanupHook_ = nullptr;
   }
+  bindSend(env, info.This().As<Napi::Object>());
+}
+
+// Where any step fails, the instance keeps the prototype's send (the same method, unwrapped
+// per call): slower, never wrong.
+void NativeServer::bindSend(Napi::Env env, Napi::Object self) {
+  selfCell_ = std::make_shared<SelfCell>(SelfCell{this});
+  auto* held = new std::shared_ptr<SelfCell>(selfCell_);
+  napi_value fn = nullptr;
+  if (napi_create_function(env, "send", NAPI_AUTO_LENGTH, sendBound, selfCell_.get(), &fn) != napi_ok) {
+    delete held;
+    return;
+  }
+  auto release = [](napi_env, void* data, void*) { delete static_cast<std::shared_ptr<SelfCell>*>(data); };
+  if (napi_add_finalizer(env, fn, held, release, nullptr, nullptr) != napi_ok) {
+    delete held;  // fn is unreachable: it is never called
+    return;
+  }
+  napi_property_descriptor own{"send", nullptr, nullptr, nullptr, nullptr, fn, napi_default, nullptr};
+  napi_define_properties(env, self, 1, &own);  // on failure, the prototype's send stays
+}
+
+napi_value NativeServer::sendBound(napi_env env, napi_callback_info cbinfo) {
+  Napi::CallbackInfo info(env, cbinfo);
+  auto* cell = static_cast<SelfCell*>(info.Data());
+  if (cell == nullptr || cell->self == nullptr) {
+    return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
+  }
+  return cell->self->send(info);
 }
 
 #if !defined(_WIN32)
@@ -237,7 +266,10 @@ bool NativeServer::createHttpSys(Napi::Env env, const Napi::Object& o) {
 }
 #endif
 
-NativeServer::~NativeServer() { destroy(); }
+NativeServer::~NativeServer() {
+  if (selfCell_) selfCell_->self = nullptr;
+  destroy();
+}
 
 void NativeServer::asyncCleanup(napi_async_cleanup_hook_handle handle, void* self) {
   auto* s = static_cast<NativeServer*>(self);

@@ -39,6 +39,16 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value backendName(const Napi::CallbackInfo& info);
   Napi::Value backendInfo(const Napi::CallbackInfo& info);
 
+  // send() runs once per response. The instance gets its own `send`, bound to this cell,
+  // so the call skips napi_unwrap (a private-symbol lookup per call). The cell is shared
+  // by the instance and the function, so it outlives whichever is collected first; the
+  // instance's destructor empties it.
+  struct SelfCell {
+    NativeServer* self;
+  };
+  static napi_value sendBound(napi_env env, napi_callback_info cbinfo);
+  void bindSend(Napi::Env env, Napi::Object self);
+
   bool createLinux(Napi::Env env, const Napi::Object& options);
   bool createHttpSys(Napi::Env env, const Napi::Object& options);
   bool dispatchEvents() override;
@@ -60,6 +70,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   std::string bodyText_;  // scratch for a string body, reused
   bool dispatching_ = false;
   napi_async_cleanup_hook_handle cleanupHook_ = nullptr;
+  std::shared_ptr<SelfCell> selfCell_;
 };
 
 }  // namespace syshttp::bridge
