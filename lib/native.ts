@@ -36,6 +36,8 @@ export interface NativeBackendOptions {
   ioUringNoBufferRing: boolean;
   /** ConnectionOpen/ConnectionClosed records (Linux backends; the node:http layer asks). */
   connectionEvents: boolean;
+  /** Sent on kept-alive responses without an app Connection field; '' for none (Linux backends). */
+  keepAliveFields: string;
 }
 
 export type BatchHandler = (batch: ArrayBuffer, words: number) => void;
@@ -46,6 +48,8 @@ export interface NativeServerHandle {
   readBody(connection: number, seq: number, maxBodySize: number | null): number;
   /** HTTP.sys: the kernel may cache the response to `seq` for `ttl` seconds (others ignore it). */
   setResponseCache(connection: number, seq: number, ttl: number): void;
+  /** Field lines for kept-alive responses without an app Connection field, from now on (Linux backends). */
+  setKeepAliveFields(fields: string): void;
   pauseBody(connection: number, seq: number, paused: boolean): number;
   /** Closes the connection now; reset (default true): with an RST, else a plain close. */
   abort(connection: number, reset?: boolean): void;

@@ -71,6 +71,7 @@ const closedHandle: NativeServerHandle = {
   send: () => ABORTED,
   readBody: () => ABORTED,
   setResponseCache: () => {},
+  setKeepAliveFields: () => {},
   pauseBody: () => ABORTED,
   abort: () => {},
   detach: () => ABORTED,
@@ -252,7 +253,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '' },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -524,6 +525,19 @@ export class Server extends EventEmitter implements ExchangeHost {
    * 'connection'); set before listen(). Linux backends only: HTTP.sys has no accept.
    */
   connectionHandler: ConnectionHandler | null = null;
+
+  /**
+   * @internal Field lines (each ending in CRLF) every kept-alive response without its own
+   * Connection field carries: the node:http layer's "Connection: keep-alive" and
+   * "Keep-Alive: timeout=N". Set before listen(). Linux backends only.
+   */
+  keepAliveFields: string | null = null;
+
+  /** @internal keepAliveFields, also for connections already open. */
+  setKeepAliveFields(fields: string): void {
+    this.keepAliveFields = fields;
+    this.handle?.setKeepAliveFields(fields);
+  }
 
   /** @internal Takes every exchange in place of contexts and the pipeline (the node:http layer, lib/node). */
   exchangeHandler: ((ex: Exchange) => void) | null = null;

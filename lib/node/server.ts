@@ -109,11 +109,11 @@ const HttpServerBase = http.Server as unknown as new () => http.Server;
 export class Server extends HttpServerBase implements SocketHost {
   /** node:http's defaults. */
   override timeout = 0;
-  override keepAliveTimeout = 5000;
+  declare keepAliveTimeout: number;  // an accessor (constructor): responses announce it
   override headersTimeout = 60_000;
   override requestTimeout = 300_000;
   override maxHeadersCount: number | null = null;
-  override maxRequestsPerSocket = 0;
+  declare maxRequestsPerSocket: number;  // an accessor too
   declare maxConnections: number;  // undefined until set, as node:net's
 
   private readonly options: ServerOptions;
@@ -132,6 +132,8 @@ export class Server extends HttpServerBase implements SocketHost {
   /** Increases at each listen() and close(): a listen that close() overtook stays quiet. */
   private listenAttempt = 0;
   private readonly onExchangeBound: (ex: Exchange) => void;
+  private keepAliveMs = 5000;
+  private maxPerSocket = 0;
   /** node:http's maxHeaderSize, applied as node counts it (onExchange). */
   private maxHeaderBytes = http.maxHeaderSize;
 
@@ -143,6 +145,28 @@ export class Server extends HttpServerBase implements SocketHost {
     // for net.Sockets; syshttp's native side does both.
     this.removeAllListeners('connection');
     this.removeAllListeners('listening');
+    // Kept-alive responses announce both (keepAliveFields), so a change after listen()
+    // reaches the native side, as node:http reads them at each response.
+    Object.defineProperties(this, {
+      keepAliveTimeout: {
+        get: () => this.keepAliveMs,
+        set: (v: number) => {
+          this.keepAliveMs = v;
+          this.inner?.setKeepAliveFields(this.keepAliveFields());
+        },
+        enumerable: true,
+        configurable: true,
+      },
+      maxRequestsPerSocket: {
+        get: () => this.maxPerSocket,
+        set: (v: number) => {
+          this.maxPerSocket = v;
+          this.inner?.setKeepAliveFields(this.keepAliveFields());
+        },
+        enumerable: true,
+        configurable: true,
+      },
+    });
     if (typeof options === 'function') {
       requestListener = options;
       options = {};
@@ -282,6 +306,7 @@ export class Server extends HttpServerBase implements SocketHost {
     if (o.backend !== undefined) options.backend = o.backend;
     const inner = new SyshttpServer(options);
     inner.exchangeHandler = this.onExchangeBound;
+    inner.keepAliveFields = this.keepAliveFields();
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
     // their connections. (HTTP.sys has no accept: there a socket appears with its first
@@ -295,6 +320,20 @@ export class Server extends HttpServerBase implements SocketHost {
     if (!this.refed) inner.unref();
     this.inner = inner;
     return inner;
+  }
+
+  /**
+   * node:http announces keep-alive on every kept-alive response: "Connection: keep-alive",
+   * and with a keepAliveTimeout "Keep-Alive: timeout=<seconds>" (", max=<n>" with a
+   * maxRequestsPerSocket), as they are when listen() is called.
+   */
+  private keepAliveFields(): string {
+    let fields = 'Connection: keep-alive\r\n';
+    if (this.keepAliveTimeout > 0) {
+      const max = this.maxRequestsPerSocket > 0 ? `, max=${this.maxRequestsPerSocket}` : '';
+      fields += `Keep-Alive: timeout=${Math.floor(this.keepAliveTimeout / 1000)}${max}\r\n`;
+    }
+    return fields;
   }
 
   /** As node:net's: `{ address, family, port }`, or the path for a Unix socket. */

@@ -73,6 +73,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::connectionCount>("connectionCount"),
                          InstanceMethod<&NativeServer::byteCounts>("byteCounts"),
                          InstanceMethod<&NativeServer::setRef>("setRef"),
+                         InstanceMethod<&NativeServer::setKeepAliveFields>("setKeepAliveFields"),
                          InstanceMethod<&NativeServer::backendName>("backendName"),
                          InstanceMethod<&NativeServer::backendInfo>("backendInfo"),
                      });
@@ -100,6 +101,7 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
   limits_.sendStallTimeoutMs = u32(o, "sendStallTimeout", limits_.sendStallTimeoutMs);
   limits_.maxPipelinedRequests = u32(o, "maxPipelinedRequests", limits_.maxPipelinedRequests);
   limits_.responseHighWaterMark = u32(o, "responseHighWaterMark", limits_.responseHighWaterMark);
+  if (o.Get("keepAliveFields").IsString()) limits_.keepAliveFields = o.Get("keepAliveFields").As<Napi::String>().Utf8Value();
 
   onBatch_ = Napi::Persistent(info[1].As<Napi::Function>());
   asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "syshttp:batch");
@@ -430,6 +432,13 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
   if (bodyText_.size() > kScratchKeep) std::string().swap(bodyText_);
   if (head_.size() > kScratchKeep) std::string().swap(head_);
   return Napi::Number::New(env, static_cast<int>(r));
+}
+
+// setKeepAliveFields(fields: string): the keep-alive announcement from now on (the
+// backends' connections read limits_ through their reference).
+Napi::Value NativeServer::setKeepAliveFields(const Napi::CallbackInfo& info) {
+  if (info[0].IsString()) limits_.keepAliveFields = info[0].As<Napi::String>().Utf8Value();
+  return info.Env().Undefined();
 }
 
 Napi::Value NativeServer::setResponseCache(const Napi::CallbackInfo& info) {

@@ -36,6 +36,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value connectionCount(const Napi::CallbackInfo& info);
   Napi::Value byteCounts(const Napi::CallbackInfo& info);
   Napi::Value setRef(const Napi::CallbackInfo& info);
+  Napi::Value setKeepAliveFields(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);
   Napi::Value backendInfo(const Napi::CallbackInfo& info);
 

@@ -448,8 +448,13 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
     // Unless the app already said close: an app's "keep-alive" does not stop a close,
     // and a second Connection line makes the list say so (RFC 9112 §9.6).
     if (!(flags & kSendClose)) appendLiteral(out, "Connection: close\r\n");
-  } else if (s.http10 && !(flags & kSendHasConnection)) {
-    appendLiteral(out, "Connection: keep-alive\r\n");
+  } else if (!(flags & kSendHasConnection)) {
+    const std::string& fields = limits_.keepAliveFields;
+    if (!fields.empty()) {
+      out.append(fields.data(), fields.size());
+    } else if (s.http10) {
+      appendLiteral(out, "Connection: keep-alive\r\n");
+    }
   }
   out.append("\r\n", 2);
 }

@@ -2,6 +2,7 @@
 // configurable from JS; 0 means "off" where noted.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "parser.h"
 
@@ -21,6 +22,11 @@ struct ServerLimits {
   uint32_t maxPipelinedRequests = 32;             // parsed ahead of their responses
   uint32_t responseHighWaterMark = 64 * 1024;     // send() reports backpressure above this
   uint32_t inputBufferSize = 64 * 1024;           // per connection; must exceed head limits
+  // Field lines sent on every kept-alive response without an app Connection field, in
+  // place of the HTTP/1.0-only "Connection: keep-alive" (the node:http layer announces
+  // keep-alive as node:http does: "Connection: keep-alive" and "Keep-Alive: timeout=N").
+  // Empty: the core API's default. Linux backends only.
+  std::string keepAliveFields;
 };
 
 }  // namespace syshttp::http

@@ -640,6 +640,30 @@ t.test('writeEarlyHints, cork/uncork, setTimeout and the timeout event', async (
   t.equal(seen.timeout, true);
 });
 
+t.test('a kept-alive response announces it as node:http: Connection: keep-alive and Keep-Alive: timeout (and max)', async (t) => {
+  const { server, port } = await startNode(t, (req, res) => {
+    if (req.url === '/own') res.setHeader('Connection', 'keep-alive');
+    if (req.url === '/chunked') res.write('a');
+    res.end('b');
+  });
+  const one = async (target: string, version = 'HTTP/1.1', headers: [string, string][] = []) => {
+    const r = await rawRequest(port, buildRequest({ target, version, headers }), { responses: 1, timeoutMs: 2000 });
+    const res = r.parsed.responses[0];
+    const all = (name: string) => res?.rawHeaders.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+    return { connection: all('connection'), keepAlive: all('keep-alive') };
+  };
+  t.same(await one('/'), { connection: ['keep-alive'], keepAlive: ['timeout=5'] }, 'a length-framed response');
+  t.same(await one('/chunked'), { connection: ['keep-alive'], keepAlive: ['timeout=5'] }, 'a chunked response');
+  t.same(await one('/own'), { connection: ['keep-alive'], keepAlive: [] }, "the app's own Connection field: nothing added");
+  t.same(await one('/', 'HTTP/1.1', [['Connection', 'close']]), { connection: ['close'], keepAlive: [] }, 'a closing response');
+  // Both are read at each response, also when changed after listen().
+  server.keepAliveTimeout = 12_500;
+  server.maxRequestsPerSocket = 3;
+  t.same(await one('/'), { connection: ['keep-alive'], keepAlive: ['timeout=12, max=3'] }, 'after a change');
+  server.keepAliveTimeout = 0;
+  t.same(await one('/'), { connection: ['keep-alive'], keepAlive: [] }, 'no keepAliveTimeout: no Keep-Alive field');
+});
+
 t.test('maxRequestsPerSocket: the last allowed response closes the connection', async (t) => {
   const { server, port } = await startNode(t, (req, res) => res.end('x'));
   server.maxRequestsPerSocket = 2;
