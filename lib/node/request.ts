@@ -36,12 +36,12 @@ type RequestView = IncomingMessage &
 
 /** Fills any IncomingMessage (ours, or the class an app passed in options) from the exchange. */
 /** maxFields: node's maxHeadersCount (the fields after that many are left out, as node's parser does). */
-export function initRequest(req: IncomingMessage, ex: Exchange, socket: unknown, hasBody: boolean, http10: boolean, maxFields: number): void {
+export function initRequest(req: IncomingMessage, ex: Exchange, method: string, hasBody: boolean, http10: boolean, maxFields: number): void {
   const r = req as RequestView;
   r[kExchange] = ex;
   r._read = readBody;
   r._destroy = destroyRequest;
-  r.method = ex.method;
+  r.method = method;
   r.url = ex.rawTarget;
   if (http10) {
     r.httpVersion = V10;
@@ -66,7 +66,6 @@ export function initRequest(req: IncomingMessage, ex: Exchange, socket: unknown,
   // Without a body the request is complete now; its end is pushed when it is read
   // (or when the response finishes), which spares the stream machinery otherwise.
   if (!hasBody) r.complete = true;
-  void socket;
 }
 
 // ---- shared instance methods ------------------------------------------------------------

@@ -436,15 +436,29 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     ex.observer = socket;
     if (isNew) this.emit('connection', socket);
+    if (socket.refused) {
+      // Pipelined behind a refused one: node:http's parser never got this far.
+      answerClosing(ex, 400);
+      return;
+    }
     if (ex.headBytes >= this.maxHeaderBytes) {
       this.headTooLarge(ex, socket);
+      return;
+    }
+    // node:http's parser takes only the methods it knows (http.METHODS): any other gets
+    // its 400 (HPE_INVALID_METHOD), where syshttp's own API takes any token (RFC 9110 §9).
+    const method = ex.method;
+    if (method !== 'GET' && !KNOWN_METHODS.has(method)) {
+      socket.refused = true;
+      answerClosing(ex, 400);
+      if (this.listenerCount('clientError') > 0) this.clientErrorOn(socket, clientErrorFor(400, 'HPE_INVALID_METHOD'));
       return;
     }
 
     const flags = ex.flags;
     const req = new this.Req(socket as never) as Req;
     const maxFields = this.maxHeadersCount;
-    initRequest(req, ex, socket, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
+    initRequest(req, ex, method, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
     if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
     const res = new this.Res(req as never) as unknown as Res;
     initResponse(res as never, ex);
@@ -496,6 +510,7 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** A head over maxHeaderSize as node:http counts it: 431 and a close, then 'clientError' (HPE_HEADER_OVERFLOW). */
   private headTooLarge(ex: Exchange, socket: NodeSocket): void {
+    socket.refused = true;
     answerClosing(ex, 431);
     if (this.listenerCount('clientError') > 0) this.clientErrorOn(socket, clientErrorFor(431));
   }
@@ -590,7 +605,7 @@ export class Server extends HttpServerBase implements SocketHost {
     if (old === undefined) this.emit('connection', stream);
     const req = new this.Req(stream as never) as Req;
     const maxFields = this.maxHeadersCount;
-    initRequest(req, ex, stream, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
+    initRequest(req, ex, ex.method, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
     req.upgrade = true;
     try {
       this.emit('upgrade', req, stream, EMPTY);
@@ -794,6 +809,12 @@ export class Server extends HttpServerBase implements SocketHost {
 // node:http's error for each status the native side answers a bad head with: llhttp's
 // code where node's parser has one (syshttp's parser does not say which rule a malformed
 // head broke, so every 400 is HPE_INVALID_CONSTANT), ERR_HTTP_REQUEST_TIMEOUT for 408.
+const KNOWN_METHODS = new Set(http.METHODS);
+
+const PARSE_ERRORS: Record<string, string> = {
+  HPE_INVALID_METHOD: 'Parse Error: Invalid method encountered',
+};
+
 const CLIENT_ERRORS: Record<number, [code: string, message: string]> = {
   400: ['HPE_INVALID_CONSTANT', 'Parse Error: malformed request'],
   408: ['ERR_HTTP_REQUEST_TIMEOUT', 'Request timeout'],
@@ -803,8 +824,9 @@ const CLIENT_ERRORS: Record<number, [code: string, message: string]> = {
   505: ['HPE_INVALID_VERSION', 'Parse Error: Invalid HTTP version'],
 };
 
-function clientErrorFor(status: number): Error {
-  const [code, message] = CLIENT_ERRORS[status] ?? CLIENT_ERRORS[400];
+/** The error 'clientError' gets: node's code for the status, or the parse error `parseCode`. */
+function clientErrorFor(status: number, parseCode?: string): Error {
+  const [code, message] = parseCode !== undefined ? [parseCode, PARSE_ERRORS[parseCode]] : (CLIENT_ERRORS[status] ?? CLIENT_ERRORS[400]);
   const err = new Error(message) as NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer; status?: number };
   err.code = code;
   if (code.startsWith('HPE_')) {
@@ -841,7 +863,7 @@ function noop(): void {}
 /** The native side's own kind of answer in place of the app's: `status`, no body, then a close. */
 function answerClosing(ex: Exchange, status: number): void {
   ex.resetForError(status);
-  ex.headers.set('connection', 'close');
+  ex.headers.set('Connection', 'close');
   ex.sendNow(null, true);
 }
 

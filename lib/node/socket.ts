@@ -55,6 +55,8 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   keepAliveTimeoutSet = false;
   /** @internal a 'clientError' waiting for the responses ahead of it */
   clientError: Error | null = null;
+  /** @internal a request was refused (node:http's parser would have stopped): later ones are too */
+  refused = false;
   private timer: NodeJS.Timeout | null = null;
   private gone = false;
   /** The byte counts last read from the native side; final once the connection is gone. */

@@ -520,6 +520,31 @@ t.test("'clientError': a bad head reaches the listener with node's code and the 
   t.equal(await r.body.text(), 'first', 'still serving');
 });
 
+t.test("a method node:http does not know: 400 and HPE_INVALID_METHOD, never the app's, nor what follows it", async (t) => {
+  const urls: string[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    urls.push(`${req.method} ${req.url}`);
+    res.end('ok');
+  });
+  const alone = await rawRequest(port, 'FROB / HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.equal(alone.parsed.responses[0]?.status, 400, 'no listener: 400');
+  t.ok(alone.closed, 'and a close');
+  const codes: string[] = [];
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    codes.push(String(err.code));
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  const piped = await rawRequest(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nFROB /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.equal(piped.parsed.responses[0]?.status, 200, 'the request before it is answered');
+  t.ok(piped.closed, 'then the connection closes');
+  await waitFor(() => codes.length === 1, 2000, "'clientError'");
+  t.same(codes, ['HPE_INVALID_METHOD']);
+  t.same(urls, ['GET /1'], 'neither it nor the request after it reached the app');
+  const r = await request(`http://127.0.0.1:${port}/`, { method: 'PROPFIND' });
+  t.equal(r.statusCode, 200, 'a method in http.METHODS is served');
+  await r.body.text();
+});
+
 t.test("no 'clientError' listener: the bad head is answered 400 and the server serves on", async (t) => {
   const { port } = await startNode(t, hello);
   const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon\r\n\r\n');
