@@ -453,7 +453,11 @@ export class Exchange {
       return;
     }
     this.presetLines = fields.lines;
-    this.presetFlags = headFlags(this.host.constants, fields.hasDate, fields.connection);
+    const C = this.host.constants;
+    this.presetFlags =
+      headFlags(C, fields.hasDate, fields.connection) |
+      (fields.hasKeepAlive ? C.SEND_HAS_KEEP_ALIVE : 0) |
+      (fields.connectionRemoved ? C.SEND_HAS_CONNECTION : 0);
     this.presetLength = fields.contentLength === undefined ? -1 : Number(fields.contentLength);
   }
 

@@ -282,6 +282,10 @@ function slotOf(name: string): NameSlot | undefined {
 export class FieldLines {
   hasDate = false;
   hasTrailer = false;
+  /** The app set its own Keep-Alive field (the server announces only Connection: keep-alive). */
+  hasKeepAlive = false;
+  /** The app removed Connection (node's removeHeader('connection')): the server adds none. */
+  connectionRemoved = false;
   /** The Connection values, joined with ", " when repeated. */
   connection: string | undefined = undefined;
   contentLength: string | undefined = undefined;
@@ -294,6 +298,8 @@ export class FieldLines {
   reset(): void {
     this.hasDate = false;
     this.hasTrailer = false;
+    this.hasKeepAlive = false;
+    this.connectionRemoved = false;
     this.connection = undefined;
     this.contentLength = undefined;
     this.count = 0;
@@ -352,6 +358,9 @@ export class FieldLines {
         break;
       case 'trailer':
         this.hasTrailer = true;
+        break;
+      case 'keep-alive':
+        this.hasKeepAlive = true;
         break;
     }
     const i = this.count++;

@@ -96,6 +96,7 @@ export interface NativeConstants {
   SEND_CLOSE: number;
   SEND_HAS_CONNECTION: number;
   SEND_TRAILERS: number;
+  SEND_HAS_KEEP_ALIVE: number;
 }
 
 export interface Binding {

@@ -39,6 +39,7 @@ Napi::Object constants(Napi::Env env) {
   set("SEND_CLOSE", backends::kSendClose);
   set("SEND_HAS_CONNECTION", backends::kSendHasConnection);
   set("SEND_TRAILERS", backends::kSendTrailers);
+  set("SEND_HAS_KEEP_ALIVE", backends::kSendHasKeepAlive);
   return c;
 }
 

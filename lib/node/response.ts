@@ -103,6 +103,8 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
       for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(f, key, obj[key]);
     }
   }
+  // removeHeader('connection'): node then writes no Connection field of its own.
+  if (this._removedConnection === true && f.connection === undefined) f.connectionRemoved = true;
   const status = this.statusCode;
   // node:http's rule: a Trailer field needs chunked framing, which HTTP/1.0, a
   // Content-Length and a body-less response do not have.
@@ -263,8 +265,14 @@ export const finishHooks: { onFinish: (res: ServerResponse) => void } = { onFini
 
 function finishNT(res: ResponseView): void {
   settlePending(res, null);
+  // The server's part runs from a 'finish' listener, as node's resOnFinish does, so an app
+  // that delays the event (wrapping emit) delays 'close' too; added last, it runs after the
+  // app's own 'finish' listeners, and the 'close' it emits comes after them.
+  res.on('finish', onFinished);
   res.emit('finish');
-  finishHooks.onFinish(res);  // then 'close'
+}
+function onFinished(this: ResponseView): void {
+  finishHooks.onFinish(this);
 }
 
 /** @internal The write callbacks waiting for a drain, called (with `err` on abort). */

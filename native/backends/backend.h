@@ -21,8 +21,10 @@ enum SendFlags : uint32_t {
   kSendHasDate = 1u << 1,       // the app set its own Date field
   kSendClose = 1u << 2,         // close the connection after this response
   kSendHasConnection = 1u << 3, // the app set a Connection field itself
-  kSendTrailers = 1u << 4       // with kSendEnd on a started response: `head` is the trailer
+  kSendTrailers = 1u << 4,      // with kSendEnd on a started response: `head` is the trailer
                                 // section (field lines), sent after the last chunk
+  kSendHasKeepAlive = 1u << 5   // the app set a Keep-Alive field: of the keep-alive
+                                // announcement (ServerLimits::keepAliveFields) only Connection
 };
 
 enum class SendResult : int32_t {

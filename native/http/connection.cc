@@ -450,7 +450,9 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
     if (!(flags & kSendClose)) appendLiteral(out, "Connection: close\r\n");
   } else if (!(flags & kSendHasConnection)) {
     const std::string& fields = limits_.keepAliveFields;
-    if (!fields.empty()) {
+    if (!fields.empty() && (flags & kSendHasKeepAlive) != 0) {
+      appendLiteral(out, "Connection: keep-alive\r\n");  // the app's Keep-Alive says the rest
+    } else if (!fields.empty()) {
       out.append(fields.data(), fields.size());
     } else if (s.http10) {
       appendLiteral(out, "Connection: keep-alive\r\n");
@@ -623,6 +625,17 @@ bool Connection::hasRequestsInFlight() const {
     if (!s.synthetic && !s.ended) return true;
   }
   return phase_ == Phase::Body && body_.requested && !body_.discard;
+}
+
+bool Connection::stopAfterOutput() {
+  if (phase_ == Phase::Raw || output_.empty() || output_.size() > limits_.responseHighWaterMark) return false;
+  slots_.clear();  // the front's output is output_ itself; later responses' is dropped
+  abandoned_ = false;
+  phase_ = Phase::Stopped;
+  inBegin_ = inEnd_ = 0;
+  closeAfterFlush_ = true;
+  host_.wantFlush(*this);
+  return true;
 }
 
 bool Connection::idle() const {

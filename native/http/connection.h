@@ -49,7 +49,8 @@ enum SendFlags : uint32_t {
   kSendHasDate = 1u << 1,      // the app set its own Date field
   kSendClose = 1u << 2,        // close the connection after this response
   kSendHasConnection = 1u << 3, // the app set a Connection field itself
-  kSendTrailers = 1u << 4       // see backends/backend.h
+  kSendTrailers = 1u << 4,      // see backends/backend.h
+  kSendHasKeepAlive = 1u << 5   // see backends/backend.h
 };
 
 enum class SendResult : int32_t {
@@ -140,6 +141,12 @@ class Connection {
   // expired connection queues its 408 if any and asks to be flushed and closed.
   // Returns true when the connection must be reset now (a client that stopped reading).
   bool tick(uint64_t nowMs, uint32_t elapsedMs);
+  // The app closes the connection without a reset (node's socket.destroy()): nothing more
+  // is read or written, but the output already queued for the wire goes out first, as
+  // bytes a node:net socket had handed to the kernel would. Returns false (close now)
+  // when there is none, or more than a send buffer's worth (responseHighWaterMark), or
+  // the connection is a detached stream (endRaw's to end).
+  bool stopAfterOutput();
   // Requests JS still owns (reported but not completed): they must hear of an abort.
   bool hasRequestsInFlight() const;
   bool idle() const;

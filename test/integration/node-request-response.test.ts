@@ -664,6 +664,34 @@ t.test('a kept-alive response announces it as node:http: Connection: keep-alive 
   t.same(await one('/'), { connection: ['keep-alive'], keepAlive: [] }, 'no keepAliveTimeout: no Keep-Alive field');
 });
 
+t.test("an app's own Keep-Alive field, or removeHeader('connection'): node:http's keep-alive announcement steps back", async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/own') res.setHeader('Keep-Alive', 'timeout=50');
+    if (req.url === '/removed') res.removeHeader('connection');
+    res.end('b');
+  });
+  const one = async (target: string) => {
+    const r = await rawRequest(port, buildRequest({ target }), { responses: 1, timeoutMs: 2000 });
+    const res = r.parsed.responses[0];
+    const all = (name: string) => res?.rawHeaders.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+    return { connection: all('connection'), keepAlive: all('keep-alive'), closed: r.closed };
+  };
+  t.same(await one('/own'), { connection: ['keep-alive'], keepAlive: ['timeout=50'], closed: false }, "the app's Keep-Alive only");
+  t.same(await one('/removed'), { connection: [], keepAlive: [], closed: false }, 'no Connection field, and the connection stays');
+});
+
+t.test('socket.destroy() right after end(): the response still reaches the client, then the connection closes', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.end('all of it');
+    res.socket?.destroy();
+  });
+  const r = await rawRequest(port, buildRequest({}), { timeoutMs: 3000 });
+  t.equal(r.parsed.responses[0]?.status, 200);
+  t.equal(r.parsed.responses[0]?.body.toString(), 'all of it');
+  t.ok(r.closed, 'closed after it');
+  t.notOk(r.reset, 'with a FIN, not a reset');
+});
+
 t.test('maxRequestsPerSocket: the last allowed response closes the connection', async (t) => {
   const { server, port } = await startNode(t, (req, res) => res.end('x'));
   server.maxRequestsPerSocket = 2;

@@ -36,7 +36,8 @@ static_assert(static_cast<int>(BodyCallResult::Gone) == static_cast<int>(http::B
 static_assert(static_cast<int>(BodyCallResult::UnknownRequest) == static_cast<int>(http::BodyCallResult::UnknownRequest));
 constexpr uint32_t u(uint32_t flag) { return flag; }
 static_assert(u(kSendEnd) == u(http::kSendEnd) && u(kSendHasDate) == u(http::kSendHasDate) &&
-              u(kSendClose) == u(http::kSendClose) && u(kSendHasConnection) == u(http::kSendHasConnection));
+              u(kSendClose) == u(http::kSendClose) && u(kSendHasConnection) == u(http::kSendHasConnection) &&
+              u(kSendTrailers) == u(http::kSendTrailers) && u(kSendHasKeepAlive) == u(http::kSendHasKeepAlive));
 
 }  // namespace
 
@@ -434,7 +435,17 @@ void LinuxBackend::setRef(bool ref) {
 }
 
 void LinuxBackend::abort(uint32_t id, bool reset) {
-  if (Conn* c = find(id); c != nullptr && !c->lingering) close(*c, reset);
+  Conn* c = find(id);
+  if (c == nullptr || c->lingering) return;
+  if (!reset) {
+    // What was queued goes out, then the usual close after a flush (with its linger).
+    bool inFlight = c->http.hasRequestsInFlight();
+    if (c->http.stopAfterOutput()) {
+      if (inFlight) batch_.abort(id);
+      return;
+    }
+  }
+  close(*c, reset);
 }
 
 void LinuxBackend::beginShutdown() {
