@@ -427,19 +427,17 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
 
   bool close = s.closeAfter || !s.keepAlive || (flags & kSendClose) != 0 ||
                (shuttingDown_ && &s == &slots_.back());
+  // The framing first decided, then written after the Connection fields (node:http's
+  // order: the app's fields, Date, Connection and Keep-Alive, then the framing).
+  enum class Framing : uint8_t { None, Length, Chunked };
+  Framing framing = Framing::None;
   bool bodyForbidden = status == 204 || status == 304;
   if (bodyForbidden || s.declared >= 0) {
     // 204/304 carry no framing; a declared Content-Length is among the app's fields.
   } else if (ending) {
-    char line[48] = "Content-Length: ";
-    constexpr size_t kPrefix = sizeof("Content-Length: ") - 1;
-    size_t n = kPrefix + formatDecimal(bodyLength, line + kPrefix);
-    line[n++] = '\r';
-    line[n++] = '\n';
-    out.append(line, n);
+    framing = Framing::Length;
   } else if (!s.http10) {
-    appendLiteral(out, "Transfer-Encoding: chunked\r\n");
-    s.chunked = !s.noBody;
+    framing = Framing::Chunked;
   } else {
     close = true;  // HTTP/1.0 without a length: the close ends the body
   }
@@ -457,6 +455,17 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
     } else if (s.http10) {
       appendLiteral(out, "Connection: keep-alive\r\n");
     }
+  }
+  if (framing == Framing::Length) {
+    char line[48] = "Content-Length: ";
+    constexpr size_t kPrefix = sizeof("Content-Length: ") - 1;
+    size_t n = kPrefix + formatDecimal(bodyLength, line + kPrefix);
+    line[n++] = '\r';
+    line[n++] = '\n';
+    out.append(line, n);
+  } else if (framing == Framing::Chunked) {
+    appendLiteral(out, "Transfer-Encoding: chunked\r\n");
+    s.chunked = !s.noBody;
   }
   out.append("\r\n", 2);
 }
