@@ -253,7 +253,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '' },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -532,6 +532,12 @@ export class Server extends EventEmitter implements ExchangeHost {
    * "Keep-Alive: timeout=N". Set before listen(). Linux backends only.
    */
   keepAliveFields: string | null = null;
+
+  /**
+   * @internal A connection that sends nothing within the head timeout is answered 408 (and
+   * 'clientError'), as node:http does, instead of closed silently. Set before listen().
+   */
+  answerUnusedConnectionTimeout = false;
 
   /** @internal keepAliveFields, also for connections already open. */
   setKeepAliveFields(fields: string): void {

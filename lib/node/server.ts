@@ -307,6 +307,7 @@ export class Server extends HttpServerBase implements SocketHost {
     const inner = new SyshttpServer(options);
     inner.exchangeHandler = this.onExchangeBound;
     inner.keepAliveFields = this.keepAliveFields();
+    inner.answerUnusedConnectionTimeout = true;
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
     // their connections. (HTTP.sys has no accept: there a socket appears with its first

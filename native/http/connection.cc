@@ -701,7 +701,7 @@ bool Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
   bool partial = inEnd_ > inBegin_;
   if (partial || (headStarted_ && !everRequested_)) {
     if (nowMs - headStartMs_ >= limits_.requestHeadersTimeoutMs) {
-      if (partial) {
+      if (partial || limits_.answerUnusedConnectionTimeout) {
         fail(HttpError::RequestTimeout);
       } else {
         phase_ = Phase::Stopped;

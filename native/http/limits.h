@@ -27,6 +27,10 @@ struct ServerLimits {
   // keep-alive as node:http does: "Connection: keep-alive" and "Keep-Alive: timeout=N").
   // Empty: the core API's default. Linux backends only.
   std::string keepAliveFields;
+  // A connection that sends nothing within requestHeadersTimeout is answered 408 before
+  // the close, as node:http answers it (the node:http layer); by default it is closed
+  // silently, as Kestrel and HTTP.sys close connections never used (preconnects).
+  bool answerUnusedConnectionTimeout = false;
 };
 
 }  // namespace syshttp::http

@@ -567,6 +567,14 @@ t.test("'clientError' for a head that came too slowly: ERR_HTTP_REQUEST_TIMEOUT,
   t.ok(slow.closed, 'and a close');
   await waitFor(() => errors.length === 1, 2000, "'clientError'");
   t.same(errors, ['ERR_HTTP_REQUEST_TIMEOUT']);
+
+  // A connection that sends nothing at all gets the same (syshttp's core API closes those silently).
+  const unused = await openRaw(t, port);
+  t.ok(await unused.waitClose(5000), 'an unused connection is closed');
+  t.match(unused.data.toString('latin1'), /^HTTP\/1\.1 408 /, 'with a 408');
+  // (node:http also reports the first client's hang-up mid-head: HPE_INVALID_EOF_STATE.)
+  const timeouts = () => errors.filter((code) => code === 'ERR_HTTP_REQUEST_TIMEOUT').length;
+  await waitFor(() => timeouts() === 2, 2000, "its 'clientError'");
 });
 
 t.test("'connection' at accept, before any request; the socket closes with its connection", async (t) => {
