@@ -520,10 +520,22 @@ export class Exchange {
    * request (node's 'upgrade' event: the app writes its own 101). The request is over.
    */
   detach(): UpgradedStream {
-    if (!this.upgradable) {
+    return this.takeOver(false);
+  }
+
+  /**
+   * @internal As detach(), for any request not answered yet (node:http's raw socket writes
+   * in place of a response): it must be the only request in flight on its connection.
+   */
+  hijack(): UpgradedStream {
+    return this.takeOver(true);
+  }
+
+  private takeOver(hijack: boolean): UpgradedStream {
+    if (hijack ? this.started || this.ended || this.aborted : !this.upgradable) {
       throw new SyshttpError('SYSHTTP_ERR_NOT_UPGRADABLE', this.started || this.ended ? 'the response has started' : 'the request did not ask to upgrade');
     }
-    const r = this.host.native.detach(this.connection, this.seq);
+    const r = this.host.native.detach(this.connection, this.seq, hijack);
     if (r === SendResult.Gone) {
       this.onAbort();
       throw new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED');

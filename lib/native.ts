@@ -56,7 +56,8 @@ export interface NativeServerHandle {
   /** Closes the connection now; reset (default true): with an RST, else a plain close. */
   abort(connection: number, reset?: boolean): void;
   /** Upgrade: the connection leaves HTTP in place of a response to `seq`. */
-  detach(connection: number, seq: number): number;
+  /** hijack: any request (node's raw socket writes), when it is the only one in flight. */
+  detach(connection: number, seq: number, hijack?: boolean): number;
   writeRaw(connection: number, data: Uint8Array): number;
   /** close: the stream was destroyed: flush what was written, then close (no reset). */
   endRaw(connection: number, close?: boolean): number;

@@ -450,9 +450,7 @@ export class Server extends HttpServerBase implements SocketHost {
     // its 400 (HPE_INVALID_METHOD), where syshttp's own API takes any token (RFC 9110 §9).
     const method = ex.method;
     if (method !== 'GET' && !KNOWN_METHODS.has(method)) {
-      socket.refused = true;
-      answerClosing(ex, 400);
-      if (this.listenerCount('clientError') > 0) this.clientErrorOn(socket, clientErrorFor(400, 'HPE_INVALID_METHOD'));
+      this.refuse(ex, socket, 400, 'HPE_INVALID_METHOD');
       return;
     }
 
@@ -511,9 +509,33 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** A head over maxHeaderSize as node:http counts it: 431 and a close, then 'clientError' (HPE_HEADER_OVERFLOW). */
   private headTooLarge(ex: Exchange, socket: NodeSocket): void {
+    this.refuse(ex, socket, 431);
+  }
+
+  /**
+   * A request node:http's parser would have refused (its code: `parseCode`, or the
+   * status's): the requests after it are refused too. As with node:http, a 'clientError'
+   * listener gets a live socket and may write its own answer (a raw write takes the
+   * request over, see hijack()) or destroy it; if it does neither, or it cannot be given
+   * the socket (responses ahead of it are not out yet), the server answers `status`.
+   */
+  private refuse(ex: Exchange, socket: NodeSocket, status: number, parseCode?: string): void {
     socket.refused = true;
-    answerClosing(ex, 431);
-    if (this.listenerCount('clientError') > 0) this.clientErrorOn(socket, clientErrorFor(431));
+    if (this.listenerCount('clientError') === 0) {
+      answerClosing(ex, status);
+    } else if (socket.active.length > 0) {
+      socket.pendingRefusal = { ex, status, parseCode };  // once the responses ahead are out (finished)
+    } else {
+      this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode));
+    }
+  }
+
+  private refuseNow(ex: Exchange, socket: NodeSocket, status: number, err: Error): void {
+    if (ex.ended || ex.aborted) return;
+    socket.refusedExchange = ex;
+    this.emitClientError(err, socket);
+    socket.refusedExchange = null;
+    if (socket.raw === null && !socket.destroyed && !ex.ended && !ex.aborted) answerClosing(ex, status);
   }
 
   private connectionOpened(id: number, endpoints: SocketEndpoints): void {
@@ -575,6 +597,33 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     socket.closed_();
     this.emitClientError(err, socket);
+  }
+
+  /** SocketHost: a raw write hands the connection's one unanswered request over. */
+  hijack(socket: NodeSocket): Duplex | null {
+    const refused = socket.refusedExchange;
+    if (refused === null && socket.active.length !== 1) return null;
+    const res = refused === null ? (socket.active[0] as unknown as Res) : null;
+    let stream: Duplex;
+    try {
+      stream = (refused ?? res![kExchange]).hijack();
+    } catch {
+      return null;
+    }
+    // The response will never finish: the connection is the app's now. Its bytes from
+    // here on (a body, later requests) are the socket's to read.
+    socket.active.length = 0;
+    socket._httpMessage = null;
+    stream.on('data', (chunk: Buffer) => {
+      if (!socket.push(chunk)) stream.pause();
+    });
+    stream.on('end', () => socket.push(null));
+    stream.on('error', noop);  // the socket hears of the close
+    stream.on('close', () => {
+      socket.closed_();
+      if (res !== null && !res._closed) emitCloseNT(res);
+    });
+    return stream;
   }
 
   private emitClientError(err: Error, socket: NodeSocket): void {
@@ -644,7 +693,12 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     emitCloseNT(res);
     if (ex.aborted) return;
-    if (active.length === 0 && socket.clientError !== null) {
+    if (active.length === 0 && socket.pendingRefusal !== null) {
+      // A request refused behind this response: its 'clientError' now, with a live socket.
+      const { ex: refused, status, parseCode } = socket.pendingRefusal;
+      socket.pendingRefusal = null;
+      this.refuseNow(refused, socket, status, clientErrorFor(status, parseCode));
+    } else if (active.length === 0 && socket.clientError !== null) {
       // A bad head was pipelined behind this response: its error answer follows and the
       // native side closes the connection (onClientError).
       const err = socket.clientError;

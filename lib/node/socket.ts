@@ -29,6 +29,12 @@ export interface SocketHost {
   socketTimedOut(socket: NodeSocket): void;
   /** Resets the connection (native). */
   abortConnection(id: number): void;
+  /**
+   * A raw write on an HTTP connection: its one request in flight, not answered yet, is
+   * handed over (node:http's hijack, e.g. a clientError listener's or a hijacked
+   * reply's own response bytes). Null when it cannot be.
+   */
+  hijack(socket: NodeSocket): Duplex | null;
   /** [bytesRead, bytesWritten] so far, or undefined (the connection is gone, or HTTP.sys). */
   byteCounts(id: number): [number, number] | undefined;
 }
@@ -55,6 +61,12 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   keepAliveTimeoutSet = false;
   /** @internal a 'clientError' waiting for the responses ahead of it */
   clientError: Error | null = null;
+  /** @internal the connection's raw stream once hijacked (raw writes in place of a response) */
+  raw: Duplex | null = null;
+  /** @internal a refused request waiting for the responses ahead of it, to be told to 'clientError' */
+  pendingRefusal: { ex: Exchange; status: number; parseCode: string | undefined } | null = null;
+  /** @internal the refused request whose 'clientError' is being emitted (hijack() takes it) */
+  refusedExchange: Exchange | null = null;
   /** @internal a request was refused (node:http's parser would have stopped): later ones are too */
   refused = false;
   private timer: NodeJS.Timeout | null = null;
@@ -174,19 +186,29 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   }
 
   override _read(): void {
-    // No raw bytes: the request bytes belong to the native parser.
+    // Raw bytes only once hijacked; until then the request bytes are the native parser's.
+    this.raw?.resume();
   }
 
-  override _write(_chunk: unknown, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    callback(
-      new SyshttpError(
-        'SYSHTTP_ERR_SERVER_STATE',
-        'raw writes to an HTTP connection are not supported (the response is written through res)',
-      ),
-    );
+  override _write(chunk: unknown, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.raw === null && !this.gone) this.raw = this.host.hijack(this);
+    if (this.raw === null) {
+      callback(
+        new SyshttpError(
+          'SYSHTTP_ERR_SERVER_STATE',
+          'raw writes to an HTTP connection are supported only in place of the response to its one request in flight (write through res)',
+        ),
+      );
+      return;
+    }
+    this.raw.write(chunk, encoding, callback);
   }
 
   override _final(callback: (err?: Error | null) => void): void {
+    if (this.raw !== null) {
+      this.raw.end(callback);
+      return;
+    }
     // end(): nothing more will be written by us; the connection closes once its
     // responses are out, or now when it has none in flight.
     if (this.active.length === 0 && !this.gone) this.host.abortConnection(this.id);
@@ -194,7 +216,11 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    if (!this.gone) {
+    if (this.raw !== null) {
+      // Hijacked: the raw stream closes the connection (what was written goes out first).
+      this.raw.destroy();
+      this.closed_();
+    } else if (!this.gone) {
       this.keepFinalCounts();
       // Closes the connection (a FIN, as destroying a net.Socket closes its fd) and every
       // request on it is aborted; a response already complete but not yet 'finish'ed does

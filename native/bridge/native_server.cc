@@ -466,7 +466,7 @@ Napi::Value NativeServer::pauseBody(const Napi::CallbackInfo& info) {
 Napi::Value NativeServer::detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
-  return Napi::Number::New(env, static_cast<int>(backend_->detach(argU32(info, 0), argU32(info, 1))));
+  return Napi::Number::New(env, static_cast<int>(backend_->detach(argU32(info, 0), argU32(info, 1), info[2].ToBoolean().Value())));
 }
 
 // writeRaw(connection, Uint8Array): the bytes as they are.

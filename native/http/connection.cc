@@ -533,16 +533,23 @@ bool Connection::deliverRaw() {
   return false;
 }
 
-SendResult Connection::detach(uint32_t seq) {
+SendResult Connection::detach(uint32_t seq, bool hijack) {
   if (closeAfterFlush_ || phase_ == Phase::Raw) return SendResult::Gone;
   Slot* s = findSlot(seq);
   if (s == nullptr) return SendResult::UnknownRequest;
   if (s->ended || s->started) return SendResult::Ended;
-  if (!s->upgrade || s != &slots_.front() || (phase_ == Phase::Body && body_.seq == seq)) {
+  if (hijack) {
+    // Later requests must be answered already (refused behind it): their answers are dropped.
+    if (s != &slots_.front()) return SendResult::NotUpgradable;
+    for (const Slot& other : slots_) {
+      if (&other != s && !other.ended) return SendResult::NotUpgradable;
+    }
+  } else if (!s->upgrade || s != &slots_.front() || (phase_ == Phase::Body && body_.seq == seq)) {
     return SendResult::NotUpgradable;
   }
-  // Parsing stopped after this request's head (awaitingUpgrade_), so no request follows
-  // it: the slot list empties and every byte still buffered belongs to the new protocol.
+  // Parsing stopped after this request's head (awaitingUpgrade_), or (hijack) it is the
+  // only request parsed: the slot list empties and every byte still buffered belongs to
+  // the raw stream.
   slots_.clear();
   awaitingUpgrade_ = false;
   phase_ = Phase::Raw;

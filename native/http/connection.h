@@ -118,7 +118,11 @@ class Connection {
   // request `seq`, which must carry Upgrade, be the next to answer, have no response
   // started and its body (if any) read. Bytes after its head and all later ones go to
   // onRaw; the app writes its own bytes (its 101 first) with writeRaw.
-  SendResult detach(uint32_t seq);
+  // `hijack` (node's raw socket writes in place of a response): any request may be
+  // handed over, body unread or not, if it is the next to answer and the requests after
+  // it are answered already (their answers are dropped); what follows its head (its body,
+  // requests not parsed yet) arrives raw.
+  SendResult detach(uint32_t seq, bool hijack = false);
   bool detached() const { return phase_ == Phase::Raw; }
   // Queues bytes as they are; Full asks the app to wait for onDrain (seq 0).
   SendResult writeRaw(const char* data, size_t length);

@@ -692,6 +692,19 @@ t.test('socket.destroy() right after end(): the response still reaches the clien
   t.notOk(r.reset, 'with a FIN, not a reset');
 });
 
+t.test('raw writes on req.socket in place of a response (a hijacked reply): the bytes go out as written', async (t) => {
+  const closes: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    res.on('close', () => closes.push('res'));
+    req.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n');
+    req.socket.write('hijacked', () => req.socket.end());
+  });
+  const r = await rawRequest(port, buildRequest({}), { timeoutMs: 3000 });
+  t.equal(r.data.toString('latin1'), 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nhijacked', 'exactly the bytes written');
+  t.ok(r.closed, 'closed after the end');
+  await waitFor(() => closes.length === 1, 2000, "res 'close'");
+});
+
 t.test('maxRequestsPerSocket: the last allowed response closes the connection', async (t) => {
   const { server, port } = await startNode(t, (req, res) => res.end('x'));
   server.maxRequestsPerSocket = 2;

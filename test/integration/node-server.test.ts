@@ -545,6 +545,35 @@ t.test("a method node:http does not know: 400 and HPE_INVALID_METHOD, never the 
   await r.body.text();
 });
 
+t.test("a 'clientError' listener writes its own answer to a refused request (unknown method, head over maxHeaderSize)", async (t) => {
+  const { server, port } = await startNode(t, hello, { maxHeaderSize: 1024 });
+  const codes: string[] = [];
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    codes.push(String(err.code));
+    if (!socket.writable) return;
+    const body = JSON.stringify({ code: err.code });
+    socket.write(`HTTP/1.1 418 Teapot\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}`);
+    socket.destroy();
+  });
+  const method = await rawRequest(port, 'FROB / HTTP/1.1\r\nHost: a\r\n\r\n', { timeoutMs: 3000 });
+  t.equal(method.parsed.responses[0]?.status, 418, "the listener's answer");
+  t.equal(method.parsed.responses[0]?.body.toString(), '{"code":"HPE_INVALID_METHOD"}');
+  t.ok(method.closed);
+  const big = await rawRequest(port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(2000)}\r\n\r\n`, { timeoutMs: 3000 });
+  t.equal(big.parsed.responses[0]?.status, 418);
+  t.equal(big.parsed.responses[0]?.body.toString(), '{"code":"HPE_HEADER_OVERFLOW"}');
+  // Behind a good request: told once the good one is answered, still with a live socket.
+  const piped = await rawRequest(port, 'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nFROB /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n', {
+    timeoutMs: 3000,
+  });
+  t.same(
+    piped.parsed.responses.map((r) => r.status),
+    [200, 418],
+    'the good one, then the listener answer; nothing for the request after the refused one',
+  );
+  t.same(codes, ['HPE_INVALID_METHOD', 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD']);
+});
+
 t.test("no 'clientError' listener: the bad head is answered 400 and the server serves on", async (t) => {
   const { port } = await startNode(t, hello);
   const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon\r\n\r\n');
