@@ -62,7 +62,8 @@ export interface NativeServerHandle {
   /** close: the stream was destroyed: flush what was written, then close (no reset). */
   endRaw(connection: number, close?: boolean): number;
   pauseRaw(connection: number, paused: boolean): void;
-  beginShutdown(): void;
+  /** keepConnections: only the listeners close (node:http's close()); Linux backends. */
+  beginShutdown(keepConnections?: boolean): void;
   closeAll(): void;
   close(): void;
   connectionCount(): number;

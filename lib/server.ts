@@ -50,6 +50,11 @@ export interface ConnectionHandler {
 export interface StopOptions {
   /** How long in-flight requests get before their connections are closed (ms). */
   timeout?: number;
+  /**
+   * @internal node:http's close(): the connections are not told to finish (no
+   * Connection: close); they serve on until they close on their own or `timeout`.
+   */
+  keepConnections?: boolean;
 }
 
 let serverCount = 0;
@@ -306,7 +311,7 @@ export class Server extends EventEmitter implements ExchangeHost {
       };
       this.shutdownComplete = finish;
       timer = setTimeout(finish, timeout);
-      handle.beginShutdown();
+      handle.beginShutdown(options.keepConnections === true);
       // The listeners are closed: their socket files go, as node:net removes them.
       for (const path of this.unixPaths.splice(0)) {
         try {

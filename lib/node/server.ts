@@ -344,8 +344,9 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /**
-   * Stops accepting, closes idle connections, lets in-flight requests finish (their
-   * responses carry Connection: close), then emits 'close'.
+   * As node:http's: stops accepting and closes idle connections; the others serve on
+   * (keep-alive included) until they close on their own, then 'close' is emitted. On
+   * HTTP.sys, in-flight requests finish with Connection: close instead.
    */
   override close(callback?: (err?: Error) => void): this {
     const inner = this.inner;
@@ -364,8 +365,9 @@ export class Server extends HttpServerBase implements SocketHost {
       process.nextTick(() => this.emit('close'));
       return this;
     }
-    // stop() closes the idle connections itself (gracefully, where closeIdleConnections resets).
-    inner.stop({ timeout: 0x7fffffff }).then(() => {
+    // With the connections announced (Linux), they are left as node:http leaves them;
+    // otherwise stop() finishes them (idle ones at once, busy ones after their response).
+    inner.stop({ timeout: 0x7fffffff, keepConnections: this.announced }).then(() => {
       for (const socket of [...this.sockets.values()]) this.connectionAborted(socket);
       this.emit('close');
     });

@@ -116,7 +116,10 @@ class Backend {
   // exchange failed), else a plain close (node's socket.destroy()).
   virtual void abort(uint32_t id, bool reset) = 0;
   // Graceful stop: idle connections close now, busy ones after their last response.
-  virtual void beginShutdown() = 0;
+  // keepConnections (node:http's close()): only the listeners close; the connections
+  // serve on, keep-alive included, until they close on their own (a backend that cannot
+  // leave them may still drain them).
+  virtual void beginShutdown(bool keepConnections) = 0;
   virtual void closeAll() = 0;
   virtual size_t connectionCount() const = 0;
   // A connection's byte counts so far (node's socket.bytesRead/bytesWritten): false when

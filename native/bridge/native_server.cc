@@ -504,7 +504,7 @@ Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeServer::beginShutdown(const Napi::CallbackInfo& info) {
-  if (backend_) backend_->beginShutdown();
+  if (backend_) backend_->beginShutdown(info[0].ToBoolean().Value());
   return info.Env().Undefined();
 }
 

@@ -881,7 +881,8 @@ void HttpSysBackend::abort(uint32_t id, bool reset) {
   for (Request* req : list) cancel(*req);
 }
 
-void HttpSysBackend::beginShutdown() {
+void HttpSysBackend::beginShutdown(bool keepConnections) {
+  (void)keepConnections;  // HTTP.sys owns the connections: requests in flight are finished
   shuttingDown_ = true;
   closeListeners();
   maybeShutdownComplete();

@@ -67,7 +67,7 @@ class HttpSysBackend final : public backends::Backend {
   backends::SendResult endRaw(uint32_t, bool) override { return backends::SendResult::Gone; }
   void pauseRaw(uint32_t, bool) override {}
   void abort(uint32_t id, bool reset) override;
-  void beginShutdown() override;
+  void beginShutdown(bool keepConnections) override;
   void closeAll() override;
   size_t connectionCount() const override { return conns_.size(); }
   void setRef(bool ref) override { port_.setRef(ref); }

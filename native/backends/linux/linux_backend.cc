@@ -448,13 +448,15 @@ void LinuxBackend::abort(uint32_t id, bool reset) {
   close(*c, reset);
 }
 
-void LinuxBackend::beginShutdown() {
+void LinuxBackend::beginShutdown(bool keepConnections) {
   shuttingDown_ = true;
   closeListeners();
-  for (auto& [id, c] : connections_) {
-    if (!c->lingering) c->http.beginShutdown();
+  if (!keepConnections) {
+    for (auto& [id, c] : connections_) {
+      if (!c->lingering) c->http.beginShutdown();
+    }
   }
-  flushDirty();
+  flushDirty();  // and ShutdownComplete once no connection is left
 }
 
 void LinuxBackend::closeAll() {

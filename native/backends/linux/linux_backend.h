@@ -38,7 +38,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void abort(uint32_t id, bool reset) override;
   void setRef(bool ref) override;
   void setConnectionEvents(bool on) override { connectionEvents_ = on; }
-  void beginShutdown() override;
+  void beginShutdown(bool keepConnections) override;
   void closeAll() override;
   size_t connectionCount() const override { return connections_.size(); }
   bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written) override;
