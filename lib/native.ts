@@ -38,6 +38,8 @@ export interface NativeBackendOptions {
   connectionEvents: boolean;
   /** Sent on kept-alive responses without an app Connection field; '' for none (Linux backends). */
   keepAliveFields: string;
+  /** false: an HTTP/1.1 request without Host is taken (node:http's requireHostHeader: false). */
+  requireHost: boolean;
   /** A connection that sends nothing before the head timeout gets a 408 too (Linux backends). */
   answerUnusedConnectionTimeout: boolean;
 }

@@ -258,7 +258,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, requireHost: this.requireHost },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -543,6 +543,9 @@ export class Server extends EventEmitter implements ExchangeHost {
    * 'clientError'), as node:http does, instead of closed silently. Set before listen().
    */
   answerUnusedConnectionTimeout = false;
+
+  /** @internal false: an HTTP/1.1 request without Host is taken (node:http's requireHostHeader). */
+  requireHost = true;
 
   /** @internal keepAliveFields, also for connections already open. */
   setKeepAliveFields(fields: string): void {

@@ -32,6 +32,8 @@ export interface ServerOptions {
   /** The request head's size as node:http counts it (target, field names and values; 431 beyond). Default: http.maxHeaderSize (16 KiB). */
   maxHeaderSize?: number;
   joinDuplicateHeaders?: boolean;
+  /** false: an HTTP/1.1 request without Host is served, as node:http's option (Linux backends). Default true. */
+  requireHostHeader?: boolean;
   /** The syshttp backend ('auto', 'io_uring', 'epoll'). */
   backend?: BackendChoice;
   /** syshttp limits (lib/options.ts); they win over the node-style options above. */
@@ -308,6 +310,7 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.exchangeHandler = this.onExchangeBound;
     inner.keepAliveFields = this.keepAliveFields();
     inner.answerUnusedConnectionTimeout = true;
+    inner.requireHost = o.requireHostHeader !== false;
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
     // their connections. (HTTP.sys has no accept: there a socket appears with its first

@@ -101,6 +101,7 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
   limits_.sendStallTimeoutMs = u32(o, "sendStallTimeout", limits_.sendStallTimeoutMs);
   limits_.maxPipelinedRequests = u32(o, "maxPipelinedRequests", limits_.maxPipelinedRequests);
   limits_.responseHighWaterMark = u32(o, "responseHighWaterMark", limits_.responseHighWaterMark);
+  if (o.Get("requireHost").IsBoolean()) limits_.head.requireHost = o.Get("requireHost").As<Napi::Boolean>().Value();
   limits_.answerUnusedConnectionTimeout = o.Get("answerUnusedConnectionTimeout").ToBoolean().Value();
   if (o.Get("keepAliveFields").IsString()) limits_.keepAliveFields = o.Get("keepAliveFields").As<Napi::String>().Utf8Value();
 

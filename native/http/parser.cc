@@ -542,7 +542,7 @@ bool hostMatchesAuthority(const unsigned char* p, Span host, Span authority, uin
   return true;
 }
 
-Outcome interpretFields(const unsigned char* p, RequestHead& out) {
+Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, RequestHead& out) {
   uint32_t hostCount = 0;
   bool haveLength = false;
   uint64_t length = 0;
@@ -591,7 +591,7 @@ Outcome interpretFields(const unsigned char* p, RequestHead& out) {
   }
 
   const bool http11 = out.versionMinor == 1;
-  if (http11 && hostCount == 0) return fail(HttpError::BadRequest);
+  if (http11 && hostCount == 0 && limits.requireHost) return fail(HttpError::BadRequest);
 
   if (te.present) {
     // RFC 9112 §6.1 and §6.3: TE with CL is a smuggling vector; TE in 1.0 cannot be
@@ -639,7 +639,7 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   HeadScanner scanner(p, len, clamped, limits, out);
   size_t headEnd = 0;
   Outcome o = scanner.run(headEnd);
-  if (isOk(o)) o = interpretFields(p, out);
+  if (isOk(o)) o = interpretFields(p, limits, out);
   if (!isOk(o)) {
     if (o.status == ParseStatus::Error) err = o.error;
     out.fieldCount = 0;

@@ -32,6 +32,9 @@ struct HeadLimits {
   uint32_t maxRequestLine = 8 * 1024;   // method SP target SP version, without CRLF → 414
   uint32_t maxHeaderBytes = 32 * 1024;  // all field lines with their CRLFs → 431
   uint32_t maxHeaderCount = 100;        // → 431
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Off only for node:http's
+  // requireHostHeader: false (the node layer).
+  bool requireHost = true;
 };
 
 struct RequestHead {

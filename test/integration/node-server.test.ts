@@ -577,6 +577,17 @@ t.test("a 'clientError' listener writes its own answer to a refused request (unk
   t.same(codes, ['HPE_INVALID_METHOD', 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD']);
 });
 
+t.test('requireHostHeader: an HTTP/1.1 request without Host is a 400 by default, served with requireHostHeader: false', async (t) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => res.end(`host=${req.headers.host}`);
+  const strict = await startNode(t, handler);
+  const refused = await rawRequest(strict.port, 'GET / HTTP/1.1\r\n\r\n', { timeoutMs: 3000 });
+  t.equal(refused.parsed.responses[0]?.status, 400);
+  const lenient = await startNode(t, handler, { requireHostHeader: false });
+  const served = await rawRequest(lenient.port, 'GET / HTTP/1.1\r\n\r\n', { responses: 1, timeoutMs: 3000 });
+  t.equal(served.parsed.responses[0]?.status, 200);
+  t.equal(served.parsed.responses[0]?.body.toString(), 'host=undefined');
+});
+
 t.test("no 'clientError' listener: the bad head is answered 400 and the server serves on", async (t) => {
   const { port } = await startNode(t, hello);
   const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon\r\n\r\n');
