@@ -54,6 +54,8 @@ export interface NativeServerHandle {
   setResponseCache(connection: number, seq: number, ttl: number): void;
   /** Field lines for kept-alive responses without an app Connection field, from now on (Linux backends). */
   setKeepAliveFields(fields: string): void;
+  /** Refused request heads become raw streams for the app to answer (ClientError records flagged deferred). */
+  setDeferClientErrors(on: boolean): void;
   pauseBody(connection: number, seq: number, paused: boolean): number;
   /** Closes the connection now; reset (default true): with an RST, else a plain close. */
   abort(connection: number, reset?: boolean): void;
@@ -103,6 +105,7 @@ export interface NativeConstants {
   SEND_HAS_CONNECTION: number;
   SEND_TRAILERS: number;
   SEND_HAS_KEEP_ALIVE: number;
+  CLIENT_ERROR_DEFERRED: number;
 }
 
 export interface Binding {

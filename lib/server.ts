@@ -9,7 +9,8 @@ import { Exchange, REQUEST_FIXED_WORDS, type ExchangeHost } from './exchange';
 import { FeatureCollection } from './feature-collection';
 import { decodeEndpoints } from './features/connection';
 import { ServerAddresses, ServerAddressesFeature } from './features/server-addresses';
-import type { UpgradedStream } from './upgraded-stream';
+import { UpgradedStream } from './upgraded-stream';
+import { STATUS_CODES } from 'node:http';
 import { HttpContext } from './http-context';
 import { loadBinding, type NativeConstants, type NativeLimits, type NativeServerHandle } from './native';
 import { resolveLimits, resolveWindowsOptions, type ListenOptions, type NativeWindowsOptions, type ServerOptions } from './options';
@@ -38,6 +39,12 @@ export interface ClientErrorInfo {
   localPort: number;
   remoteAddress: string;
   remotePort: number;
+  /**
+   * @internal With setDeferClientErrors(true): nothing was answered, and this is the
+   * connection as a raw stream for the listener's own answer (the node:http layer).
+   * Unanswered when every listener has returned, it gets the status and a close.
+   */
+  raw?: UpgradedStream;
 }
 
 /** @internal */
@@ -77,6 +84,7 @@ const closedHandle: NativeServerHandle = {
   readBody: () => ABORTED,
   setResponseCache: () => {},
   setKeepAliveFields: () => {},
+  setDeferClientErrors: () => {},
   pauseBody: () => ABORTED,
   abort: () => {},
   detach: () => ABORTED,
@@ -269,6 +277,7 @@ export class Server extends EventEmitter implements ExchangeHost {
       throw typed;
     }
     if (!this.refed) this.handle.setRef(false);
+    if (this.deferClientErrors) this.handle.setDeferClientErrors(true);
     return this.handle;
   }
 
@@ -506,9 +515,26 @@ export class Server extends EventEmitter implements ExchangeHost {
       case C.RECORD_SHUTDOWN_COMPLETE:
         this.shutdownComplete?.();
         return;
-      case C.RECORD_CLIENT_ERROR:
-        if (this.listenerCount('clientError') > 0) this.emitClientError(connection, words[i + 3], bytes, words[i + 4]);
+      case C.RECORD_CLIENT_ERROR: {
+        const deferred = (words[i + 3] & C.CLIENT_ERROR_DEFERRED) !== 0;
+        const status = words[i + 3] & 0xffff;
+        if (!deferred) {
+          if (this.listenerCount('clientError') > 0) this.emitClientError(connection, status, bytes, words[i + 4]);
+          return;
+        }
+        const endpoints = decodeEndpoints(bytes, words[i + 4]);
+        const raw = new UpgradedStream(this.handle ?? closedHandle, connection, endpoints);
+        this.adoptUpgraded(raw);
+        const info: ClientErrorInfo = { connectionId: connection, status, ...endpoints, raw };
+        if (this.listenerCount('clientError') > 0) {
+          this.emit('clientError', new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `refused ${status}`, { status }), info);
+        }
+        if (raw.bytesWritten === 0 && raw.writableLength === 0 && !raw.writableEnded && !raw.destroyed) {
+          // Nobody answered: the answer the native side would have sent, then the close.
+          raw.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n`);
+        }
         return;
+      }
       case C.RECORD_CONNECTION_OPEN:
         this.connectionHandler?.opened(connection, decodeEndpoints(bytes, words[i + 3]));
         return;
@@ -546,6 +572,13 @@ export class Server extends EventEmitter implements ExchangeHost {
 
   /** @internal false: an HTTP/1.1 request without Host is taken (node:http's requireHostHeader). */
   requireHost = true;
+
+  /** @internal Refused request heads are left to 'clientError' listeners (ClientErrorInfo.raw), from now on. */
+  setDeferClientErrors(on: boolean): void {
+    this.deferClientErrors = on;
+    this.handle?.setDeferClientErrors(on);
+  }
+  private deferClientErrors = false;
 
   /** @internal keepAliveFields, also for connections already open. */
   setKeepAliveFields(fields: string): void {

@@ -17,6 +17,7 @@ Napi::Object constants(Napi::Env env) {
   auto set = [&](const char* name, uint32_t value) { c.Set(name, Napi::Number::New(env, value)); };
   set("RECORD_REQUEST", bridge::kRecordRequest);
   set("RECORD_BODY", bridge::kRecordBody);
+  set("CLIENT_ERROR_DEFERRED", bridge::kClientErrorDeferred);
   set("RECORD_BODY_END", bridge::kRecordBodyEnd);
   set("RECORD_BODY_ERROR", bridge::kRecordBodyError);
   set("RECORD_DRAIN", bridge::kRecordDrain);

@@ -147,6 +147,14 @@ export class Server extends HttpServerBase implements SocketHost {
     // for net.Sockets; syshttp's native side does both.
     this.removeAllListeners('connection');
     this.removeAllListeners('listening');
+    // While a 'clientError' listener is there, refused heads are left to it (node:http
+    // gives it a live socket); without one the native side answers them at once.
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'clientError') this.inner?.setDeferClientErrors(true);
+    });
+    this.on('removeListener', (event: string | symbol) => {
+      if (event === 'clientError') this.inner?.setDeferClientErrors(this.listenerCount('clientError') > 0);
+    });
     // Kept-alive responses announce both (keepAliveFields), so a change after listen()
     // reaches the native side, as node:http reads them at each response.
     Object.defineProperties(this, {
@@ -311,6 +319,7 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.keepAliveFields = this.keepAliveFields();
     inner.answerUnusedConnectionTimeout = true;
     inner.requireHost = o.requireHostHeader !== false;
+    inner.setDeferClientErrors(this.listenerCount('clientError') > 0);
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
     // their connections. (HTTP.sys has no accept: there a socket appears with its first
@@ -591,6 +600,15 @@ export class Server extends HttpServerBase implements SocketHost {
       socket = this.newSocket(info.connectionId, info);
       this.emit('connection', socket);
     }
+    if (info.raw !== undefined) {
+      // Not answered (setDeferClientErrors): as with node:http, the listener gets a live
+      // socket and writes its own answer; the server answers only if it does not.
+      socket.refused = true;
+      socket.raw = info.raw;
+      adoptRaw(socket, info.raw, null);
+      this.emitClientError(clientErrorFor(info.status), socket);
+      return;
+    }
     this.clientErrorOn(socket, clientErrorFor(info.status));
   }
 
@@ -615,23 +633,18 @@ export class Server extends HttpServerBase implements SocketHost {
     } catch {
       return null;
     }
-    // The response will never finish: the connection is the app's now. Its bytes from
-    // here on (a body, later requests) are the socket's to read.
+    // The response will never finish: the connection is the app's now.
     socket.active.length = 0;
     socket._httpMessage = null;
-    stream.on('data', (chunk: Buffer) => {
-      if (!socket.push(chunk)) stream.pause();
-    });
-    stream.on('end', () => socket.push(null));
-    stream.on('error', noop);  // the socket hears of the close
-    stream.on('close', () => {
-      socket.closed_();
-      if (res !== null && !res._closed) emitCloseNT(res);
-    });
+    adoptRaw(socket, stream, res);
     return stream;
   }
 
   private emitClientError(err: Error, socket: NodeSocket): void {
+    // As node's socketOnError: the socket's later errors (a listener's destroy(err)) are
+    // not reported again.
+    socket.removeListener('error', socketOnError);
+    if (socket.listenerCount('error') === 0) socket.on('error', noop);
     try {
       this.emit('clientError', err, socket);
     } catch (e) {
@@ -909,6 +922,19 @@ function expectation(raw: string[]): string | undefined {
     if (name.length === 6 && name.toLowerCase() === 'expect') return raw[i + 1];
   }
   return undefined;
+}
+
+/** The socket reads and closes with the raw stream it was handed (hijack, deferred clientError). */
+function adoptRaw(socket: NodeSocket, stream: Duplex, res: Res | null): void {
+  stream.on('data', (chunk: Buffer) => {
+    if (!socket.push(chunk)) stream.pause();
+  });
+  stream.on('end', () => socket.push(null));
+  stream.on('error', noop);  // the socket hears of the close
+  stream.on('close', () => {
+    socket.closed_();
+    if (res !== null && !res._closed) emitCloseNT(res);
+  });
 }
 
 function emitCloseNT(res: Res): void {

@@ -74,6 +74,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::byteCounts>("byteCounts"),
                          InstanceMethod<&NativeServer::setRef>("setRef"),
                          InstanceMethod<&NativeServer::setKeepAliveFields>("setKeepAliveFields"),
+                         InstanceMethod<&NativeServer::setDeferClientErrors>("setDeferClientErrors"),
                          InstanceMethod<&NativeServer::backendName>("backendName"),
                          InstanceMethod<&NativeServer::backendInfo>("backendInfo"),
                      });
@@ -440,6 +441,12 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
 // backends' connections read limits_ through their reference).
 Napi::Value NativeServer::setKeepAliveFields(const Napi::CallbackInfo& info) {
   if (info[0].IsString()) limits_.keepAliveFields = info[0].As<Napi::String>().Utf8Value();
+  return info.Env().Undefined();
+}
+
+// setDeferClientErrors(on): refused heads are left to the app from now on (ServerLimits).
+Napi::Value NativeServer::setDeferClientErrors(const Napi::CallbackInfo& info) {
+  limits_.deferClientErrors = info[0].ToBoolean().Value();
   return info.Env().Undefined();
 }
 

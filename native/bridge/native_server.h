@@ -37,6 +37,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value byteCounts(const Napi::CallbackInfo& info);
   Napi::Value setRef(const Napi::CallbackInfo& info);
   Napi::Value setKeepAliveFields(const Napi::CallbackInfo& info);
+  Napi::Value setDeferClientErrors(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);
   Napi::Value backendInfo(const Napi::CallbackInfo& info);
 

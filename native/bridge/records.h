@@ -10,7 +10,9 @@
 //   BodyError + [httpStatus]
 //   Raw       + [offset, length]   (seq 0: bytes of a detached, upgraded connection)
 //   ClientError + [httpStatus, addressOff]  (seq 0: the native side answered a protocol
-//                error with httpStatus and closes the connection)
+//                error with httpStatus and closes the connection; with
+//                kClientErrorDeferred set in the status word, nothing was answered and
+//                the connection is a raw stream, as a detached one)
 //   ConnectionOpen + [addressOff]   (seq 0; only when the JS layer asked for connection
 //                events: syshttp/node's 'connection' at accept)
 //   ConnectionClosed + [bytesReadLo, bytesReadHi, bytesWrittenLo, bytesWrittenHi]
@@ -40,6 +42,7 @@ enum RecordType : uint32_t {
 };
 
 constexpr uint32_t kRecordHeaderWords = 3;
+constexpr uint32_t kClientErrorDeferred = 1u << 16;  // in ClientError's status word
 constexpr uint32_t kRequestFixedWords = kRecordHeaderWords + 9;
 constexpr uint32_t kWordsPerField = 4;
 

@@ -258,8 +258,17 @@ void Connection::stopReading() {
 }
 
 void Connection::fail(HttpError error) {
+  if (limits_.deferClientErrors && slots_.empty() && phase_ != Phase::Raw) {
+    // The app answers: what the client sent is dropped, what it sends next is raw.
+    phase_ = Phase::Raw;
+    inBegin_ = inEnd_ = 0;
+    idleSinceMs_ = now_;
+    host_.onClientError(*this, error, true);
+    host_.wantFlush(*this);
+    return;
+  }
   queueErrorResponse(error);
-  host_.onClientError(*this, error);
+  host_.onClientError(*this, error, false);
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
 }

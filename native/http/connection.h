@@ -35,7 +35,9 @@ class ConnectionHost {
   virtual void onRawEnd(Connection& c) = 0;
   // A protocol error in a request head (or its timeout) was answered with an error
   // response; the connection closes once that is sent. For the app's 'clientError'.
-  virtual void onClientError(Connection& c, HttpError error) = 0;
+  // `deferred`: nothing was answered; the connection is a raw stream now (the app's
+  // 'clientError' listener writes its own answer, see ServerLimits::deferClientErrors).
+  virtual void onClientError(Connection& c, HttpError error, bool deferred) = 0;
   // Output was queued, or the connection wants to be closed: flush it this loop turn.
   virtual void wantFlush(Connection& c) = 0;
 

@@ -31,6 +31,11 @@ struct ServerLimits {
   // the close, as node:http answers it (the node:http layer); by default it is closed
   // silently, as Kestrel and HTTP.sys close connections never used (preconnects).
   bool answerUnusedConnectionTimeout = false;
+  // A refused request head (400, 408, 414, 431, 501, 505) on a connection with no
+  // response pending is not answered: the connection becomes a raw stream the app writes
+  // its own answer to (node:http's 'clientError' listener, given a live socket). Set by
+  // the node:http layer while it has such a listener.
+  bool deferClientErrors = false;
 };
 
 }  // namespace syshttp::http

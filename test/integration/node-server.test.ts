@@ -588,6 +588,33 @@ t.test('requireHostHeader: an HTTP/1.1 request without Host is a 400 by default,
   t.equal(served.parsed.responses[0]?.body.toString(), 'host=undefined');
 });
 
+t.test("a 'clientError' listener answers a malformed head and a slow one itself; one that does nothing leaves it to the server", async (t) => {
+  const { server, port } = await startNode(t, hello, { headersTimeout: 400, requestTimeout: 400, connectionsCheckingInterval: 100 });
+  let quiet = false;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    if (quiet) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ code: err.code });
+    socket.end(`HTTP/1.1 ${err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400} Nope\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+  const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n', { timeoutMs: 3000 });
+  t.equal(bad.parsed.responses[0]?.status, 400);
+  t.equal(bad.parsed.responses[0]?.reason, 'Nope', "the listener's own bytes");
+  t.match(bad.parsed.responses[0]?.body.toString(), /^\{"code":"HPE_/);
+  t.ok(bad.closed);
+  const slow = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\n', { timeoutMs: 5000 });
+  t.equal(slow.parsed.responses[0]?.status, 408);
+  t.equal(slow.parsed.responses[0]?.body.toString(), '{"code":"ERR_HTTP_REQUEST_TIMEOUT"}');
+  quiet = true;
+  const destroyed = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n', { timeoutMs: 3000 });
+  t.ok(destroyed.closed, 'a listener that destroys the socket: closed');
+  t.equal(destroyed.parsed.responses.length, 0, 'with nothing sent');
+  const r = await request(`http://127.0.0.1:${port}/`);
+  t.equal(await r.body.text(), 'hello', 'still serving');
+});
+
 t.test("no 'clientError' listener: the bad head is answered 400 and the server serves on", async (t) => {
   const { port } = await startNode(t, hello);
   const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon\r\n\r\n');
