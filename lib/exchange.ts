@@ -458,6 +458,7 @@ export class Exchange {
       headFlags(C, fields.hasDate, fields.connection) |
       (fields.hasKeepAlive ? C.SEND_HAS_KEEP_ALIVE : 0) |
       (fields.connectionRemoved ? C.SEND_HAS_CONNECTION : 0);
+    if (fields.closeAnnounced) this.presetFlags &= ~C.SEND_CLOSE;
     this.presetLength = fields.contentLength === undefined ? -1 : Number(fields.contentLength);
   }
 

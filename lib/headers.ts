@@ -286,6 +286,8 @@ export class FieldLines {
   hasKeepAlive = false;
   /** The app removed Connection (node's removeHeader('connection')): the server adds none. */
   connectionRemoved = false;
+  /** The Connection: close among the lines only announces (node's maxRequestsPerSocket): no close follows. */
+  closeAnnounced = false;
   /** The Connection values, joined with ", " when repeated. */
   connection: string | undefined = undefined;
   contentLength: string | undefined = undefined;
@@ -300,6 +302,7 @@ export class FieldLines {
     this.hasTrailer = false;
     this.hasKeepAlive = false;
     this.connectionRemoved = false;
+    this.closeAnnounced = false;
     this.connection = undefined;
     this.contentLength = undefined;
     this.count = 0;

@@ -17,3 +17,6 @@ export const kNeedDrain = find(outgoing, 'kNeedDrain');
 export const kOutHeaders = find(outgoing, 'kOutHeaders');
 export const kHeadersCount = find(incoming, 'kHeadersCount');
 export const kTrailersCount = find(incoming, 'kTrailersCount');
+
+/** syshttp's own: the response of the last request maxRequestsPerSocket allows (node's maxRequestsOnConnectionReached). */
+export const kLimitReached = Symbol('syshttp.limitReached');

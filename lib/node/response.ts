@@ -12,7 +12,7 @@ import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
 import { FieldLines } from '../headers';
 import { SendResult } from '../native';
-import { kNeedDrain, kOutHeaders } from './internals';
+import { kLimitReached, kNeedDrain, kOutHeaders } from './internals';
 import { kExchange } from './request';
 
 type Callback = (err?: Error | null) => void;
@@ -105,6 +105,11 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
   }
   // removeHeader('connection'): node then writes no Connection field of its own.
   if (this._removedConnection === true && f.connection === undefined) f.connectionRemoved = true;
+  else if (this[kLimitReached] === true && f.connection === undefined && this.shouldKeepAlive) {
+    // maxRequestsPerSocket reached: node says close and leaves the connection open.
+    f.add('Connection', 'close');
+    f.closeAnnounced = true;
+  }
   const status = this.statusCode;
   // node:http's rule: a Trailer field needs chunked framing, which HTTP/1.0, a
   // Content-Length and a body-less response do not have.

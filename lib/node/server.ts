@@ -11,7 +11,7 @@ import type { Exchange } from '../exchange';
 import type { Limits, ServerOptions as SyshttpServerOptions } from '../options';
 import { ConnectionFeature } from '../features/connection';
 import { Server as SyshttpServer, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
-import { kNeedDrain } from './internals';
+import { kNeedDrain, kLimitReached } from './internals';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, settlePending } from './response';
 import { NodeSocket, type SocketEndpoints, type SocketHost } from './socket';
@@ -484,16 +484,17 @@ export class Server extends HttpServerBase implements SocketHost {
     socket.requests++;
     if (this.maxRequestsPerSocket > 0 && socket.requests >= this.maxRequestsPerSocket) {
       if (socket.requests > this.maxRequestsPerSocket) {
-        // Pipelined beyond the limit: never the app's, but told as node:http tells it
-        // ('dropRequest'; node:http answers 503, here the connection closes after the
-        // last allowed response, so nothing more is sent).
+        // Beyond the limit: never the app's; 'dropRequest', then node's 503 and the close.
         this.emit('dropRequest', req, socket);
+        res.shouldKeepAlive = false;
+        res.setHeader('Connection', 'close');
         res.writeHead(503);
         res.end();
         return;
       }
-      res.shouldKeepAlive = false;
-      res.setHeader('Connection', 'close');
+      // The last one: as node:http documents for maxRequestsPerSocket, its response says
+      // Connection: close but the connection stays; a request after it gets the 503.
+      res[kLimitReached] = true;
     }
 
     try {
