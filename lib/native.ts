@@ -58,7 +58,7 @@ export interface NativeServerHandle {
   setDeferClientErrors(on: boolean): void;
   pauseBody(connection: number, seq: number, paused: boolean): number;
   /** Closes the connection now; reset (default true): with an RST, else a plain close. */
-  abort(connection: number, reset?: boolean): void;
+  abort(connection: number, reset?: boolean, flushInFlight?: boolean): void;
   /** Upgrade: the connection leaves HTTP in place of a response to `seq`. */
   /** hijack: any request (node's raw socket writes), when it is the only one in flight. */
   detach(connection: number, seq: number, hijack?: boolean): number;

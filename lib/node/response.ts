@@ -35,6 +35,30 @@ const destroyedError = (method: string): Error =>
 
 function nop(): void {}
 
+// node:http corks a response's socket on write() until the next tick (end() uncorks at
+// once), so socket.destroy() in the tick of a write() drops those bytes, and bytes
+// written in an earlier tick have reached the kernel. The tick of each response's last
+// write() is kept to tell them apart (one nextTick per tick that has writes).
+let tick = 0;
+let tickEnding = false;
+function nextTickBegins(): void {
+  tick++;
+  tickEnding = false;
+}
+/** @internal the response's last write() */
+export const kWroteAt = Symbol('syshttp.wroteAt');
+function markWrite(res: ResponseView): void {
+  res[kWroteAt] = tick;
+  if (!tickEnding) {
+    tickEnding = true;
+    process.nextTick(nextTickBegins);
+  }
+}
+/** @internal Whether write() was called on `res` in this tick (node would still hold the bytes). */
+export function wroteThisTick(res: object): boolean {
+  return (res as ResponseView)[kWroteAt] === tick && tickEnding;
+}
+
 /** Fills any ServerResponse (ours, or the class an app passed in options) as a view over the exchange. */
 export function initResponse(res: ServerResponse, ex: Exchange): void {
   const r = res as ResponseView;
@@ -220,6 +244,7 @@ function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?
     return false;
   }
   if (!this._header) this._implicitHeader();
+  markWrite(this);  // before sendChunk schedules the callback: the tick ends first
   const ok = sendChunk(this, toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null), false, cb);
   if (!ok) this[kNeedDrain] = true;
   return ok;

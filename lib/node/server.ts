@@ -797,9 +797,9 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /** @internal */
-  abortConnection(id: number): void {
+  abortConnection(id: number, flushInFlight = false): void {
     // As node's socket.destroy(): a plain close (FIN), not a reset.
-    this.inner?.native.abort(id, false);
+    this.inner?.native.abort(id, false, flushInFlight);
   }
 
   /** @internal A request whose body failed natively and that nobody handled: its status, then a close. */

@@ -8,6 +8,7 @@ import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
 import type { Exchange, ExchangeObserver } from '../exchange';
 import { kExchange } from './request';
+import { wroteThisTick } from './response';
 
 /** Both ends of a connection (HttpConnectionFeature, ClientErrorInfo). */
 export interface SocketEndpoints {
@@ -27,8 +28,8 @@ export interface SocketHost {
   socketClosed(socket: NodeSocket): void;
   /** A socket timed out: the server decides who hears of it (node:http's socketOnTimeout). */
   socketTimedOut(socket: NodeSocket): void;
-  /** Resets the connection (native). */
-  abortConnection(id: number): void;
+  /** Closes the connection (native); flushInFlight: a response in flight's queued bytes go out first. */
+  abortConnection(id: number, flushInFlight?: boolean): void;
   /**
    * A raw write on an HTTP connection: its one request in flight, not answered yet, is
    * handed over (node:http's hijack, e.g. a clientError listener's or a hijacked
@@ -224,8 +225,8 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
       this.keepFinalCounts();
       // Closes the connection (a FIN, as destroying a net.Socket closes its fd) and every
       // request on it is aborted; a response already complete but not yet 'finish'ed does
-      // not keep it open.
-      this.host.abortConnection(this.id);
+      // not keep it open. Queued bytes go out first unless a response wrote this tick.
+      this.host.abortConnection(this.id, !this.active.some(wroteThisTick));
       for (const res of this.active.slice()) res[kExchange].onAbort();
       this.closed_();
     }

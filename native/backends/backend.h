@@ -113,8 +113,10 @@ class Backend {
   virtual SendResult endRaw(uint32_t connection, bool close) = 0;
   virtual void pauseRaw(uint32_t connection, bool paused) = 0;
   // Closes the connection now; what is in flight is aborted. reset: with an RST (the
-  // exchange failed), else a plain close (node's socket.destroy()).
-  virtual void abort(uint32_t id, bool reset) = 0;
+  // exchange failed), else a plain close (node's socket.destroy()), after the output of
+  // completed responses still queued; flushInFlight: after all queued output, a
+  // response in flight's too (bytes node:net would have handed to the kernel already).
+  virtual void abort(uint32_t id, bool reset, bool flushInFlight) = 0;
   // Graceful stop: idle connections close now, busy ones after their last response.
   // keepConnections (node:http's close()): only the listeners close; the connections
   // serve on, keep-alive included, until they close on their own (a backend that cannot

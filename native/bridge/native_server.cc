@@ -506,8 +506,10 @@ Napi::Value NativeServer::setRef(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {
-  // abort(connection[, reset = true])
-  if (backend_) backend_->abort(argU32(info, 0), info[1].IsUndefined() || info[1].ToBoolean().Value());
+  // abort(connection[, reset = true[, flushInFlight = false]])
+  if (backend_) {
+    backend_->abort(argU32(info, 0), info[1].IsUndefined() || info[1].ToBoolean().Value(), info[2].ToBoolean().Value());
+  }
   return info.Env().Undefined();
 }
 

@@ -79,6 +79,16 @@ bool Connection::receivedEof() {
     }
     return false;
   }
+  if (limits_.deferClientErrors && phase_ == Phase::Head && inEnd_ > inBegin_ && slots_.empty()) {
+    // A head cut short by the client's end: node:http tells its 'clientError' listener
+    // (HPE_INVALID_EOF_STATE), which may still answer on the half-closed connection.
+    fail(HttpError::BadRequest);
+    if (phase_ == Phase::Raw) {
+      rawEofPending_ = true;
+      process();
+      return false;
+    }
+  }
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
   return settleAfterEof();

@@ -147,11 +147,11 @@ class Connection {
   // expired connection queues its 408 if any and asks to be flushed and closed.
   // Returns true when the connection must be reset now (a client that stopped reading).
   bool tick(uint64_t nowMs, uint32_t elapsedMs);
-  // The app closes the connection without a reset (node's socket.destroy()): nothing more
-  // is read or written, but the output already queued for the wire goes out first, as
-  // bytes a node:net socket had handed to the kernel would. Returns false (close now)
-  // when there is none, or more than a send buffer's worth (responseHighWaterMark), or
-  // the connection is a detached stream (endRaw's to end).
+  // The app closes the connection without a reset (node's socket.destroy()): nothing
+  // more is read or written (requests in flight are dropped), but the output already
+  // queued goes out first, as bytes a node:net socket had handed to the kernel would.
+  // Returns false (close now) when there is none, or more than a send buffer's worth
+  // (responseHighWaterMark), or the connection is a detached stream.
   bool stopAfterOutput();
   // Requests JS still owns (reported but not completed): they must hear of an abort.
   bool hasRequestsInFlight() const;

@@ -705,6 +705,23 @@ t.test('raw writes on req.socket in place of a response (a hijacked reply): the 
   await waitFor(() => closes.length === 1, 2000, "res 'close'");
 });
 
+t.test('socket.destroy() mid-response: bytes written in an earlier tick go out, a write() of the same tick does not (node corks it)', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/later') {
+      res.write('early', () => res.socket?.destroy());
+      return;
+    }
+    res.write('same tick');
+    res.socket?.destroy();
+  });
+  const later = await rawRequest(port, buildRequest({ target: '/later' }), { timeoutMs: 3000 });
+  t.ok(later.closed);
+  t.match(later.data.toString('latin1'), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n5\r\nearly\r\n$/, 'the head and the chunk written before, no last chunk');
+  const same = await rawRequest(port, buildRequest({ target: '/same' }), { timeoutMs: 3000 });
+  t.ok(same.closed);
+  t.equal(same.data.length, 0, 'nothing');
+});
+
 t.test('maxRequestsPerSocket as node:http documents it: the last allowed response says close, the connection stays, the next request gets 503 and the close', async (t) => {
   const { server, port } = await startNode(t, (req, res) => res.end('x'));
   server.maxRequestsPerSocket = 2;

@@ -872,7 +872,8 @@ void HttpSysBackend::cancel(Request& req) {
   if (!issue(req, std::move(op), true, HTTP_SEND_RESPONSE_FLAG_DISCONNECT)) return;
 }
 
-void HttpSysBackend::abort(uint32_t id, bool reset) {
+void HttpSysBackend::abort(uint32_t id, bool reset, bool flushInFlight) {
+  (void)flushInFlight;  // HTTP.sys sends what it was given
   (void)reset;  // HTTP.sys decides how the connection ends
   std::vector<Request*> list;
   for (auto& [k, req] : requests_) {
@@ -892,7 +893,7 @@ void HttpSysBackend::beginShutdown(bool keepConnections) {
 void HttpSysBackend::closeAll() {
   std::vector<uint32_t> ids;
   for (auto& [id, c] : conns_) ids.push_back(id);
-  for (uint32_t id : ids) abort(id, true);
+  for (uint32_t id : ids) abort(id, true, false);
 }
 
 void HttpSysBackend::maybeShutdownComplete() {

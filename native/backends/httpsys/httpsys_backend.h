@@ -66,7 +66,7 @@ class HttpSysBackend final : public backends::Backend {
   backends::SendResult writeRaw(uint32_t, const char*, size_t) override { return backends::SendResult::Gone; }
   backends::SendResult endRaw(uint32_t, bool) override { return backends::SendResult::Gone; }
   void pauseRaw(uint32_t, bool) override {}
-  void abort(uint32_t id, bool reset) override;
+  void abort(uint32_t id, bool reset, bool flushInFlight) override;
   void beginShutdown(bool keepConnections) override;
   void closeAll() override;
   size_t connectionCount() const override { return conns_.size(); }

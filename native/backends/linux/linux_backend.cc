@@ -434,16 +434,16 @@ void LinuxBackend::setRef(bool ref) {
   else uv_unref(poll);
 }
 
-void LinuxBackend::abort(uint32_t id, bool reset) {
+void LinuxBackend::abort(uint32_t id, bool reset, bool flushInFlight) {
   Conn* c = find(id);
   if (c == nullptr || c->lingering) return;
-  if (!reset) {
-    // What was queued goes out, then the usual close after a flush (with its linger).
-    bool inFlight = c->http.hasRequestsInFlight();
-    if (c->http.stopAfterOutput()) {
-      if (inFlight) batch_.abort(id);
-      return;
-    }
+  // What was queued goes out, then the usual close after a flush (with its linger),
+  // unless a response still being written wrote this JS turn: node's socket.destroy()
+  // drops what its corked socket holds, and so does this (the JS layer says which).
+  bool inFlight = c->http.hasRequestsInFlight();
+  if (!reset && (flushInFlight || !inFlight) && c->http.stopAfterOutput()) {
+    if (inFlight) batch_.abort(id);
+    return;
   }
   close(*c, reset);
 }
