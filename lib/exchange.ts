@@ -104,7 +104,7 @@ export class Exchange {
   // response
   status = 200;
   reason: string | undefined = undefined;
-  readonly headers = new ResponseHeaders();
+  private responseHeaders: ResponseHeaders | null = null;
   /** Field lines made and checked by the caller (presetHead), sent in place of `headers`. */
   private presetLines: string | null = null;
   private presetFlags = 0;
@@ -134,6 +134,16 @@ export class Exchange {
     this.seq = words[record + 2];
     this.flags = words[record + FLAGS];
     this.maxRequestBodySize = host.maxRequestBodySize;
+  }
+
+  /** The response's fields, made on first use (the node:http layer's heads never need them). */
+  get headers(): ResponseHeaders {
+    let h = this.responseHeaders;
+    if (h === null) {
+      h = this.responseHeaders = new ResponseHeaders();
+      h.locked = this.started;
+    }
+    return h;
   }
 
   // ---- request data ------------------------------------------------------------------
@@ -320,8 +330,10 @@ export class Exchange {
     this.starting = null;
     this.startingPromise = null;
     this.startingDone = false;
-    this.headers.locked = false;
-    this.headers.clear();
+    if (this.responseHeaders !== null) {
+      this.responseHeaders.locked = false;
+      this.responseHeaders.clear();
+    }
     this.presetLines = null;
     this.status = status;
     this.reason = undefined;
@@ -389,7 +401,7 @@ export class Exchange {
         }
       }
       this.started = true;
-      this.headers.locked = true;
+      if (this.responseHeaders !== null) this.responseHeaders.locked = true;
     }
     if (this.cacheTtl > 0 && ending && head !== null) this.host.native.setResponseCache(this.connection, this.seq, this.cacheTtl);
     const r = this.host.native.send(this.connection, this.seq, this.status, head, body, flags, declared);
@@ -406,7 +418,7 @@ export class Exchange {
       // preset lines stay, to be sent or replaced).
       if (head !== null) {
         this.started = false;
-        this.headers.locked = false;
+        if (this.responseHeaders !== null) this.responseHeaders.locked = false;
       }
     } else if (r !== SendResult.Ended) {
       // Gone: the client left (or the connection is closing). Writes after that are
@@ -551,7 +563,7 @@ export class Exchange {
     this.host.adoptUpgraded(stream);
     this.started = true;
     this.ended = true;
-    this.headers.locked = true;
+    if (this.responseHeaders !== null) this.responseHeaders.locked = true;
     this.host.release(this);
     this.runCompleted();
     return stream;

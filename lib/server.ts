@@ -113,7 +113,9 @@ export class Server extends EventEmitter implements ExchangeHost {
   private refed = true;
   private epoch = 0;  // increases at each stop(): a listen() that raced with it gives up
   private C: NativeConstants | null = null;
-  private readonly inFlight = new Map<number, Exchange[]>();
+  // A connection's exchanges in flight: the one itself (most connections), or a list of
+  // pipelined ones, oldest first.
+  private readonly inFlight = new Map<number, Exchange | Exchange[]>();
   private readonly bodies = new Map<number, Exchange>();
   /** Connections that left HTTP (upgrades), by connection id. */
   private readonly upgraded = new Map<number, UpgradedStream>();
@@ -339,7 +341,9 @@ export class Server extends EventEmitter implements ExchangeHost {
   release(ex: Exchange): void {
     const list = this.inFlight.get(ex.connection);
     if (list === undefined) return;
-    if (list.length === 1) {
+    if (!Array.isArray(list)) {
+      if (list === ex) this.inFlight.delete(ex.connection);
+    } else if (list.length === 1) {
       if (list[0] === ex) this.inFlight.delete(ex.connection);
     } else if (list[0] === ex) {
       list.shift();  // responses complete in order, as a rule
@@ -384,6 +388,7 @@ export class Server extends EventEmitter implements ExchangeHost {
   private find(connection: number, seq: number): Exchange | undefined {
     const list = this.inFlight.get(connection);
     if (list === undefined) return undefined;
+    if (!Array.isArray(list)) return list.seq === seq ? list : undefined;
     for (const ex of list) if (ex.seq === seq) return ex;
     return undefined;
   }
@@ -450,8 +455,9 @@ export class Server extends EventEmitter implements ExchangeHost {
       case C.RECORD_REQUEST: {
         const ex = new Exchange(this, words, bytes, i);
         const list = this.inFlight.get(connection);
-        if (list === undefined) this.inFlight.set(connection, [ex]);
-        else list.push(ex);
+        if (list === undefined) this.inFlight.set(connection, ex);
+        else if (Array.isArray(list)) list.push(ex);
+        else this.inFlight.set(connection, [list, ex]);
         if (ex.has(C.REQUEST_HAS_BODY)) this.bodies.set(connection, ex);
         this.dispatch(ex);
         return;
@@ -509,7 +515,8 @@ export class Server extends EventEmitter implements ExchangeHost {
         const list = this.inFlight.get(connection);
         this.inFlight.delete(connection);
         this.bodies.delete(connection);
-        if (list !== undefined) for (const ex of list) ex.onAbort();
+        if (Array.isArray(list)) for (const ex of list) ex.onAbort();
+        else list?.onAbort();
         return;
       }
       case C.RECORD_SHUTDOWN_COMPLETE:
