@@ -644,8 +644,7 @@ export class Server extends HttpServerBase implements SocketHost {
   private emitClientError(err: Error, socket: NodeSocket): void {
     // As node's socketOnError: the socket's later errors (a listener's destroy(err)) are
     // not reported again.
-    socket.removeListener('error', socketOnError);
-    if (socket.listenerCount('error') === 0) socket.on('error', noop);
+    ignoreLaterErrors(socket);
     try {
       this.emit('clientError', err, socket);
     } catch (e) {
@@ -959,10 +958,23 @@ function answerClosing(ex: Exchange, status: number): void {
  * listeners, or else ends the connection (destroy); later ones are ignored.
  */
 function socketOnError(this: NodeSocket, err: Error): void {
-  this.removeListener('error', socketOnError);
-  if (this.listenerCount('error') === 0) this.on('error', noop);
+  ignoreLaterErrors(this);
   const server = this.server as Server;
-  if (!server.emit('clientError', err, this)) this.destroy(err);
+  if (server.emit('clientError', err, this)) return;
+  // node's answer where nothing of the response went out yet: 400, then the close.
+  const res = this._httpMessage as Res | null;
+  const ex = res === null ? undefined : res[kExchange];
+  if (ex !== undefined && !ex.started && !ex.ended && !ex.aborted) answerClosing(ex, 400);
+  this.destroy(err);
+}
+
+/**
+ * As node's socketOnError: the socket's later errors (a destroy(err) after this one) are
+ * swallowed by a listener of its own, whatever listeners the app adds and removes.
+ */
+function ignoreLaterErrors(socket: NodeSocket): void {
+  socket.removeListener('error', socketOnError);
+  if (!socket.listeners('error').includes(noop)) socket.on('error', noop);
 }
 
 function rethrow(err: unknown): never {

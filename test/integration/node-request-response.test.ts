@@ -770,6 +770,20 @@ t.test('writeHead with repeated names: the fields go out in the order given, not
   t.same(names, ['X-A', 'X-B', 'X-A']);
 });
 
+t.test("an error emitted on a socket before its response started: 400 and the close, no uncaught error even after the app's own socket listener goes", async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    const own = () => {};
+    req.socket.on('error', own);  // as on-finished does, then removes it
+    req.socket.emit('error', new Error('boom'));
+    req.socket.removeListener('error', own);
+    t.equal(req.socket.listeners('error').length, 1, "node's own listener stays");
+    void res;
+  });
+  const r = await rawRequest(port, buildRequest({}), { timeoutMs: 3000 });
+  t.equal(r.parsed.responses[0]?.status, 400);
+  t.ok(r.closed);
+});
+
 t.test("an error emitted on a connection's socket ends the connection when no 'clientError' listener takes it", async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.write('part', () => res.socket?.emit('error', new Error('kaboom')));
