@@ -1,9 +1,11 @@
 // The `socket` of the node:http layer: one per connection, shared by its requests, with
 // the members apps read (addresses, destroy, setTimeout, setNoDelay, setKeepAlive,
 // readable/writable) and the events they listen to ('close', 'timeout', 'error'). It is a
-// Duplex so that stream utilities (finished(), on-finished) accept it, but it carries no
-// bytes of its own: the HTTP bytes are the native side's. (An upgraded connection's raw
-// bytes will come through the upgrade feature's stream instead.)
+// net.Socket without a handle (`socket instanceof net.Socket` holds, as apps and node's
+// tests check), every member that would use the handle overridden here; it carries no
+// bytes of its own until a raw write hijacks the connection: the HTTP bytes are the
+// native side's. (An upgraded connection's raw bytes come through the upgrade stream.)
+import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
 import type { Exchange, ExchangeObserver } from '../exchange';
@@ -40,7 +42,11 @@ export interface SocketHost {
   byteCounts(id: number): [number, number] | undefined;
 }
 
-export class NodeSocket extends Duplex implements ExchangeObserver {
+// Typed as the Duplex it is used as: net.Socket's declared members (its handle-backed
+// accessors among them) are all replaced below.
+const SocketBase = Socket as unknown as typeof Duplex;
+
+export class NodeSocket extends SocketBase implements ExchangeObserver {
   /** All four are undefined on a Unix socket connection, as node:net's. */
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
@@ -91,9 +97,7 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
     this.localPort = tcp ? c.localPort : undefined;
   }
 
-  get connecting(): boolean {
-    return false;
-  }
+  // `connecting` is net.Socket's own field (false: there is no connect here).
   get pending(): boolean {
     return false;
   }
@@ -205,6 +209,13 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
     this.raw.write(chunk, encoding, callback);
   }
 
+  // net.Socket's own _writev would write to its (absent) handle: buffered writes go the
+  // same way as single ones.
+  override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: (err?: Error | null) => void): void {
+    const parts = chunks.map(({ chunk, encoding }) => (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Uint8Array)));
+    this._write(Buffer.concat(parts), 'buffer' as BufferEncoding, callback);
+  }
+
   override _final(callback: (err?: Error | null) => void): void {
     if (this.raw !== null) {
       this.raw.end(callback);
@@ -231,6 +242,9 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
       this.closed_();
     }
     callback(err);
+    // net.Socket turns the streams' own 'close' off (emitClose: false) and emits it after
+    // its handle's close, with whether an error ended it: here, on the next tick.
+    process.nextTick(emitSocketClose, this, err !== null && err !== undefined);
   }
 
   /** @internal The connection is gone (reset, closed by the peer, or after a closing response). */
@@ -258,6 +272,10 @@ export class NodeSocket extends Duplex implements ExchangeObserver {
     if (this.gone) return;
     this.host.socketTimedOut(this);
   }
+}
+
+function emitSocketClose(socket: NodeSocket, hadError: boolean): void {
+  socket.emit('close', hadError);
 }
 
 function onSocketTimeout(socket: NodeSocket): void {

@@ -16,6 +16,7 @@ t.test('req and res are genuine node:http instances, with the request line and f
       isIncoming: req instanceof http.IncomingMessage,
       isOurs: req instanceof IncomingMessage,
       isResponse: res instanceof http.ServerResponse,
+      isNetSocket: req.socket instanceof net.Socket,
       isOurResponse: res instanceof ServerResponse,
       method: req.method,
       url: req.url,
@@ -52,6 +53,7 @@ t.test('req and res are genuine node:http instances, with the request line and f
   t.ok(seen.isIncoming, 'req instanceof http.IncomingMessage');
   if (!againstNode) t.ok(seen.isOurs, 'req instanceof syshttp IncomingMessage');
   t.ok(seen.isResponse, 'res instanceof http.ServerResponse');
+  t.ok(seen.isNetSocket, 'req.socket instanceof net.Socket');
   if (!againstNode) t.ok(seen.isOurResponse, 'res instanceof syshttp ServerResponse');
   t.equal(seen.method, 'PATCH');
   t.equal(seen.url, '/a/b?c=d&e', 'url is the target as sent');
