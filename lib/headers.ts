@@ -259,12 +259,15 @@ interface NameSlot {
 // the character checks and the string building. Bounded, as checkedNames.
 const nameSlots = new Map<string, NameSlot>();
 
+/** No value remembered yet (not even `undefined`, which is converted like any other). */
+const NOTHING = Symbol('nothing');
+
 function slotOf(name: string): NameSlot | undefined {
   const known = nameSlots.get(name);
   if (known !== undefined) return known;
   const key = keyOf(name);
   if (key === undefined) return undefined;
-  const slot: NameSlot = { key, raw: undefined, value: '', line: '' };
+  const slot: NameSlot = { key, raw: NOTHING, value: '', line: '' };
   if (nameSlots.size < CHECKED_NAMES_MAX) nameSlots.set(name, slot);
   return slot;
 }

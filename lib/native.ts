@@ -53,7 +53,7 @@ export interface NativeServerHandle {
   /** HTTP.sys: the kernel may cache the response to `seq` for `ttl` seconds (others ignore it). */
   setResponseCache(connection: number, seq: number, ttl: number): void;
   /** Field lines for kept-alive responses without an app Connection field, from now on (Linux backends). */
-  setKeepAliveFields(fields: string): void;
+  setKeepAliveFields(fields: string, keepAliveTimeoutMs?: number): void;
   /** Refused request heads become raw streams for the app to answer (ClientError records flagged deferred). */
   setDeferClientErrors(on: boolean): void;
   pauseBody(connection: number, seq: number, paused: boolean): number;

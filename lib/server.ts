@@ -537,8 +537,12 @@ export class Server extends EventEmitter implements ExchangeHost {
           this.emit('clientError', new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `refused ${status}`, { status }), info);
         }
         if (raw.bytesWritten === 0 && raw.writableLength === 0 && !raw.writableEnded && !raw.destroyed) {
-          // Nobody answered: the answer the native side would have sent, then the close.
-          raw.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n`);
+          // Nobody answered: the answer the native side would have sent, then the close
+          // (destroy after the end: the connection closes once the answer is out).
+          raw.on('error', noop);
+          raw.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n`, () =>
+            raw.destroy(),
+          );
         }
         return;
       }
@@ -588,9 +592,10 @@ export class Server extends EventEmitter implements ExchangeHost {
   private deferClientErrors = false;
 
   /** @internal keepAliveFields, also for connections already open. */
-  setKeepAliveFields(fields: string): void {
+  setKeepAliveFields(fields: string, keepAliveTimeoutMs?: number): void {
     this.keepAliveFields = fields;
-    this.handle?.setKeepAliveFields(fields);
+    if (keepAliveTimeoutMs !== undefined) this.limits.keepAliveTimeout = keepAliveTimeoutMs;
+    this.handle?.setKeepAliveFields(fields, keepAliveTimeoutMs);
   }
 
   /** @internal Takes every exchange in place of contexts and the pipeline (the node:http layer, lib/node). */
@@ -653,3 +658,5 @@ export function createServer(a?: Handler | ServerOptions, b?: Handler | ServerOp
   if (b !== undefined && typeof b !== 'function') throw invalidArg('the request handler must be a function');
   return new Server(a ?? {}, b as Handler | undefined);
 }
+
+function noop(): void {}

@@ -299,7 +299,12 @@ function finishNT(res: ResponseView): void {
   // that delays the event (wrapping emit) delays 'close' too; added last, it runs after the
   // app's own 'finish' listeners, and the 'close' it emits comes after them.
   res.on('finish', onFinished);
-  res.emit('finish');
+  try {
+    res.emit('finish');
+  } catch (err) {
+    onFinished.call(res);  // an app listener threw before it: the response still ends here
+    throw err;
+  }
 }
 function onFinished(this: ResponseView): void {
   finishHooks.onFinish(this);

@@ -162,7 +162,8 @@ export class Server extends HttpServerBase implements SocketHost {
         get: () => this.keepAliveMs,
         set: (v: number) => {
           this.keepAliveMs = v;
-          this.inner?.setKeepAliveFields(this.keepAliveFields());
+          // What responses announce is what the native side applies.
+          this.inner?.setKeepAliveFields(this.keepAliveFields(), v > 0 && Number.isFinite(v) ? Math.min(Math.ceil(v), NEVER) : NEVER);
         },
         enumerable: true,
         configurable: true,
@@ -541,13 +542,15 @@ export class Server extends HttpServerBase implements SocketHost {
     } else if (socket.active.length > 0) {
       socket.pendingRefusal = { ex, status, parseCode };  // once the responses ahead are out (finished)
     } else {
-      this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode));
+      // After this batch: requests pipelined behind it are refused by then, so a raw
+      // write of the listener can take the connection over (hijack).
+      queueMicrotask(() => this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode)));
     }
   }
 
   private refuseNow(ex: Exchange, socket: NodeSocket, status: number, err: Error): void {
     if (ex.ended || ex.aborted) return;
-    socket.refusedExchange = ex;
+    socket.refusedExchange = { ex, status };
     this.emitClientError(err, socket);
     socket.refusedExchange = null;
     if (socket.raw === null && !socket.destroyed && !ex.ended && !ex.aborted) answerClosing(ex, status);
@@ -630,8 +633,11 @@ export class Server extends HttpServerBase implements SocketHost {
     const res = refused === null ? (socket.active[0] as unknown as Res) : null;
     let stream: Duplex;
     try {
-      stream = (refused ?? res![kExchange]).hijack();
+      stream = (refused === null ? res![kExchange] : refused.ex).hijack();
     } catch {
+      // Not now (HTTP.sys cannot; or requests after it are still the app's): a refused
+      // request gets the server's answer, and the listener's write fails.
+      if (refused !== null && !refused.ex.ended && !refused.ex.aborted) answerClosing(refused.ex, refused.status);
       return null;
     }
     // The response will never finish: the connection is the app's now.
@@ -685,6 +691,7 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** @internal node's resOnFinish */
   finished(res: Res): void {
+    if (res.socket === null) return;  // done already ('finish' emitted again)
     const ex = res[kExchange];
     const socket = ex.observer as NodeSocket;
     const active = socket.active;

@@ -73,7 +73,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   /** @internal a refused request waiting for the responses ahead of it, to be told to 'clientError' */
   pendingRefusal: { ex: Exchange; status: number; parseCode: string | undefined } | null = null;
   /** @internal the refused request whose 'clientError' is being emitted (hijack() takes it) */
-  refusedExchange: Exchange | null = null;
+  refusedExchange: { ex: Exchange; status: number } | null = null;
   /** @internal a request was refused (node:http's parser would have stopped): later ones are too */
   refused = false;
   private timer: NodeJS.Timeout | null = null;

@@ -437,10 +437,12 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<int>(r));
 }
 
-// setKeepAliveFields(fields: string): the keep-alive announcement from now on (the
-// backends' connections read limits_ through their reference).
+// setKeepAliveFields(fields: string[, keepAliveTimeoutMs]): the keep-alive announcement
+// (and the idle time it announces) from now on; the backends' connections read limits_
+// through their reference.
 Napi::Value NativeServer::setKeepAliveFields(const Napi::CallbackInfo& info) {
   if (info[0].IsString()) limits_.keepAliveFields = info[0].As<Napi::String>().Utf8Value();
+  if (info[1].IsNumber()) limits_.keepAliveTimeoutMs = argU32(info, 1);
   return info.Env().Undefined();
 }
 

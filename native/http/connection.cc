@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "error_responses.h"
 #include "number_format.h"
@@ -79,7 +80,7 @@ bool Connection::receivedEof() {
     }
     return false;
   }
-  if (limits_.deferClientErrors && phase_ == Phase::Head && inEnd_ > inBegin_ && slots_.empty()) {
+  if (limits_.deferClientErrors && phase_ == Phase::Head && slots_.empty() && partialHeadBuffered()) {
     // A head cut short by the client's end: node:http tells its 'clientError' listener
     // (HPE_INVALID_EOF_STATE), which may still answer on the half-closed connection.
     fail(HttpError::BadRequest);
@@ -95,6 +96,7 @@ bool Connection::receivedEof() {
 }
 
 bool Connection::settleAfterEof() {
+  if (phase_ == Phase::Raw) return false;  // a stream taken over after the end: the app's to end
   if (hasRequestsInFlight()) return true;
   closeAfterFlush_ = true;
   host_.wantFlush(*this);
@@ -572,6 +574,7 @@ SendResult Connection::detach(uint32_t seq, bool hijack) {
   slots_.clear();
   awaitingUpgrade_ = false;
   phase_ = Phase::Raw;
+  if (peerClosed_) rawEofPending_ = true;  // the client ended already: its stream hears it
   idleSinceMs_ = now_;
   process();  // what came after the head, once JS has its stream (the records are ordered)
   host_.wantFlush(*this);
@@ -660,6 +663,15 @@ bool Connection::hasRequestsInFlight() const {
     if (!s.synthetic && !s.ended) return true;
   }
   return phase_ == Phase::Body && body_.requested && !body_.discard;
+}
+
+bool Connection::partialHeadBuffered() const {
+  // Skip the empty lines a client may send between requests (RFC 9112 §2.2).
+  size_t i = inBegin_;
+  while (i < inEnd_ && (in_[i] == '\r' || in_[i] == '\n')) ++i;
+  if (i == inEnd_) return false;
+  std::string_view rest(in_.get() + i, inEnd_ - i);
+  return rest.find("\r\n\r\n") == std::string_view::npos && rest.find("\n\n") == std::string_view::npos;
 }
 
 bool Connection::stopAfterOutput() {

@@ -153,6 +153,9 @@ class Connection {
   // Returns false (close now) when there is none, or more than a send buffer's worth
   // (responseHighWaterMark), or the connection is a detached stream.
   bool stopAfterOutput();
+  // Bytes of a request head begun and not complete (not only empty lines, not a whole
+  // head waiting behind queued output).
+  bool partialHeadBuffered() const;
   // Requests JS still owns (reported but not completed): they must hear of an abort.
   bool hasRequestsInFlight() const;
   bool idle() const;

@@ -758,6 +758,15 @@ t.test("maxRequestsPerSocket: requests pipelined beyond it never reach the app a
   t.same(dropped, ['/2 number'], "'dropRequest' with the request and its socket");
 });
 
+t.test('a header value of undefined in an array goes out as node:http sends it', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.setHeader('X-U', [undefined as unknown as string]);
+    res.end('ok');
+  });
+  const r = await rawRequest(port, buildRequest({}), { responses: 1 });
+  t.same(headerValues(r.parsed.responses[0]!, 'x-u'), ['undefined']);
+});
+
 t.test('writeHead with repeated names: the fields go out in the order given, not grouped by name', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.writeHead(200, [

@@ -575,6 +575,31 @@ t.test("a 'clientError' listener writes its own answer to a refused request (unk
     'the good one, then the listener answer; nothing for the request after the refused one',
   );
   t.same(codes, ['HPE_INVALID_METHOD', 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD']);
+  // The refused request first, another pipelined in the same packet behind it.
+  const first = await rawRequest(port, 'FROB /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n', { timeoutMs: 3000 });
+  t.same(
+    first.parsed.responses.map((r) => r.status),
+    [418],
+    'the listener answer only',
+  );
+});
+
+t.test("a client that ends after a request and an empty line is no 'clientError'", async (t) => {
+  const { server, port } = await startNode(t, hello);
+  const codes: string[] = [];
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    codes.push(String(err.code));
+    socket.destroy();
+  });
+  const c = net.connect(port, '127.0.0.1');
+  let data = '';
+  c.on('data', (d: Buffer) => (data += d.toString('latin1')));
+  await once(c, 'connect');
+  c.end('GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\n');
+  await once(c, 'close');
+  t.match(data, /^HTTP\/1\.1 200 /);
+  await sleep(100);
+  t.same(codes, []);
 });
 
 t.test('requireHostHeader: an HTTP/1.1 request without Host is a 400 by default, served with requireHostHeader: false', async (t) => {
