@@ -163,6 +163,13 @@ export class Exchange {
   get rawTarget(): string {
     return this.text(TARGET_OFF, TARGET_LEN);
   }
+  /** @internal Where the target is in `bytes`. */
+  get targetOffset(): number {
+    return this.words[this.record + TARGET_OFF];
+  }
+  get targetLength(): number {
+    return this.words[this.record + TARGET_LEN];
+  }
   get contentLength(): number | undefined {
     if (!(this.flags & this.host.constants.REQUEST_HAS_CONTENT_LENGTH)) return undefined;
     return this.words[this.record + CL_HI] * 0x100000000 + this.words[this.record + CL_LO];

@@ -12,6 +12,7 @@ import type { Exchange, Latin1Buffer } from '../exchange';
 import { kHeadersCount, kTrailersCount } from './internals';
 
 const V10 = '1.0';
+const EMPTY_RAW: string[] = [];
 const V11 = '1.1';
 
 /** @internal What the request view keeps, under one symbol (its prototype may be swapped). */
@@ -34,15 +35,46 @@ type RequestView = IncomingMessage &
   RequestState &
   Record<symbol, unknown> & { _consuming: boolean; _readableState: { readingMore: boolean } };
 
+/**
+ * The strings of a connection's previous request. A keep-alive client sends the same
+ * target and fields again and again: a string whose bytes repeat is reused (a byte
+ * comparison) instead of made anew.
+ */
+export interface RequestStrings {
+  url: string;
+  raw: string[];
+}
+
+function sliceOrReuse(bytes: Latin1Buffer, start: number, end: number, prev: string | undefined): string {
+  if (prev !== undefined && prev.length === end - start) {
+    let i = 0;
+    while (i < prev.length && prev.charCodeAt(i) === bytes[start + i]) i++;
+    if (i === prev.length) return prev;
+  }
+  return bytes.latin1Slice(start, end);
+}
+
 /** Fills any IncomingMessage (ours, or the class an app passed in options) from the exchange. */
 /** maxFields: node's maxHeadersCount (the fields after that many are left out, as node's parser does). */
-export function initRequest(req: IncomingMessage, ex: Exchange, method: string, hasBody: boolean, http10: boolean, maxFields: number): void {
+export function initRequest(
+  req: IncomingMessage,
+  ex: Exchange,
+  method: string,
+  hasBody: boolean,
+  http10: boolean,
+  maxFields: number,
+  prev: RequestStrings | null,
+): void {
   const r = req as RequestView;
   r[kExchange] = ex;
   r._read = readBody;
   r._destroy = destroyRequest;
   r.method = method;
-  r.url = ex.rawTarget;
+  const words = ex.words;
+  const bytes = ex.bytes as Latin1Buffer;
+  const targetOff = ex.targetOffset;
+  const url = sliceOrReuse(bytes, targetOff, targetOff + ex.targetLength, prev?.url);
+  r.url = url;
   if (http10) {
     r.httpVersion = V10;
     r.httpVersionMajor = 1;
@@ -53,15 +85,18 @@ export function initRequest(req: IncomingMessage, ex: Exchange, method: string, 
     r.httpVersionMinor = 1;
   }
   // Header fields as sent; node's `headers` getter builds the object from them on first use.
-  const words = ex.words;
-  const bytes = ex.bytes as Latin1Buffer;
   const n = Math.min(ex.fieldCount, maxFields);
   const raw: string[] = new Array(2 * n);
+  const prevRaw = prev === null ? EMPTY_RAW : prev.raw;
   for (let i = 0, w = ex.firstFieldWord; i < 2 * n; i += 2, w += 4) {
-    raw[i] = bytes.latin1Slice(words[w], words[w] + words[w + 1]);
-    raw[i + 1] = bytes.latin1Slice(words[w + 2], words[w + 2] + words[w + 3]);
+    raw[i] = sliceOrReuse(bytes, words[w], words[w] + words[w + 1], prevRaw[i]);
+    raw[i + 1] = sliceOrReuse(bytes, words[w + 2], words[w + 2] + words[w + 3], prevRaw[i + 1]);
   }
   r.rawHeaders = raw;
+  if (prev !== null) {
+    prev.url = url;
+    prev.raw = raw;
+  }
   r[kHeadersCount] = 2 * n;
   // Without a body the request is complete now; its end is pushed when it is read
   // (or when the response finishes), which spares the stream machinery otherwise.

@@ -472,7 +472,7 @@ export class Server extends HttpServerBase implements SocketHost {
     const flags = ex.flags;
     const req = new this.Req(socket as never) as Req;
     const maxFields = this.maxHeadersCount;
-    initRequest(req, ex, method, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
+    initRequest(req, ex, method, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0, fieldLimit(maxFields), socket.strings);
     if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
     const res = new this.Res(req as never) as unknown as Res;
     initResponse(res as never, ex);
@@ -679,7 +679,7 @@ export class Server extends HttpServerBase implements SocketHost {
     if (old === undefined) this.emit('connection', stream);
     const req = new this.Req(stream as never) as Req;
     const maxFields = this.maxHeadersCount;
-    initRequest(req, ex, ex.method, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields));
+    initRequest(req, ex, ex.method, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields), null);
     req.upgrade = true;
     try {
       this.emit('upgrade', req, stream, EMPTY);

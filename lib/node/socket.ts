@@ -9,7 +9,7 @@ import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
 import type { Exchange, ExchangeObserver } from '../exchange';
-import { kExchange } from './request';
+import { kExchange, type RequestStrings } from './request';
 import { wroteThisTick } from './response';
 
 /** Both ends of a connection (HttpConnectionFeature, ClientErrorInfo). */
@@ -74,6 +74,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   pendingRefusal: { ex: Exchange; status: number; parseCode: string | undefined } | null = null;
   /** @internal the refused request whose 'clientError' is being emitted (hijack() takes it) */
   refusedExchange: { ex: Exchange; status: number } | null = null;
+  /** @internal the previous request's strings, reused when the next repeats them (initRequest) */
+  readonly strings: RequestStrings = { url: '', raw: [] };
   /** @internal a request was refused (node:http's parser would have stopped): later ones are too */
   refused = false;
   private timer: NodeJS.Timeout | null = null;

@@ -767,6 +767,27 @@ t.test('a header value of undefined in an array goes out as node:http sends it',
   t.same(headerValues(r.parsed.responses[0]!, 'x-u'), ['undefined']);
 });
 
+t.test('requests on one connection: each gets its own target and fields, also where they differ by one byte', async (t) => {
+  const seen: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    seen.push(`${req.url} ${req.rawHeaders.join('|')}`);
+    res.end('ok');
+  });
+  const c = await openRaw(t, port);
+  const specs: [string, string][] = [
+    ['/a1', 'x1'],
+    ['/a2', 'x1'],
+    ['/a2', 'x2'],
+    ['/a2', 'x2'],
+    ['/a22', 'x'],
+  ];
+  for (const [target, value] of specs) {
+    await c.write(buildRequest({ target, headers: [['X-V', value]] }));
+    await c.readResponses(1);
+  }
+  t.same(seen, specs.map(([target, value]) => `${target} Host|localhost|X-V|${value}`));
+});
+
 t.test('writeHead with repeated names: the fields go out in the order given, not grouped by name', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.writeHead(200, [
