@@ -158,7 +158,6 @@ bool Connection::parseHead() {
 
   finishHead_ = false;  // the one head a graceful stop waited for: it gets the last answer
   Slot& s = slots_.emplace_back();
-  s.pending.usePool(pool_);
   s.seq = nextSeq_++;
   s.headMethod = head.method.length == 4 && std::memcmp(base + head.method.offset, "HEAD", 4) == 0;
   s.http10 = head.versionMinor == 0;
@@ -295,13 +294,13 @@ void Connection::queueErrorResponse(HttpError error) {
   } else {
     // Behind responses still being produced: keep the order of the pipeline.
     Slot& s = slots_.emplace_back();
-    s.pending.usePool(pool_);
     s.seq = 0;
     s.synthetic = true;
     s.started = s.ended = s.closeAfter = true;
-    s.pending.append(head.data(), head.size());
-    s.pending.append(date_.line(), DateCache::kLineLength);
-    s.pending.append("\r\n", 2);
+    OutputChain& out = pendingOf(s);
+    out.append(head.data(), head.size());
+    out.append(date_.line(), DateCache::kLineLength);
+    out.append("\r\n", 2);
   }
   host_.wantFlush(*this);
 }
@@ -333,7 +332,9 @@ void Connection::sent(size_t length) {
 
 size_t Connection::queuedOutput() const {
   size_t total = output_.size();
-  for (const Slot& s : slots_) total += s.pending.size();
+  for (const Slot& s : slots_) {
+    if (s.pending) total += s.pending->size();
+  }
   return total;
 }
 
@@ -529,7 +530,7 @@ void Connection::completeFront() {
       inBegin_ = inEnd_ = 0;
       break;
     }
-    if (!slots_.empty()) output_.spliceFrom(slots_.front().pending);
+    if (!slots_.empty() && slots_.front().pending) output_.spliceFrom(*slots_.front().pending);
   }
   if (closeAfterFlush_) return;
   if (slots_.empty()) idleSinceMs_ = now_;

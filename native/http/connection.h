@@ -176,7 +176,9 @@ class Connection {
     bool upgrade = false;    // the request asked to upgrade: parsing waits for its answer
     int64_t declared = -1;   // Content-Length the app set, -1 if none
     uint64_t written = 0;    // body bytes the app gave
-    OutputChain pending;     // output held back until the slots before it complete
+    // Output held back until the slots before it complete; made when first needed (most
+    // responses are written as the front slot, straight to the connection's output).
+    std::unique_ptr<OutputChain> pending;
   };
 
   enum class Phase : uint8_t { Head, Body, Stopped, Raw };
@@ -194,7 +196,11 @@ class Connection {
   void queueErrorResponse(HttpError error);
   void completeFront();
   Slot* findSlot(uint32_t seq);
-  OutputChain& outputFor(Slot& s) { return (&s == &slots_.front()) ? output_ : s.pending; }
+  OutputChain& pendingOf(Slot& s) {
+    if (!s.pending) s.pending = std::make_unique<OutputChain>(pool_);
+    return *s.pending;
+  }
+  OutputChain& outputFor(Slot& s) { return (&s == &slots_.front()) ? output_ : pendingOf(s); }
   void writeHead(Slot& s, int status, const char* head, size_t headLength, uint32_t flags,
                  bool ending, size_t bodyLength);
   void writeBody(Slot& s, const char* body, size_t length, ExternalBytes* lender);
