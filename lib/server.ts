@@ -45,6 +45,13 @@ export interface ClientErrorInfo {
    * Unanswered when every listener has returned, it gets the status and a close.
    */
   raw?: UpgradedStream;
+  /**
+   * @internal Which parsing rule a head refused for its syntax broke (native
+   * http::ParseFault: 0 other, 1 method, 2 target, 3 version, 4 field token or value,
+   * 5 CR expected, 6 LF expected, 7 Content-Length, 8 unexpected Content-Length,
+   * 9 Transfer-Encoding).
+   */
+  parseFault?: number;
 }
 
 /** @internal */
@@ -525,25 +532,33 @@ export class Server extends EventEmitter implements ExchangeHost {
       case C.RECORD_CLIENT_ERROR: {
         const deferred = (words[i + 3] & C.CLIENT_ERROR_DEFERRED) !== 0;
         const status = words[i + 3] & 0xffff;
+        const parseFault = words[i + 3] >>> 24;
         if (!deferred) {
-          if (this.listenerCount('clientError') > 0) this.emitClientError(connection, status, bytes, words[i + 4]);
+          if (this.listenerCount('clientError') > 0) this.emitClientError(connection, status, parseFault, bytes, words[i + 4]);
           return;
         }
         const endpoints = decodeEndpoints(bytes, words[i + 4]);
         const raw = new UpgradedStream(this.handle ?? closedHandle, connection, endpoints);
         this.adoptUpgraded(raw);
-        const info: ClientErrorInfo = { connectionId: connection, status, ...endpoints, raw };
-        if (this.listenerCount('clientError') > 0) {
-          this.emit('clientError', new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `refused ${status}`, { status }), info);
-        }
-        if (raw.bytesWritten === 0 && raw.writableLength === 0 && !raw.writableEnded && !raw.destroyed) {
-          // Nobody answered: the answer the native side would have sent, then the close
-          // (destroy after the end: the connection closes once the answer is out).
-          raw.on('error', noop);
+        const info: ClientErrorInfo = { connectionId: connection, status, ...endpoints, raw, parseFault };
+        raw.on('error', noop);  // the connection's end is the listener's business
+        const told = this.listenerCount('clientError') > 0;
+        if (told) this.emit('clientError', new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `refused ${status}`, { status }), info);
+        if (raw.bytesWritten > 0 || raw.writableLength > 0 || raw.writableEnded || raw.destroyed) return;
+        if (!told) {
+          // Nobody to answer: the answer the native side would have sent, then the close.
           raw.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n`, () =>
             raw.destroy(),
           );
+          return;
         }
+        // A listener that answers later may; one that never does leaves the connection to
+        // close after the head timeout, unanswered (node:http sends nothing either).
+        const timer = setTimeout(() => {
+          if (raw.bytesWritten === 0 && !raw.writableEnded) raw.destroy();
+        }, this.limits.requestHeadersTimeout);
+        timer.unref();
+        raw.once('close', () => clearTimeout(timer));
         return;
       }
       case C.RECORD_CONNECTION_OPEN:
@@ -556,9 +571,9 @@ export class Server extends EventEmitter implements ExchangeHost {
     }
   }
 
-  private emitClientError(connection: number, status: number, bytes: Buffer, addressOffset: number): void {
+  private emitClientError(connection: number, status: number, parseFault: number, bytes: Buffer, addressOffset: number): void {
     const err = new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `answered ${status}`, { status });
-    const info: ClientErrorInfo = { connectionId: connection, status, ...decodeEndpoints(bytes, addressOffset) };
+    const info: ClientErrorInfo = { connectionId: connection, status, parseFault, ...decodeEndpoints(bytes, addressOffset) };
     this.emit('clientError', err, info);
   }
 

@@ -597,7 +597,12 @@ export class Server extends HttpServerBase implements SocketHost {
    * Without a listener nothing happens: the native answer is node's default one.
    */
   private onClientError(info: ClientErrorInfo): void {
-    if (this.listenerCount('clientError') === 0) return;
+    if (this.listenerCount('clientError') === 0) {
+      // Left to a listener that has gone since: node's own answer, then the close.
+      const raw = info.raw;
+      if (raw !== undefined) raw.end(`HTTP/1.1 ${info.status} ${http.STATUS_CODES[info.status] ?? 'Error'}\r\nConnection: close\r\n\r\n`, () => raw.destroy());
+      return;
+    }
     let socket = this.sockets.get(info.connectionId);
     if (socket === undefined) {
       // A connection whose first request head failed: node:http had announced it at accept.
@@ -610,10 +615,10 @@ export class Server extends HttpServerBase implements SocketHost {
       socket.refused = true;
       socket.raw = info.raw;
       adoptRaw(socket, info.raw, null);
-      this.emitClientError(clientErrorFor(info.status), socket);
+      this.emitClientError(clientErrorFor(info.status, faultCode(info)), socket);
       return;
     }
-    this.clientErrorOn(socket, clientErrorFor(info.status));
+    this.clientErrorOn(socket, clientErrorFor(info.status, faultCode(info)));
   }
 
   /** 'clientError' for a connection the native side closes after its answer: now, or once the responses ahead of it are out. */
@@ -893,7 +898,29 @@ const KNOWN_METHODS = new Set(http.METHODS);
 
 const PARSE_ERRORS: Record<string, string> = {
   HPE_INVALID_METHOD: 'Parse Error: Invalid method encountered',
+  HPE_INVALID_URL: 'Parse Error: Invalid URL',
+  HPE_INVALID_VERSION: 'Parse Error: Invalid HTTP version',
+  HPE_INVALID_HEADER_TOKEN: 'Parse Error: Invalid header token',
+  HPE_CR_EXPECTED: 'Parse Error: Missing expected CR after header value',
+  HPE_LF_EXPECTED: 'Parse Error: Missing expected LF after header value',
+  HPE_INVALID_CONTENT_LENGTH: 'Parse Error: Invalid character in Content-Length',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'Parse Error: Unexpected Content-Length',
+  HPE_INVALID_TRANSFER_ENCODING: 'Parse Error: Invalid Transfer-Encoding',
 };
+
+// llhttp's code for each native ParseFault (ClientErrorInfo.parseFault); 0: by status.
+const FAULT_CODES: (string | undefined)[] = [
+  undefined,
+  'HPE_INVALID_METHOD',
+  'HPE_INVALID_URL',
+  'HPE_INVALID_VERSION',
+  'HPE_INVALID_HEADER_TOKEN',
+  'HPE_CR_EXPECTED',
+  'HPE_LF_EXPECTED',
+  'HPE_INVALID_CONTENT_LENGTH',
+  'HPE_UNEXPECTED_CONTENT_LENGTH',
+  'HPE_INVALID_TRANSFER_ENCODING',
+];
 
 const CLIENT_ERRORS: Record<number, [code: string, message: string]> = {
   400: ['HPE_INVALID_CONSTANT', 'Parse Error: malformed request'],
@@ -903,6 +930,11 @@ const CLIENT_ERRORS: Record<number, [code: string, message: string]> = {
   501: ['HPE_INVALID_METHOD', 'Parse Error: Invalid method encountered'],
   505: ['HPE_INVALID_VERSION', 'Parse Error: Invalid HTTP version'],
 };
+
+/** llhttp's code for a head refused for its syntax (a 400), or undefined to go by the status. */
+function faultCode(info: ClientErrorInfo): string | undefined {
+  return info.status === 400 && info.parseFault !== undefined ? FAULT_CODES[info.parseFault] : undefined;
+}
 
 /** The error 'clientError' gets: node's code for the status, or the parse error `parseCode`. */
 function clientErrorFor(status: number, parseCode?: string): Error {

@@ -91,10 +91,11 @@ void Batch::raw(uint32_t connection, const char* data, size_t length) {
 
 void Batch::rawEnd(uint32_t connection) { header(kRecordRawEnd, connection, 0); }
 
-void Batch::clientError(uint32_t connection, int status, bool deferred, const uint8_t* addresses) {
+void Batch::clientError(uint32_t connection, int status, bool deferred, uint8_t fault, const uint8_t* addresses) {
   uint32_t addressOff = appendBytes(reinterpret_cast<const char*>(addresses), 40);
   header(kRecordClientError, connection, 0);
-  words_.push_back(static_cast<uint32_t>(status) | (deferred ? kClientErrorDeferred : 0u));
+  words_.push_back(static_cast<uint32_t>(status) | (deferred ? kClientErrorDeferred : 0u) |
+                   (uint32_t{fault} << kClientErrorFaultShift));
   words_.push_back(addressOff);
 }
 

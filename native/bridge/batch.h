@@ -24,7 +24,7 @@ class Batch {
   void raw(uint32_t connection, const char* data, size_t length);
   void rawEnd(uint32_t connection);
   // addresses: as for request().
-  void clientError(uint32_t connection, int status, bool deferred, const uint8_t* addresses);
+  void clientError(uint32_t connection, int status, bool deferred, uint8_t fault, const uint8_t* addresses);
   void connectionOpen(uint32_t connection, const uint8_t* addresses);
   void connectionClosed(uint32_t connection, uint64_t bytesRead, uint64_t bytesWritten);
 

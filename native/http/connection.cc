@@ -146,7 +146,7 @@ bool Connection::parseHead() {
   }
   if (status == ParseStatus::Incomplete) return false;
   if (status == ParseStatus::Error) {
-    fail(error);
+    fail(error, head.fault);
     return false;
   }
   // No tunnels yet: a 2xx to CONNECT would turn the connection into one (RFC 9110
@@ -268,18 +268,18 @@ void Connection::stopReading() {
   }
 }
 
-void Connection::fail(HttpError error) {
+void Connection::fail(HttpError error, ParseFault fault) {
   if (limits_.deferClientErrors && slots_.empty() && phase_ != Phase::Raw) {
     // The app answers: what the client sent is dropped, what it sends next is raw.
     phase_ = Phase::Raw;
     inBegin_ = inEnd_ = 0;
     idleSinceMs_ = now_;
-    host_.onClientError(*this, error, true);
+    host_.onClientError(*this, error, true, fault);
     host_.wantFlush(*this);
     return;
   }
   queueErrorResponse(error);
-  host_.onClientError(*this, error, false);
+  host_.onClientError(*this, error, false, fault);
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
 }

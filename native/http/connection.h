@@ -37,7 +37,8 @@ class ConnectionHost {
   // response; the connection closes once that is sent. For the app's 'clientError'.
   // `deferred`: nothing was answered; the connection is a raw stream now (the app's
   // 'clientError' listener writes its own answer, see ServerLimits::deferClientErrors).
-  virtual void onClientError(Connection& c, HttpError error, bool deferred) = 0;
+  // `fault`: which parsing rule broke, when a head was refused for its syntax.
+  virtual void onClientError(Connection& c, HttpError error, bool deferred, ParseFault fault) = 0;
   // Output was queued, or the connection wants to be closed: flush it this loop turn.
   virtual void wantFlush(Connection& c) = 0;
 
@@ -192,7 +193,7 @@ class Connection {
   void settleUnreadBody(Slot& s);
   size_t queuedOutput() const;
   void stopReading();
-  void fail(HttpError error);
+  void fail(HttpError error, ParseFault fault = ParseFault::Other);
   void queueErrorResponse(HttpError error);
   void completeFront();
   Slot* findSlot(uint32_t seq);

@@ -88,10 +88,11 @@ constexpr int kOverLimit = -2;
 struct Outcome {
   ParseStatus status;
   HttpError error;
+  ParseFault fault;
 };
-constexpr Outcome kOk{ParseStatus::Complete, HttpError::None};
-constexpr Outcome kIncomplete{ParseStatus::Incomplete, HttpError::None};
-constexpr Outcome fail(HttpError e) { return Outcome{ParseStatus::Error, e}; }
+constexpr Outcome kOk{ParseStatus::Complete, HttpError::None, ParseFault::Other};
+constexpr Outcome kIncomplete{ParseStatus::Incomplete, HttpError::None, ParseFault::Other};
+constexpr Outcome fail(HttpError e, ParseFault f = ParseFault::Other) { return Outcome{ParseStatus::Error, e, f}; }
 inline bool isOk(const Outcome& o) { return o.status == ParseStatus::Complete; }
 
 template <size_t N>
@@ -180,7 +181,7 @@ Outcome HeadScanner::skipLeadingEmptyLines(size_t& i) {
     if (i >= limits_.maxRequestLine) return fail(HttpError::BadRequest);
     const int lf = plainByte(i + 1);
     if (lf < 0) return needMore();
-    if (lf != '\n') return fail(HttpError::BadRequest);
+    if (lf != '\n') return fail(HttpError::BadRequest, ParseFault::LfExpected);
     i += 2;
   }
 }
@@ -197,7 +198,7 @@ Outcome HeadScanner::requestLine(size_t& i) {
     if (!has(static_cast<unsigned char>(c), kTchar)) break;
     ++i;
   }
-  if (i == lineStart || c != ' ') return fail(HttpError::BadRequest);
+  if (i == lineStart || c != ' ') return fail(HttpError::BadRequest, ParseFault::Method);
   const size_t mOff = lineStart;
   const size_t mLen = i - lineStart;
   ++i;
@@ -210,7 +211,7 @@ Outcome HeadScanner::requestLine(size_t& i) {
     if (!has(static_cast<unsigned char>(c), kTarget)) break;
     ++i;
   }
-  if (i == tOff || c != ' ') return fail(HttpError::BadRequest);
+  if (i == tOff || c != ' ') return fail(HttpError::BadRequest, ParseFault::Url);
   const size_t tLen = i - tOff;
   ++i;
 
@@ -219,25 +220,25 @@ Outcome HeadScanner::requestLine(size_t& i) {
   for (size_t k = 0; k < 5; ++k, ++i) {
     c = lineByte(i);
     if (c < 0) return lineFetchFailure(c);
-    if (c != kPrefix[k]) return fail(HttpError::BadRequest);
+    if (c != kPrefix[k]) return fail(HttpError::BadRequest);  // llhttp: not a version at all
   }
   int digits[2];
   for (int k = 0; k < 3; ++k, ++i) {
     c = lineByte(i);
     if (c < 0) return lineFetchFailure(c);
     if (k == 1) {
-      if (c != '.') return fail(HttpError::BadRequest);
+      if (c != '.') return fail(HttpError::BadRequest, ParseFault::Version);
     } else {
-      if (!isDigitAscii(static_cast<unsigned>(c))) return fail(HttpError::BadRequest);
+      if (!isDigitAscii(static_cast<unsigned>(c))) return fail(HttpError::BadRequest, ParseFault::Version);
       digits[k / 2] = c - '0';
     }
   }
   c = lineByte(i);
   if (c < 0) return lineFetchFailure(c);
-  if (c != '\r') return fail(HttpError::BadRequest);
+  if (c != '\r') return fail(HttpError::BadRequest, ParseFault::Version);
   c = plainByte(i + 1);
   if (c < 0) return needMore();
-  if (c != '\n') return fail(HttpError::BadRequest);
+  if (c != '\n') return fail(HttpError::BadRequest, ParseFault::LfExpected);
   i += 2;
 
   // RFC 9110 §6.2: a higher minor version of a major version we implement is processed
@@ -265,15 +266,15 @@ Outcome HeadScanner::checkTargetForm(size_t mOff, size_t mLen, size_t tOff,
         break;
       }
     }
-    if (colon == tLen || colon == 0 || colon + 1 == tLen) return fail(HttpError::BadRequest);
+    if (colon == tLen || colon == 0 || colon + 1 == tLen) return fail(HttpError::BadRequest, ParseFault::Url);
     for (size_t k = colon + 1; k < tLen; ++k) {
-      if (!isDigitAscii(p_[tOff + k])) return fail(HttpError::BadRequest);
+      if (!isDigitAscii(p_[tOff + k])) return fail(HttpError::BadRequest, ParseFault::Url);
     }
     if (first == '[') {
-      if (colon < 3 || p_[tOff + colon - 1] != ']') return fail(HttpError::BadRequest);
+      if (colon < 3 || p_[tOff + colon - 1] != ']') return fail(HttpError::BadRequest, ParseFault::Url);
       for (size_t k = 1; k + 1 < colon; ++k) {
         const unsigned char h = p_[tOff + k];
-        if (!has(h, kHex) && h != ':' && h != '.') return fail(HttpError::BadRequest);
+        if (!has(h, kHex) && h != ':' && h != '.') return fail(HttpError::BadRequest, ParseFault::Url);
       }
       return kOk;
     }
@@ -281,19 +282,19 @@ Outcome HeadScanner::checkTargetForm(size_t mOff, size_t mLen, size_t tOff,
       const unsigned char h = p_[tOff + k];
       if (h == '%') {
         if (k + 2 >= colon || !has(p_[tOff + k + 1], kHex) || !has(p_[tOff + k + 2], kHex)) {
-          return fail(HttpError::BadRequest);
+          return fail(HttpError::BadRequest, ParseFault::Url);
         }
         k += 2;
         continue;
       }
-      if (!has(h, kHost) || h == ':' || h == '[' || h == ']') return fail(HttpError::BadRequest);
+      if (!has(h, kHost) || h == ':' || h == '[' || h == ']') return fail(HttpError::BadRequest, ParseFault::Url);
     }
     return kOk;
   }
 
   if (first == '/') return checkPathAndQuery(tOff, tLen);
   if (first == '*' && tLen == 1) {
-    return spanIsExact(p_, mOff, mLen, "OPTIONS") ? kOk : fail(HttpError::BadRequest);
+    return spanIsExact(p_, mOff, mLen, "OPTIONS") ? kOk : fail(HttpError::BadRequest, ParseFault::Url);
   }
   // absolute-form: scheme "://" authority [ path-abempty [ "?" query ] ]
   if (has(first, kAlpha)) {
@@ -306,17 +307,17 @@ Outcome HeadScanner::checkTargetForm(size_t mOff, size_t mLen, size_t tOff,
       size_t aLen = 0;
       while (aOff + aLen < tOff + tLen && p_[aOff + aLen] != '/' && p_[aOff + aLen] != '?') {
         // userinfo is an error in http(s) URIs (RFC 9110 §4.2.4); a fragment is never sent
-        if (p_[aOff + aLen] == '@' || p_[aOff + aLen] == '#') return fail(HttpError::BadRequest);
+        if (p_[aOff + aLen] == '@' || p_[aOff + aLen] == '#') return fail(HttpError::BadRequest, ParseFault::Url);
         ++aLen;
       }
       // RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid.
-      if (!validAuthority(p_, aOff, aLen, !httpScheme)) return fail(HttpError::BadRequest);
+      if (!validAuthority(p_, aOff, aLen, !httpScheme)) return fail(HttpError::BadRequest, ParseFault::Url);
       out_.authority = Span{static_cast<uint32_t>(aOff), static_cast<uint32_t>(aLen)};
       out_.authorityDefaultPort = spanIs(p_, tOff, k, "https") ? 443 : 80;
       return checkPathAndQuery(aOff + aLen, tOff + tLen - aOff - aLen);
     }
   }
-  return fail(HttpError::BadRequest);
+  return fail(HttpError::BadRequest, ParseFault::Url);
 }
 
 Outcome HeadScanner::checkPathAndQuery(size_t off, size_t len) const {
@@ -325,7 +326,7 @@ Outcome HeadScanner::checkPathAndQuery(size_t off, size_t len) const {
     const unsigned char c = p_[off + k];
     if (c == '?') inQuery = true;
     // In the query only '#' is refused: browsers send {, }, ` and friends there as is.
-    if (c == '#' || (!inQuery && badPathByte(c))) return fail(HttpError::BadRequest);
+    if (c == '#' || (!inQuery && badPathByte(c))) return fail(HttpError::BadRequest, ParseFault::Url);
   }
   return kOk;
 }
@@ -342,12 +343,12 @@ Outcome HeadScanner::fieldSection(size_t& i) {
     if (c == '\r') {
       c = sectionByte(i + 1);
       if (c < 0) return sectionFetchFailure(c);
-      if (c != '\n') return fail(HttpError::BadRequest);
+      if (c != '\n') return fail(HttpError::BadRequest, ParseFault::LfExpected);
       i += 2;
       return kOk;
     }
     // Bare LF, obs-fold (RFC 9112 §5.2) or whitespace before the first field (§2.2).
-    if (c == '\n' || isOws(static_cast<unsigned char>(c))) return fail(HttpError::BadRequest);
+    if (c == '\n' || isOws(static_cast<unsigned char>(c))) return fail(HttpError::BadRequest, ParseFault::HeaderToken);
     if (out_.fieldCount >= maxFields) {
       out_.fieldsFull = maxFields < limits_.maxHeaderCount;  // the storage, not the limit
       return fail(HttpError::HeaderFieldsTooLarge);
@@ -361,7 +362,7 @@ Outcome HeadScanner::fieldSection(size_t& i) {
       if (!has(static_cast<unsigned char>(c), kTchar)) break;
       ++i;
     }
-    if (i == nameOff || c != ':') return fail(HttpError::BadRequest);
+    if (i == nameOff || c != ':') return fail(HttpError::BadRequest, ParseFault::HeaderToken);
     const size_t nameLen = i - nameOff;
     ++i;
 
@@ -382,10 +383,12 @@ Outcome HeadScanner::fieldSection(size_t& i) {
       ++i;
       if (!isOws(uc)) valueEnd = i;
     }
-    if (c != '\r') return fail(HttpError::BadRequest);  // NUL, CTL, DEL or bare LF
+    if (c != '\r') {  // NUL, CTL, DEL or bare LF
+      return fail(HttpError::BadRequest, c == '\n' ? ParseFault::CrExpected : ParseFault::HeaderToken);
+    }
     c = sectionByte(i + 1);
     if (c < 0) return sectionFetchFailure(c);
-    if (c != '\n') return fail(HttpError::BadRequest);
+    if (c != '\n') return fail(HttpError::BadRequest, ParseFault::LfExpected);
     i += 2;
 
     out_.fields[out_.fieldCount++] =
@@ -577,9 +580,11 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
         if (spanIs(p, off, n, "connection")) addConnectionOptions(p, fld.value, co);
         break;
       case 14:
-        if (spanIs(p, off, n, "content-length") &&
-            !addContentLength(p, fld.value, haveLength, length)) {
-          return fail(HttpError::BadRequest);
+        if (spanIs(p, off, n, "content-length")) {
+          const bool repeated = haveLength;
+          if (!addContentLength(p, fld.value, haveLength, length)) {
+            return fail(HttpError::BadRequest, repeated ? ParseFault::UnexpectedContentLength : ParseFault::ContentLength);
+          }
         }
         break;
       case 17:
@@ -596,8 +601,9 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
   if (te.present) {
     // RFC 9112 §6.1 and §6.3: TE with CL is a smuggling vector; TE in 1.0 cannot be
     // trusted; the final coding must be chunked, exactly once.
-    if (haveLength || !http11 || te.malformed) return fail(HttpError::BadRequest);
-    if (te.chunkedCount != 1 || !te.lastIsChunked) return fail(HttpError::BadRequest);
+    if (haveLength) return fail(HttpError::BadRequest, ParseFault::TransferEncoding);  // as llhttp reports it
+    if (!http11 || te.malformed) return fail(HttpError::BadRequest, ParseFault::TransferEncoding);
+    if (te.chunkedCount != 1 || !te.lastIsChunked) return fail(HttpError::BadRequest, ParseFault::TransferEncoding);
     if (te.otherCoding) return fail(HttpError::NotImplemented);
     out.bodyKind = BodyKind::Chunked;
   } else if (haveLength) {
@@ -629,6 +635,7 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   out.expectContinue = false;
   out.upgrade = false;
   out.headLength = 0;
+  out.fault = ParseFault::Other;
 
   // Spans are 32-bit: never look past what they can address.
   constexpr size_t kMaxAddressable = std::numeric_limits<uint32_t>::max();
@@ -641,7 +648,10 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   Outcome o = scanner.run(headEnd);
   if (isOk(o)) o = interpretFields(p, limits, out);
   if (!isOk(o)) {
-    if (o.status == ParseStatus::Error) err = o.error;
+    if (o.status == ParseStatus::Error) {
+      err = o.error;
+      out.fault = o.fault;
+    }
     out.fieldCount = 0;
     return o.status;
   }

@@ -28,6 +28,21 @@ enum class BodyKind : uint8_t { None, ContentLength, Chunked };
 
 enum class ParseStatus : int8_t { Complete = 0, Error = -1, Incomplete = -2 };
 
+// Which rule a refused head broke, for callers that report it (the node:http layer maps
+// these to llhttp's error codes). The response is the HttpError's either way.
+enum class ParseFault : uint8_t {
+  Other = 0,
+  Method,                   // the method is not a token
+  Url,                      // the request-target
+  Version,                  // the HTTP-version or what follows it
+  HeaderToken,              // a field name, its colon, a field-value character, obs-fold
+  CrExpected,               // a bare LF ending a field line
+  LfExpected,               // a CR not followed by LF
+  ContentLength,            // a Content-Length that is not a number
+  UnexpectedContentLength,  // Content-Length repeated with another value
+  TransferEncoding,         // Transfer-Encoding not ending in chunked, in HTTP/1.0, or with Content-Length
+};
+
 struct HeadLimits {
   uint32_t maxRequestLine = 8 * 1024;   // method SP target SP version, without CRLF → 414
   uint32_t maxHeaderBytes = 32 * 1024;  // all field lines with their CRLFs → 431
@@ -56,6 +71,7 @@ struct RequestHead {
   bool expectContinue = false; // "Expect: 100-continue" on HTTP/1.1
   bool upgrade = false;        // "Connection: upgrade" together with an Upgrade field
   uint32_t headLength = 0;     // bytes consumed, through the empty line's CRLF
+  ParseFault fault = ParseFault::Other;  // with ParseStatus::Error: which rule broke
 };
 
 // Parses one request head from buf[0, len).
