@@ -478,6 +478,10 @@ export class Exchange {
       (fields.hasKeepAlive ? C.SEND_HAS_KEEP_ALIVE : 0) |
       (fields.connectionRemoved ? C.SEND_HAS_CONNECTION : 0);
     if (fields.closeAnnounced) this.presetFlags &= ~C.SEND_CLOSE;
+    if (fields.noLength) this.presetFlags |= C.SEND_NO_LENGTH;
+    if (fields.noChunked) this.presetFlags |= C.SEND_NO_CHUNKED;
+    // Without framing the close ends the body; with Connection removed, say nothing of it.
+    if (fields.noLength && fields.noChunked && fields.connectionRemoved) this.presetFlags |= C.SEND_CLOSE;
     this.presetLength = fields.contentLength === undefined ? -1 : Number(fields.contentLength);
   }
 

@@ -291,6 +291,9 @@ export class FieldLines {
   connectionRemoved = false;
   /** The Connection: close among the lines only announces (node's maxRequestsPerSocket): no close follows. */
   closeAnnounced = false;
+  /** node's removeHeader('content-length') / ('transfer-encoding'): the server adds neither framing field of that kind. */
+  noLength = false;
+  noChunked = false;
   /** The Connection values, joined with ", " when repeated. */
   connection: string | undefined = undefined;
   contentLength: string | undefined = undefined;
@@ -306,6 +309,8 @@ export class FieldLines {
     this.hasKeepAlive = false;
     this.connectionRemoved = false;
     this.closeAnnounced = false;
+    this.noLength = false;
+    this.noChunked = false;
     this.connection = undefined;
     this.contentLength = undefined;
     this.count = 0;

@@ -106,6 +106,8 @@ export interface NativeConstants {
   SEND_TRAILERS: number;
   SEND_HAS_KEEP_ALIVE: number;
   CLIENT_ERROR_DEFERRED: number;
+  SEND_NO_LENGTH: number;
+  SEND_NO_CHUNKED: number;
 }
 
 export interface Binding {

@@ -41,6 +41,8 @@ Napi::Object constants(Napi::Env env) {
   set("SEND_HAS_CONNECTION", backends::kSendHasConnection);
   set("SEND_TRAILERS", backends::kSendTrailers);
   set("SEND_HAS_KEEP_ALIVE", backends::kSendHasKeepAlive);
+  set("SEND_NO_LENGTH", backends::kSendNoLength);
+  set("SEND_NO_CHUNKED", backends::kSendNoChunked);
   return c;
 }
 

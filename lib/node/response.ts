@@ -127,6 +127,9 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
       for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(f, key, obj[key]);
     }
   }
+  // removeHeader('content-length' | 'transfer-encoding'): node then writes no such field.
+  if (this._removedContLen === true && f.contentLength === undefined) f.noLength = true;
+  if (this._removedTE === true) f.noChunked = true;
   // removeHeader('connection'): node then writes no Connection field of its own.
   if (this._removedConnection === true && f.connection === undefined) f.connectionRemoved = true;
   else if (this[kLimitReached] === true && f.connection === undefined && this.shouldKeepAlive) {

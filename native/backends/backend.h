@@ -23,8 +23,11 @@ enum SendFlags : uint32_t {
   kSendHasConnection = 1u << 3, // the app set a Connection field itself
   kSendTrailers = 1u << 4,      // with kSendEnd on a started response: `head` is the trailer
                                 // section (field lines), sent after the last chunk
-  kSendHasKeepAlive = 1u << 5   // the app set a Keep-Alive field: of the keep-alive
+  kSendHasKeepAlive = 1u << 5,  // the app set a Keep-Alive field: of the keep-alive
                                 // announcement (ServerLimits::keepAliveFields) only Connection
+  kSendNoLength = 1u << 6,      // no Content-Length of the server's (node's removed one):
+                                // chunked, or the close, ends the body
+  kSendNoChunked = 1u << 7      // no chunked framing (node's removed Transfer-Encoding)
 };
 
 enum class SendResult : int32_t {

@@ -456,12 +456,12 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
   bool bodyForbidden = status == 204 || status == 304;
   if (bodyForbidden || s.declared >= 0) {
     // 204/304 carry no framing; a declared Content-Length is among the app's fields.
-  } else if (ending) {
+  } else if (ending && (flags & kSendNoLength) == 0) {
     framing = Framing::Length;
-  } else if (!s.http10) {
+  } else if (!s.http10 && (flags & kSendNoChunked) == 0) {
     framing = Framing::Chunked;
   } else {
-    close = true;  // HTTP/1.0 without a length: the close ends the body
+    close = true;  // HTTP/1.0 without a length, or no framing allowed: the close ends the body
   }
   if (close) {
     s.closeAfter = true;

@@ -53,7 +53,9 @@ enum SendFlags : uint32_t {
   kSendClose = 1u << 2,        // close the connection after this response
   kSendHasConnection = 1u << 3, // the app set a Connection field itself
   kSendTrailers = 1u << 4,      // see backends/backend.h
-  kSendHasKeepAlive = 1u << 5   // see backends/backend.h
+  kSendHasKeepAlive = 1u << 5,  // see backends/backend.h
+  kSendNoLength = 1u << 6,      // see backends/backend.h
+  kSendNoChunked = 1u << 7      // see backends/backend.h
 };
 
 enum class SendResult : int32_t {

@@ -788,6 +788,27 @@ t.test('requests on one connection: each gets its own target and fields, also wh
   t.same(seen, specs.map(([target, value]) => `${target} Host|localhost|X-V|${value}`));
 });
 
+t.test("removeHeader of the framing fields: no Content-Length means chunked, neither field means the close ends the body", async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.removeHeader('content-length');
+    if (req.url === '/neither') {
+      res.removeHeader('transfer-encoding');
+      res.removeHeader('connection');
+    }
+    res.end('beep boop');
+  });
+  const chunkedOnly = await rawRequest(port, buildRequest({ target: '/length' }), { responses: 1 });
+  const a = chunkedOnly.parsed.responses[0]!;
+  t.same(headerValues(a, 'transfer-encoding'), ['chunked']);
+  t.same(headerValues(a, 'content-length'), []);
+  t.equal(a.body.toString(), 'beep boop');
+  const neither = await rawRequest(port, buildRequest({ target: '/neither' }), { timeoutMs: 3000 });
+  t.ok(neither.closed, 'the close ends the body');
+  const b = neither.parsed.responses[0]!;
+  t.same([headerValues(b, 'transfer-encoding'), headerValues(b, 'content-length'), headerValues(b, 'connection')], [[], [], []]);
+  t.equal(b.body.toString(), 'beep boop');
+});
+
 t.test('writeHead with repeated names: the fields go out in the order given, not grouped by name', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.writeHead(200, [

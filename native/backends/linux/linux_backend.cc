@@ -37,7 +37,8 @@ static_assert(static_cast<int>(BodyCallResult::UnknownRequest) == static_cast<in
 constexpr uint32_t u(uint32_t flag) { return flag; }
 static_assert(u(kSendEnd) == u(http::kSendEnd) && u(kSendHasDate) == u(http::kSendHasDate) &&
               u(kSendClose) == u(http::kSendClose) && u(kSendHasConnection) == u(http::kSendHasConnection) &&
-              u(kSendTrailers) == u(http::kSendTrailers) && u(kSendHasKeepAlive) == u(http::kSendHasKeepAlive));
+              u(kSendTrailers) == u(http::kSendTrailers) && u(kSendHasKeepAlive) == u(http::kSendHasKeepAlive) &&
+              u(kSendNoLength) == u(http::kSendNoLength) && u(kSendNoChunked) == u(http::kSendNoChunked));
 
 }  // namespace
 
