@@ -12,7 +12,7 @@ import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
 import { FieldLines } from '../headers';
 import { SendResult } from '../native';
-import { kLimitReached, kNeedDrain, kOutHeaders } from './internals';
+import { kLimitReached, kNeedDrain, kOutHeaders, kUniqueHeaders } from './internals';
 import { kExchange } from './request';
 
 type Callback = (err?: Error | null) => void;
@@ -100,33 +100,47 @@ function addChecked(f: FieldLines, name: string, value: unknown): void {
   }
 }
 
+function joinedIfUnique(unique: Set<string>, name: string, value: unknown): unknown {
+  return Array.isArray(value) && unique.has(name.toLowerCase()) ? value.join('; ') : value;
+}
+
 function storeHeader(this: ResponseView, firstLine: string, headers: unknown): void {
   const ex = this[kExchange] as Exchange;
   const f = fieldLines;
   f.reset();
   ex.presetHead(null);  // a writeHead that threw half-way leaves nothing behind
+  // node's uniqueHeaders option: the values of those names go out as one line, "; "-joined.
+  const unique = this[kUniqueHeaders] as Set<string> | null | undefined;
   if (headers) {
     if (headers === this[kOutHeaders]) {
       // setHeader's fields, validated by node's setHeader already.
       const map = headers as Record<string, [string, unknown]>;
       for (const key in map) {
         const entry = map[key];
-        f.add(entry[0], entry[1]);
+        f.add(entry[0], unique ? joinedIfUnique(unique, entry[0], entry[1]) : entry[1]);
       }
     } else if (Array.isArray(headers)) {
       if (headers.length > 0 && Array.isArray(headers[0])) {
-        for (let i = 0; i < headers.length; i++) addChecked(f, String(headers[i][0]), headers[i][1]);
+        for (let i = 0; i < headers.length; i++) {
+          const name = String(headers[i][0]);
+          addChecked(f, name, unique ? joinedIfUnique(unique, name, headers[i][1]) : headers[i][1]);
+        }
       } else {
         if (headers.length % 2 !== 0) {
           throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'headers' is invalid. Received ${String(headers)}`);
         }
-        for (let n = 0; n < headers.length; n += 2) addChecked(f, String(headers[n]), headers[n + 1]);
+        for (let n = 0; n < headers.length; n += 2) {
+          const name = String(headers[n]);
+          addChecked(f, name, unique ? joinedIfUnique(unique, name, headers[n + 1]) : headers[n + 1]);
+        }
       }
     } else {
       const obj = headers as Record<string, unknown>;
-      for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(f, key, obj[key]);
+      for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(f, key, unique ? joinedIfUnique(unique, key, obj[key]) : obj[key]);
     }
   }
+  // sendDate = false (also what removeHeader('date') sets): no Date of the server's.
+  if (this.sendDate === false) f.hasDate = true;
   // removeHeader('content-length' | 'transfer-encoding'): node then writes no such field.
   if (this._removedContLen === true && f.contentLength === undefined) f.noLength = true;
   if (this._removedTE === true) f.noChunked = true;

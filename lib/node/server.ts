@@ -11,7 +11,7 @@ import type { Exchange } from '../exchange';
 import type { Limits, ServerOptions as SyshttpServerOptions } from '../options';
 import { ConnectionFeature } from '../features/connection';
 import { Server as SyshttpServer, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
-import { kNeedDrain, kLimitReached } from './internals';
+import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, settlePending } from './response';
 import { NodeSocket, type SocketEndpoints, type SocketHost } from './socket';
@@ -106,7 +106,13 @@ function listenError(err: unknown, address: string, port: number | undefined): E
 // node:http's servers, and TypeScript takes it wherever an http.Server goes. Everything it
 // does as a server is overridden below, and its own connection handling is detached in
 // the constructor.
-const HttpServerBase = http.Server as unknown as new () => http.Server;
+const HttpServerBase = http.Server as unknown as new (options?: object) => http.Server;
+
+/** The options node's own Server constructor takes here: uniqueHeaders (node parses and checks it). */
+function baseOptions(options: unknown): object {
+  const unique = options !== null && typeof options === 'object' ? (options as { uniqueHeaders?: unknown }).uniqueHeaders : undefined;
+  return unique === undefined ? {} : { uniqueHeaders: unique };
+}
 
 export class Server extends HttpServerBase implements SocketHost {
   /** node:http's defaults. */
@@ -142,7 +148,7 @@ export class Server extends HttpServerBase implements SocketHost {
   constructor(requestListener?: RequestListener);
   constructor(options: ServerOptions, requestListener?: RequestListener);
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
-    super();
+    super(baseOptions(options));
     // node's parser setup on 'connection' and its connection checks on 'listening' are
     // for net.Sockets; syshttp's native side does both.
     this.removeAllListeners('connection');
@@ -476,6 +482,8 @@ export class Server extends HttpServerBase implements SocketHost {
     if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
     const res = new this.Res(req as never) as unknown as Res;
     initResponse(res as never, ex);
+    const unique = (this as unknown as Record<symbol, unknown>)[kUniqueHeaders];
+    if (unique !== null && unique !== undefined) (res as unknown as Record<symbol, unknown>)[kUniqueHeaders] = unique;
     res.socket = socket;
     if (socket._httpMessage === null) socket._httpMessage = res;
     socket.active.push(res);

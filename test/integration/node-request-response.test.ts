@@ -809,6 +809,25 @@ t.test("removeHeader of the framing fields: no Content-Length means chunked, nei
   t.equal(b.body.toString(), 'beep boop');
 });
 
+t.test("uniqueHeaders joins a field's values with '; ', and removeHeader('date') leaves Date out, as node:http", async (t) => {
+  const { port } = await startNode(
+    t,
+    (req, res) => {
+      res.setHeader('X-U', ['a', 'b']);
+      res.removeHeader('date');
+      res.writeHead(200, { 'x-v': ['c', 'd'], 'x-w': ['e', 'f'] });
+      res.end('ok');
+    },
+    { uniqueHeaders: ['x-u', 'X-V'] },
+  );
+  const r = await rawRequest(port, buildRequest({}), { responses: 1 });
+  const res = r.parsed.responses[0]!;
+  t.same(headerValues(res, 'x-u'), ['a; b']);
+  t.same(headerValues(res, 'x-v'), ['c; d']);
+  t.same(headerValues(res, 'x-w'), ['e', 'f'], 'other names: one line each');
+  t.same(headerValues(res, 'date'), []);
+});
+
 t.test('writeHead with repeated names: the fields go out in the order given, not grouped by name', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.writeHead(200, [
