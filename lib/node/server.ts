@@ -503,7 +503,13 @@ export class Server extends HttpServerBase implements SocketHost {
       }
       // The last one: as node:http documents for maxRequestsPerSocket, its response says
       // Connection: close but the connection stays; a request after it gets the 503.
-      res[kLimitReached] = true;
+      // HTTP.sys closes a connection whose response says close: there it does close.
+      if (this.announced) {
+        res[kLimitReached] = true;
+      } else {
+        res.shouldKeepAlive = false;
+        res.setHeader('Connection', 'close');
+      }
     }
 
     try {
