@@ -1,6 +1,7 @@
 // Server: listens through the native backend, turns each batch of native events into
 // exchanges and contexts, runs the pipeline, and stops gracefully.
 import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { unlinkSync } from 'node:fs';
@@ -547,9 +548,7 @@ export class Server extends EventEmitter implements ExchangeHost {
         if (raw.bytesWritten > 0 || raw.writableLength > 0 || raw.writableEnded || raw.destroyed) return;
         if (!told) {
           // Nobody to answer: the answer the native side would have sent, then the close.
-          raw.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n`, () =>
-            raw.destroy(),
-          );
+          answerRefusedHead(raw, status);
           return;
         }
         // A listener that answers later may; one that never does leaves the connection to
@@ -675,3 +674,13 @@ export function createServer(a?: Handler | ServerOptions, b?: Handler | ServerOp
 }
 
 function noop(): void {}
+
+/**
+ * @internal A refused head's answer on its raw stream (a deferred client error nobody
+ * answers): what the native side would have sent, then the close once it is out.
+ */
+export function answerRefusedHead(raw: Writable, status: number): void {
+  raw.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n`, () =>
+    raw.destroy(),
+  );
+}

@@ -10,7 +10,7 @@ import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
 import type { Limits, ServerOptions as SyshttpServerOptions } from '../options';
 import { ConnectionFeature } from '../features/connection';
-import { Server as SyshttpServer, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
+import { Server as SyshttpServer, answerRefusedHead, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
 import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, settlePending } from './response';
@@ -464,7 +464,7 @@ export class Server extends HttpServerBase implements SocketHost {
       return;
     }
     if (ex.headBytes >= this.maxHeaderBytes) {
-      this.headTooLarge(ex, socket);
+      this.refuse(ex, socket, 431);  // HPE_HEADER_OVERFLOW
       return;
     }
     // node:http's parser takes only the methods it knows (http.METHODS): any other gets
@@ -537,11 +537,6 @@ export class Server extends HttpServerBase implements SocketHost {
     }
   }
 
-  /** A head over maxHeaderSize as node:http counts it: 431 and a close, then 'clientError' (HPE_HEADER_OVERFLOW). */
-  private headTooLarge(ex: Exchange, socket: NodeSocket): void {
-    this.refuse(ex, socket, 431);
-  }
-
   /**
    * A request node:http's parser would have refused (its code: `parseCode`, or the
    * status's): the requests after it are refused too. As with node:http, a 'clientError'
@@ -554,7 +549,8 @@ export class Server extends HttpServerBase implements SocketHost {
     if (this.listenerCount('clientError') === 0) {
       answerClosing(ex, status);
     } else if (socket.active.length > 0) {
-      socket.pendingRefusal = { ex, status, parseCode };  // once the responses ahead are out (finished)
+      // Once the responses ahead are out (finished); a refusal is the connection's last word.
+      socket.afterResponses = () => this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode));
     } else {
       // After this batch: requests pipelined behind it are refused by then, so a raw
       // write of the listener can take the connection over (hijack).
@@ -601,20 +597,19 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /**
-   * node's 'clientError' for a request head the native side refused. The native side has
-   * already answered it (400, 408, 414, 431, 501, 505) and closes the connection after
-   * that answer, so the listener gets a socket that is already destroyed: handlers that
-   * check `socket.destroyed` or `socket.writable` first (node's documented pattern,
-   * Fastify's) stand down, and nothing they could write would reach the client. Where
-   * responses to earlier pipelined requests are still being written, the event waits for
-   * them (the listener could otherwise cut them off by destroying the socket).
-   * Without a listener nothing happens: the native answer is node's default one.
+   * node's 'clientError' for a request head the native side refused (400, 408, 414, 431,
+   * 501, 505). With no response pending on the connection it was not answered
+   * (setDeferClientErrors): the listener gets a live socket over the connection's raw
+   * stream and writes its own answer. Behind pipelined responses the native side has
+   * answered it and closes after that answer: the event waits for those responses (the
+   * listener could otherwise cut them off) and gets a socket already destroyed, so
+   * handlers that check `socket.writable` first (node's documented pattern) stand down.
    */
   private onClientError(info: ClientErrorInfo): void {
     if (this.listenerCount('clientError') === 0) {
       // Left to a listener that has gone since: node's own answer, then the close.
       const raw = info.raw;
-      if (raw !== undefined) raw.end(`HTTP/1.1 ${info.status} ${http.STATUS_CODES[info.status] ?? 'Error'}\r\nConnection: close\r\n\r\n`, () => raw.destroy());
+      if (raw !== undefined) answerRefusedHead(raw, info.status);
       return;
     }
     let socket = this.sockets.get(info.connectionId);
@@ -624,9 +619,8 @@ export class Server extends HttpServerBase implements SocketHost {
       this.emit('connection', socket);
     }
     if (info.raw !== undefined) {
-      // Not answered (setDeferClientErrors): as with node:http, the listener gets a live
-      // socket and writes its own answer; the server answers only if it does not.
-      socket.refused = true;
+      // Not answered: as with node:http, the listener gets a live socket and writes its
+      // own answer (lib/server.ts closes a connection it leaves alone).
       socket.raw = info.raw;
       adoptRaw(socket, info.raw, null);
       this.emitClientError(clientErrorFor(info.status, faultCode(info)), socket);
@@ -637,12 +631,12 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** 'clientError' for a connection the native side closes after its answer: now, or once the responses ahead of it are out. */
   private clientErrorOn(socket: NodeSocket, err: Error): void {
-    if (socket.active.length > 0) {
-      socket.clientError = err;  // emitted by finished() once the earlier responses are out
-      return;
-    }
-    socket.closed_();
-    this.emitClientError(err, socket);
+    const tell = (): void => {
+      socket.closed_();
+      this.emitClientError(err, socket);
+    };
+    if (socket.active.length === 0) tell();
+    else socket.afterResponses ??= tell;  // a refusal already waiting is told first (node stops there)
   }
 
   /** SocketHost: a raw write hands the connection's one unanswered request over. */
@@ -737,18 +731,11 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     emitCloseNT(res);
     if (ex.aborted) return;
-    if (active.length === 0 && socket.pendingRefusal !== null) {
-      // A request refused behind this response: its 'clientError' now, with a live socket.
-      const { ex: refused, status, parseCode } = socket.pendingRefusal;
-      socket.pendingRefusal = null;
-      this.refuseNow(refused, socket, status, clientErrorFor(status, parseCode));
-    } else if (active.length === 0 && socket.clientError !== null) {
-      // A bad head was pipelined behind this response: its error answer follows and the
-      // native side closes the connection (onClientError).
-      const err = socket.clientError;
-      socket.clientError = null;
-      socket.closed_();
-      this.emitClientError(err, socket);
+    if (active.length === 0 && socket.afterResponses !== null) {
+      // A refused or bad head was pipelined behind this response: its 'clientError' now.
+      const tell = socket.afterResponses;
+      socket.afterResponses = null;
+      tell();
     } else if (!res.shouldKeepAlive || ex.closeAsked) {
       // The native side closes the connection after this response.
       if (active.length === 0) socket.closed_();

@@ -66,12 +66,10 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   lastUsed = 0;
   /** @internal idle between requests: its timeout is the keep-alive time (node's keepAliveTimeoutSet) */
   keepAliveTimeoutSet = false;
-  /** @internal a 'clientError' waiting for the responses ahead of it */
-  clientError: Error | null = null;
+  /** @internal a 'clientError' waiting for the responses ahead of it (a refused or bad head pipelined behind them) */
+  afterResponses: (() => void) | null = null;
   /** @internal the connection's raw stream once hijacked (raw writes in place of a response) */
   raw: Duplex | null = null;
-  /** @internal a refused request waiting for the responses ahead of it, to be told to 'clientError' */
-  pendingRefusal: { ex: Exchange; status: number; parseCode: string | undefined } | null = null;
   /** @internal the refused request whose 'clientError' is being emitted (hijack() takes it) */
   refusedExchange: { ex: Exchange; status: number } | null = null;
   /** @internal the previous request's strings, reused when the next repeats them (initRequest) */

@@ -569,9 +569,9 @@ SendResult Connection::detach(uint32_t seq, bool hijack) {
   } else if (!s->upgrade || s != &slots_.front() || (phase_ == Phase::Body && body_.seq == seq)) {
     return SendResult::NotUpgradable;
   }
-  // Parsing stopped after this request's head (awaitingUpgrade_), or (hijack) it is the
-  // only request parsed: the slot list empties and every byte still buffered belongs to
-  // the raw stream.
+  // Parsing stopped after this request's head (awaitingUpgrade_), or (hijack) the ones
+  // parsed after it are answered: the slot list empties and every byte still buffered
+  // belongs to the raw stream.
   slots_.clear();
   awaitingUpgrade_ = false;
   phase_ = Phase::Raw;
@@ -679,10 +679,7 @@ bool Connection::stopAfterOutput() {
   if (phase_ == Phase::Raw || output_.empty() || output_.size() > limits_.responseHighWaterMark) return false;
   slots_.clear();  // the front's output is output_ itself; later responses' is dropped
   abandoned_ = false;
-  phase_ = Phase::Stopped;
-  inBegin_ = inEnd_ = 0;
-  closeAfterFlush_ = true;
-  host_.wantFlush(*this);
+  stopReading();  // no slot left: the close follows the flush
   return true;
 }
 

@@ -828,6 +828,63 @@ t.test("uniqueHeaders joins a field's values with '; ', and removeHeader('date')
   t.same(headerValues(res, 'date'), []);
 });
 
+t.test("an app that delays 'finish' delays 'close' too, and a response whose 'finish' listener throws still closes", async (t) => {
+  const order: string[] = [];
+  const caught: unknown[] = [];
+  const listeners = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  const onUncaught = (err: unknown) => caught.push(err);
+  process.on('uncaughtException', onUncaught);
+  t.teardown(() => {
+    process.removeListener('uncaughtException', onUncaught);
+    for (const l of listeners) process.on('uncaughtException', l);
+  });
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/delay') {
+      const emit = res.emit;
+      res.emit = function (this: http.ServerResponse, event: string, ...args: unknown[]) {
+        if (event !== 'finish') return emit.call(this, event, ...args);
+        setTimeout(() => {
+          order.push('finish');
+          emit.call(this, event, ...args);
+        }, 100);
+        return true;
+      } as typeof res.emit;
+      res.on('close', () => order.push('close'));
+    } else if (req.url === '/throw') {
+      res.on('finish', () => {
+        throw new Error('listener failed');
+      });
+      res.on('close', () => order.push('closed after the throw'));
+    }
+    res.end(String(req.url));
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/delay' }));
+  await c.readResponses(1);
+  await waitFor(() => order.length === 2, 2000, "'finish' and 'close'");
+  t.same(order, ['finish', 'close'], "'close' after the delayed 'finish'");
+  await c.write(buildRequest({ target: '/throw' }));
+  await c.readResponses(1);
+  await waitFor(() => caught.length === 1, 2000, 'the uncaught exception');
+  await waitFor(() => order.length === 3, 2000, "res 'close' after the throw");
+  await c.write(buildRequest({ target: '/next' }));
+  const [next] = await c.readResponses(1);
+  t.equal(next.body.toString(), '/next', 'the connection serves on');
+});
+
+t.test('keepAliveTimeout set after listen() is the idle time that closes the connection', async (t) => {
+  const { server, port } = await startNode(t, (req, res) => res.end('ok'));
+  server.keepAliveTimeout = 300;
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  const [r] = await c.readResponses(1);
+  t.equal(r.headers['keep-alive'], 'timeout=0', 'announced in whole seconds, as node:http');
+  const started = Date.now();
+  t.ok(await c.waitClose(3000), 'closed when idle');
+  t.ok(Date.now() - started < 2500, `well before the default 5 s (${Date.now() - started} ms)`);
+});
+
 t.test('writeHead with repeated names: the fields go out in the order given, not grouped by name', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.writeHead(200, [
