@@ -77,6 +77,15 @@ export class UpgradedStream extends Duplex {
   unref(): this {
     return this;
   }
+  /** Closes the connection with a reset (RST), as net.Socket's resetAndDestroy(). */
+  resetAndDestroy(): this {
+    if (!this.gone) {
+      this.gone = true;
+      this.native.abort(this.connection, true);
+    }
+    this.destroy();
+    return this;
+  }
   address(): { address: string; family: string; port: number } {
     return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
   }
@@ -158,7 +167,11 @@ export class UpgradedStream extends Duplex {
   /** @internal the peer ended its side */
   peerEnded(): void {
     this.closedByPeer = true;
-    if (!this.destroyed) this.push(null);
+    if (this.destroyed) return;
+    this.push(null);
+    // As net.Socket at EOF: 'end' comes even when nobody reads (an upgraded socket is
+    // neither flowing nor paused after 'upgrade'), once what was received is read.
+    this.read(0);
   }
 
   /** @internal the native side may take more */

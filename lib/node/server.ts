@@ -15,6 +15,7 @@ import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, settlePending } from './response';
 import { NodeSocket, type SocketEndpoints, type SocketHost } from './socket';
+import { UpgradedStream } from '../upgraded-stream';
 
 export class IncomingMessage extends http.IncomingMessage {}
 export class ServerResponse<Request extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Request> {}
@@ -108,10 +109,32 @@ function listenError(err: unknown, address: string, port: number | undefined): E
 // the constructor.
 const HttpServerBase = http.Server as unknown as new (options?: object) => http.Server;
 
-/** The options node's own Server constructor takes here: uniqueHeaders (node parses and checks it). */
+/**
+ * The options node's own Server constructor takes here (it parses and checks them as
+ * node:http does): uniqueHeaders, and what its parser reads when it serves a socket an
+ * app hands over itself (foreign sockets, see the constructor).
+ */
+const BASE_OPTIONS = [
+  'uniqueHeaders',
+  'maxHeaderSize',
+  'insecureHTTPParser',
+  'requireHostHeader',
+  'joinDuplicateHeaders',
+  'rejectNonStandardBodyWrites',
+] as const;
 function baseOptions(options: unknown): object {
-  const unique = options !== null && typeof options === 'object' ? (options as { uniqueHeaders?: unknown }).uniqueHeaders : undefined;
-  return unique === undefined ? {} : { uniqueHeaders: unique };
+  const o = options !== null && typeof options === 'object' ? (options as Record<string, unknown>) : {};
+  const base: Record<string, unknown> = {
+    IncomingMessage: o.IncomingMessage ?? IncomingMessage,
+    ServerResponse: o.ServerResponse ?? ServerResponse,
+  };
+  for (const name of BASE_OPTIONS) if (o[name] !== undefined) base[name] = o[name];
+  return base;
+}
+
+/** Whether the socket is one of syshttp's own (a native connection), not an app's. */
+function isOwnSocket(socket: unknown): boolean {
+  return socket instanceof NodeSocket || socket instanceof UpgradedStream;
 }
 
 export class Server extends HttpServerBase implements SocketHost {
@@ -150,9 +173,18 @@ export class Server extends HttpServerBase implements SocketHost {
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
     super(baseOptions(options));
     // node's parser setup on 'connection' and its connection checks on 'listening' are
-    // for net.Sockets; syshttp's native side does both.
+    // for net.Sockets; syshttp's native side does both for its own connections. A socket
+    // an app hands over itself (server.emit('connection', socket), as proxies and
+    // protocol sniffers do) never reaches the native side: node's own parser serves it,
+    // with this server's options and listeners, as node:http would.
+    const nodeConnectionListener = this.listeners('connection')[0] as ((this: Server, socket: unknown) => void) | undefined;
     this.removeAllListeners('connection');
     this.removeAllListeners('listening');
+    if (nodeConnectionListener !== undefined) {
+      this.on('connection', function (this: Server, socket: unknown) {
+        if (!isOwnSocket(socket)) nodeConnectionListener.call(this, socket);
+      });
+    }
     // While a 'clientError' listener is there, refused heads are left to it (node:http
     // gives it a live socket); without one the native side answers them at once.
     this.on('newListener', (event: string | symbol) => {
@@ -809,9 +841,9 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /** @internal */
-  abortConnection(id: number, flushInFlight = false): void {
-    // As node's socket.destroy(): a plain close (FIN), not a reset.
-    this.inner?.native.abort(id, false, flushInFlight);
+  abortConnection(id: number, flushInFlight = false, reset = false): void {
+    // As node's socket.destroy(): a plain close (FIN); a reset for resetAndDestroy().
+    this.inner?.native.abort(id, reset, flushInFlight && !reset);
   }
 
   /** @internal A request whose body failed natively and that nobody handled: its status, then a close. */

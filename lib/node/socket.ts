@@ -30,8 +30,11 @@ export interface SocketHost {
   socketClosed(socket: NodeSocket): void;
   /** A socket timed out: the server decides who hears of it (node:http's socketOnTimeout). */
   socketTimedOut(socket: NodeSocket): void;
-  /** Closes the connection (native); flushInFlight: a response in flight's queued bytes go out first. */
-  abortConnection(id: number, flushInFlight?: boolean): void;
+  /**
+   * Closes the connection (native); flushInFlight: a response in flight's queued bytes go
+   * out first; reset: with an RST.
+   */
+  abortConnection(id: number, flushInFlight?: boolean, reset?: boolean): void;
   /**
    * A raw write on an HTTP connection: its one request in flight, not answered yet, is
    * handed over (node:http's hijack, e.g. a clientError listener's or a hijacked
@@ -78,6 +81,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   refused = false;
   private timer: NodeJS.Timeout | null = null;
   private gone = false;
+  /** resetAndDestroy(): the close is a reset. */
+  private resetting = false;
   /** The byte counts last read from the native side; final once the connection is gone. */
   private counts: [number, number] | null = null;
   private countsFinal = false;
@@ -227,6 +232,16 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     callback();
   }
 
+  /** Closes the connection with a reset (RST), as net.Socket's resetAndDestroy(). */
+  resetAndDestroy(): this {
+    if (this.raw !== null) {
+      (this.raw as Duplex & { resetAndDestroy?(): void }).resetAndDestroy?.();
+    }
+    this.resetting = true;
+    this.destroy();
+    return this;
+  }
+
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (this.raw !== null) {
       // Hijacked: the raw stream closes the connection (what was written goes out first).
@@ -237,7 +252,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
       // Closes the connection (a FIN, as destroying a net.Socket closes its fd) and every
       // request on it is aborted; a response already complete but not yet 'finish'ed does
       // not keep it open. Queued bytes go out first unless a response wrote this tick.
-      this.host.abortConnection(this.id, !this.active.some(wroteThisTick));
+      this.host.abortConnection(this.id, !this.active.some(wroteThisTick), this.resetting);
       for (const res of this.active.slice()) res[kExchange].onAbort();
       this.closed_();
     }

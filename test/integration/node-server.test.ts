@@ -917,3 +917,20 @@ t.test('close() waits for a connection that has sent part of a request head, and
   await waitFor(() => closedAt > 0, 3000, 'the connection closes');
   await waitFor(() => closed, 3000, "then the server's 'close'");
 });
+
+t.test('req.socket.resetAndDestroy() closes the connection with a reset, as net.Socket', async (t) => {
+  let returned: unknown;
+  let closed = false;
+  const { port } = await startNode(t, (req) => {
+    const socket = req.socket as net.Socket;
+    socket.on('close', () => (closed = true));
+    returned = socket.resetAndDestroy() === socket;
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/' }));
+  t.ok(await c.waitClose(3000), 'the connection closes');
+  t.ok(c.reset, 'with a reset');
+  t.equal(c.data.length, 0, 'nothing was sent');
+  t.equal(returned, true, 'returns the socket');
+  await waitFor(() => closed, 3000, "the socket's 'close'");
+});

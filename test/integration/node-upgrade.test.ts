@@ -187,3 +187,84 @@ t.test("'upgrade' refused as ws does it: end(response), destroy() on 'finish'; t
     t.ok(text.endsWith(`\r\n\r\n${body}`), `${target}: the whole body`);
   }
 });
+
+t.test("the client's end reaches an upgraded socket nobody reads: 'end', then server.close() completes (as net.Socket)", async (t) => {
+  const events: string[] = [];
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    // No 'data' listener and no read(): the socket is neither flowing nor paused.
+    socket.on('end', () => {
+      events.push('end');
+      socket.end();
+    });
+    socket.on('close', () => events.push('close'));
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\n\r\n');
+  });
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead());
+  await c.waitForText('\r\n\r\n');
+  c.socket.end();
+  t.ok(await c.waitClose(3000), 'the server closes its side after the client ended');
+  await waitFor(() => events.includes('close'), 3000, "the socket's 'close'");
+  t.same(events, ['end', 'close']);
+  const closed = once(server, 'close');
+  server.close();
+  await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error("no 'close'")), 3000))]);
+  t.pass("server.close() calls back: no connection is left");
+});
+
+t.test('resetAndDestroy() on an upgraded socket closes with a reset (ECONNRESET at the client)', async (t) => {
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  let closed = false;
+  server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex & { resetAndDestroy(): unknown }) => {
+    socket.on('close', () => (closed = true));
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\n\r\n');
+    socket.once('data', () => t.equal(socket.resetAndDestroy(), socket, 'returns the socket'));
+  });
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead());
+  await c.waitForText('\r\n\r\n');
+  await c.write('x');
+  t.ok(await c.waitClose(3000), 'the connection closes');
+  t.ok(c.reset, 'with a reset');
+  await waitFor(() => closed, 3000, "the socket's 'close'");
+});
+
+t.test("server.emit('connection', socket): a socket the app hands over is served as node:http serves it", async (t) => {
+  const net = await import('node:net');
+  // The HTTP server never listens: a plain TCP server passes its sockets on, as protocol
+  // sniffers (one port for http and https) and proxies do.
+  const httpServer: AnyServer = (await import('../node/helpers')).createServer((req, res) => {
+    res.setHeader('x-url', req.url ?? '');
+    res.end(`hello ${req.method} ${(req.socket as { remoteAddress?: string }).remoteAddress}`);
+  });
+  const upgrades: string[] = [];
+  httpServer.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    upgrades.push(req.url ?? '');
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  const handed = new Set<import('node:net').Socket>();
+  const front = net.createServer({ allowHalfOpen: true }, (socket) => {
+    handed.add(socket);
+    httpServer.emit('connection', socket);
+  });
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of handed) s.destroy();  // the fetch's kept-alive connection
+        front.close(() => resolve());
+      }),
+  );
+  front.listen(0, '127.0.0.1');
+  await once(front, 'listening');
+  const port = (front.address() as { port: number }).port;
+  const res = await fetch(`http://127.0.0.1:${port}/via?x=1`);
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('x-url'), '/via?x=1');
+  t.equal(await res.text(), 'hello GET 127.0.0.1');
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead('/up'));
+  t.ok(await c.waitClose(3000), 'the upgrade listener answers and closes');
+  t.match(c.data.toString('latin1'), /^HTTP\/1\.1 400 Bad Request\r\n/);
+  t.same(upgrades, ['/up']);
+});
