@@ -72,7 +72,9 @@ HttpError ChunkedDecoder::step(unsigned char c) {
     case State::ExtQuoted:
     case State::ExtQuotedPair:
     case State::ExtValueEnd:
-      if (c != '\r' && ++lineLength_ > limits_.maxChunkLine) return kBad;
+      // Over the limit is not malformed but too much (RFC 9112 §7.1.1: "an appropriate
+      // 4xx"): 413, as node:http answers extensions over its limit.
+      if (c != '\r' && ++lineLength_ > limits_.maxChunkLine) return HttpError::PayloadTooLarge;
       break;
     default:
       break;

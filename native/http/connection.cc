@@ -90,6 +90,12 @@ bool Connection::receivedEof() {
       return false;
     }
   }
+  if (phase_ == Phase::Body && inEnd_ > inBegin_) {
+    // What arrived before the end is still the request's body, to be read in the app's
+    // turn (node:http parses all its socket read before it hears of the end): a request
+    // sent whole with the client's FIN is answered. Nothing after the body is read.
+    return settleAfterEof();
+  }
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
   return settleAfterEof();
@@ -109,6 +115,12 @@ void Connection::process() {
                       : phase_ == Phase::Body ? deliverBody()
                                               : deliverRaw();
     if (!progressed) break;
+  }
+  // After the client's end only a body buffered before it is still read (receivedEof):
+  // once it is done, or waits for bytes that will not come, input is over.
+  if (peerClosed_ && phase_ != Phase::Raw && !(phase_ == Phase::Body && inEnd_ > inBegin_)) {
+    phase_ = Phase::Stopped;
+    inBegin_ = inEnd_ = 0;
   }
   if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
 }

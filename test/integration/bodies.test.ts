@@ -558,3 +558,23 @@ t.test('large Buffer bodies (sent without a copy) arrive intact, also pipelined 
   const secondHead = all.indexOf('\r\n\r\n', first + big.length) + 4;
   t.ok(all.subarray(secondHead).equals(medium), 'second pipelined body intact');
 });
+
+t.test("a request sent whole with the client's end (FIN) is still answered: its body is read from what came before the end", async (t) => {
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    const body = await ctx.request.text();
+    await ctx.response.end(`got ${body}`);
+  });
+  for (const [label, headers, body] of [
+    ['Content-Length', [['Content-Length', 5]], 'hello'],
+    ['chunked', [['Transfer-Encoding', 'chunked']], chunked(['hel', 'lo'])],
+  ] as const) {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (d) => chunks.push(d));
+    socket.end(buildRequest({ method: 'POST', headers: headers as unknown as [string, number | string][], body }));
+    await new Promise((resolve) => socket.on('close', resolve));
+    const [r] = parseResponses(Buffer.concat(chunks), { eof: true }).responses;
+    t.equal(r?.status, 200, `${label}: answered`);
+    t.equal(r?.body.toString(), 'got hello', `${label}: the whole body`);
+  }
+});

@@ -123,6 +123,20 @@ t.test('maxRequestBodySize (configured 1000) → 413', async (t) => {
   t.equal(chunkedUnder.parsed.responses[0]?.body.toString(), '1000');
 });
 
+t.test('a chunk line over 4 KiB (its extensions) → 413, as node:http answers extensions over its limit', async (t) => {
+  const { port } = await startServer(t, reader, undefined, { onError: () => {} });
+  const body = `2;${'a'.repeat(5000)}\r\nAA\r\n0\r\n\r\n`;
+  const over = await rawRequest(port, buildRequest({ method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body }));
+  expectRejected(t, over, 413, 'extensions of 5000 bytes');
+  const under = await rawRequest(
+    port,
+    buildRequest({ method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body: `2;${'a'.repeat(4000)}\r\nAA\r\n0\r\n\r\n` }),
+    { responses: 1 },
+  );
+  t.equal(under.parsed.responses[0]?.status, 200, 'extensions of 4000 bytes are read');
+  t.equal(under.parsed.responses[0]?.body.toString(), '2');
+});
+
 t.test('body too large surfaces as SYSHTTP_ERR_BODY_TOO_LARGE (status 413) in the handler', async (t) => {
   let caught: unknown;
   const { port } = await startServer(

@@ -1128,3 +1128,33 @@ t.test('addTrailers(): the trailer section after the last chunk; dropped where t
   t.equal(await u.body.text(), 'abcd');
   t.equal(u.trailers['content-md5'], 'xyz', 'undici sees the trailer');
 });
+
+t.test("a request sent whole with the client's end (FIN): its body is read and the answer goes out, as node:http", async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    let body = '';
+    req.setEncoding('latin1');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => res.end(`got ${body}`));
+  });
+  const socket = net.connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (d) => chunks.push(d));
+  socket.end(buildRequest({ method: 'POST', headers: [['Content-Length', 5]], body: 'hello' }));
+  await new Promise((resolve) => socket.on('close', resolve));
+  const text = Buffer.concat(chunks).toString('latin1');
+  t.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+  t.ok(text.endsWith('\r\n\r\ngot hello'), 'the whole body, answered');
+});
+
+t.test('chunk extensions over the limit: 413 with a close when nobody listens for the error', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    req.on('end', () => res.end('bye'));
+    req.resume();
+  });
+  const r = await rawRequest(
+    port,
+    buildRequest({ method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body: `2;${'a'.repeat(17000)}\r\nAA\r\n0\r\n\r\n` }),
+  );
+  t.equal(r.parsed.responses[0]?.status, 413);
+  t.ok(r.closed, 'the connection closes');
+});

@@ -248,15 +248,15 @@ TEST_CASE("chunked: malformed extensions are 400") {
   }
 }
 
-TEST_CASE("chunked: chunk line too long is 400") {
+TEST_CASE("chunked: chunk line too long is 413") {
   const auto lim = limitsWith(12, 1024, 10);
-  expectError(t, "5;abcdefghijk\r\nhello\r\n0\r\n\r\n", HttpError::BadRequest, lim, 12);
-  expectError(t, "0000000000005\r\nhello\r\n0\r\n\r\n", HttpError::BadRequest, lim, 12);
+  expectError(t, "5;abcdefghijk\r\nhello\r\n0\r\n\r\n", HttpError::PayloadTooLarge, lim, 12);
+  expectError(t, "0000000000005\r\nhello\r\n0\r\n\r\n", HttpError::PayloadTooLarge, lim, 12);
   // Default limit: 4096, detected before the CRLF arrives.
   const std::string longExt = "5;a=" + std::string(5000, 'b');
   DecodeResult r = decodeChunked(longExt, {});
   CHECK_EQ(r.status, Status::Error);
-  CHECK_EQ(r.err, HttpError::BadRequest);
+  CHECK_EQ(r.err, HttpError::PayloadTooLarge);
   CHECK_EQ(r.consumed, size_t{4096});
 }
 

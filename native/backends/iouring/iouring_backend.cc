@@ -195,6 +195,9 @@ void IoUringBackend::onRecv(UringConn& c, const io_uring_cqe& cqe) {
   }
   if (res == 0) {
     c.eofSeen = true;
+    // The end comes after the bytes before it: with some still stashed (the app reads
+    // the body slowly), flush() tells the Connection once they are in.
+    if (!c.stash.empty()) return;
     if (c.http.receivedEof()) peerEnded(c);
     else markDirty(c);
     return;
@@ -338,7 +341,7 @@ void IoUringBackend::flush(Conn& conn) {
     armRecv(c);
     return;
   }
-  drainStash(c);
+  if (drainStash(c) && c.eofSeen && !c.http.peerClosed() && c.http.receivedEof()) peerEnded(c);
   http::OutputChain& out = c.http.output();
   if (!c.sending && !out.empty()) {
     if (io_uring_sqe* s = sqe()) {

@@ -186,7 +186,9 @@ void LinuxBackend::endOfTurn() {
   // next wait (which could be a whole timer tick away). Bounded, like any loop here.
   for (int round = 0; round < 4; ++round) {
     if (!owner_.dispatchEvents()) return;  // destroyed meanwhile: `this` is gone
-    settleHalfClosed();
+    // Half-closed connections are settled once JS has also heard what its own calls
+    // raised (a body it read, a body error found as it read): its turn is over then.
+    if (batch_.empty() || round == 3) settleHalfClosed();
     flushDirty();
     if (batch_.empty()) break;
   }
