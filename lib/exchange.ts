@@ -56,6 +56,9 @@ export const REQUEST_FIXED_WORDS = 12;
 const RESOLVED = Promise.resolve();
 const statusLines = new Map<number, string>();
 
+/** reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ) (RFC 9112 §4), empty allowed. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 function statusLine(status: number, reason: string | undefined): string {
   if (reason !== undefined) return `HTTP/1.1 ${status} ${reason}\r\n`;
   let line = statusLines.get(status);
@@ -521,14 +524,17 @@ export class Exchange {
    * its own fields. Not sent to HTTP/1.0 clients (RFC 9110 §15.2); a no-op once the final
    * response started.
    */
-  informational(status: number, fields: readonly (readonly [string, string])[] = []): void {
+  informational(status: number, fields: readonly (readonly [string, string])[] = [], reason?: string): void {
     if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
       throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `an informational status is 100-199 but not 101, got ${String(status)}`);
+    }
+    if (reason !== undefined && !REASON_PHRASE.test(reason)) {
+      throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'a reason phrase is HTAB, SP, VCHAR or obs-text (RFC 9112 §4)');
     }
     if (this.started || this.ended) return;
     const lines = new ResponseHeaders();
     for (const [name, value] of fields) lines.append(name, value);
-    const r = this.host.native.send(this.connection, this.seq, status, statusLine(status, undefined) + lines.serialize(), null, 0, -1);
+    const r = this.host.native.send(this.connection, this.seq, status, statusLine(status, reason) + lines.serialize(), null, 0, -1);
     if (r === SendResult.Gone) this.onAbort();
   }
 

@@ -355,8 +355,63 @@ function send(this: ResponseView, data: string | Uint8Array, encoding?: BufferEn
   }
   return this.write(data, encoding as BufferEncoding, callback as Callback);
 }
-function writeRaw(this: ResponseView, data: string | Uint8Array, encoding?: BufferEncoding | null, callback?: Callback): boolean {
+/** An informational response's head written raw, held until its empty line (writeRaw). */
+const kRawInterim = Symbol('syshttp.rawInterim');
+const INTERIM_START = /^HTTP\/1\.[01] 1(?:0[02-9]|[1-9]\d) /;
+const INTERIM_HEAD = /^HTTP\/1\.[01] (1\d\d) ([^\r\n]*)\r\n/;
+
+/**
+ * node's _writeRaw puts bytes on the socket as they are. Before the response starts, the
+ * only bytes that can go there are a 1xx response (a 102 or 103 written by hand): its head
+ * is gathered until its empty line and sent as the informational response it is. Anything
+ * else is body, as node's _send makes it.
+ */
+function writeRaw(this: ResponseView, data: string | Uint8Array, encoding?: BufferEncoding | Callback | null, callback?: Callback): boolean {
+  if (typeof encoding === 'function') {
+    callback = encoding;
+    encoding = null;
+  }
+  const held = this[kRawInterim] as string | undefined;
+  const ex = this[kExchange] as Exchange;
+  if (held !== undefined || (!ex.started && !ex.ended)) {
+    const text =
+      typeof data === 'string'
+        ? encoding === null || encoding === undefined || encoding === 'latin1' || encoding === 'binary'
+          ? data
+          : Buffer.from(data, encoding).toString('latin1')
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+    const sofar = held === undefined ? text : held + text;
+    if (held !== undefined || INTERIM_START.test(sofar)) {
+      const end = sofar.indexOf('\r\n\r\n');
+      if (end < 0) {
+        this[kRawInterim] = sofar;
+        if (typeof callback === 'function') process.nextTick(callback);
+        return true;
+      }
+      this[kRawInterim] = undefined;
+      sendRawInterim(this, sofar.slice(0, end + 2));
+      const rest = sofar.slice(end + 4);
+      if (rest.length > 0) return writeRaw.call(this, rest, 'latin1', callback);
+      if (typeof callback === 'function') process.nextTick(callback);
+      return true;
+    }
+  }
   return send.call(this, data, encoding, callback);
+}
+
+function sendRawInterim(res: ResponseView, head: string): void {
+  const m = INTERIM_HEAD.exec(head);
+  if (m === null) throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', 'a raw informational response must start with its status line');
+  const fields: [string, string][] = [];
+  for (const line of head.slice(m[0].length).split('\r\n')) {
+    if (line.length === 0) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `not a field line: ${JSON.stringify(line)}`);
+    fields.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+  }
+  const status = Number(m[1]);
+  (res[kExchange] as Exchange).informational(status, fields, m[2]);
+  if (status === 100) res._sent100 = true;
 }
 
 // ---- informational responses -------------------------------------------------------------

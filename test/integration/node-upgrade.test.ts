@@ -268,3 +268,27 @@ t.test("server.emit('connection', socket): a socket the app hands over is served
   t.match(c.data.toString('latin1'), /^HTTP\/1\.1 400 Bad Request\r\n/);
   t.same(upgrades, ['/up']);
 });
+
+t.test("an informational response written raw with res._writeRaw() before writeHead goes out as one (node:http's socket bytes)", async (t) => {
+  let called = 0;
+  const { port } = await startNode(t, (_req, res) => {
+    const raw = (res as unknown as { _writeRaw(d: string | Buffer, cb?: () => void): boolean })._writeRaw.bind(res);
+    raw('HTTP/1.1 102 Still Working\r\n');
+    raw(Buffer.from('Foo: Bar\r\n'));
+    raw('\r\n', () => called++);
+    raw('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n', () => called++);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('final');
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/' }));
+  const [r] = await c.readResponses(1);
+  t.same(
+    r.interim.map((x) => x.status),
+    [102, 103],
+  );
+  t.match(c.data.toString('latin1'), /^HTTP\/1\.1 102 Still Working\r\nFoo: Bar\r\n\r\nHTTP\/1\.1 103 Early Hints\r\nLink: <\/a\.css>; rel=preload\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  t.equal(r.status, 200);
+  t.equal(r.body.toString(), 'final');
+  await waitFor(() => called === 2, 3000, 'the callbacks');
+});
