@@ -81,6 +81,8 @@ export class RequestHeaders implements Iterable<[string, string]> {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: HTAB, visible ASCII, SP and obs-text only (RFC 9110 §5.5; node:http's rule).
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** A Transfer-Encoding whose last coding is chunked. */
+const TE_CHUNKED = /(?:^|,)[ \t]*chunked[ \t]*$/i;
 const DIGITS = /^\d{1,15}$/;
 
 // Names already checked against TOKEN, with their lower-case key. Apps set the same few
@@ -294,6 +296,8 @@ export class FieldLines {
   /** node's removeHeader('content-length') / ('transfer-encoding'): the server adds neither framing field of that kind. */
   noLength = false;
   noChunked = false;
+  /** The app's Transfer-Encoding ends in chunked (node:http then frames the body chunked). */
+  teChunked = false;
   /** The Connection values, joined with ", " when repeated. */
   connection: string | undefined = undefined;
   contentLength: string | undefined = undefined;
@@ -311,6 +315,7 @@ export class FieldLines {
     this.closeAnnounced = false;
     this.noLength = false;
     this.noChunked = false;
+    this.teChunked = false;
     this.connection = undefined;
     this.contentLength = undefined;
     this.count = 0;
@@ -360,6 +365,8 @@ export class FieldLines {
         this.contentLength = s;
         break;
       case 'transfer-encoding':
+        // The framing field is the server's to write; the app's asks for chunked.
+        if (TE_CHUNKED.test(s)) this.teChunked = true;
         return;
       case 'date':
         this.hasDate = true;

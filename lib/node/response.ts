@@ -142,7 +142,8 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
   // sendDate = false (also what removeHeader('date') sets): no Date of the server's.
   if (this.sendDate === false) f.hasDate = true;
   // removeHeader('content-length' | 'transfer-encoding'): node then writes no such field.
-  if (this._removedContLen === true && f.contentLength === undefined) f.noLength = true;
+  // An app's own Transfer-Encoding: chunked makes the body chunked, as node frames it then.
+  if ((this._removedContLen === true || f.teChunked) && f.contentLength === undefined) f.noLength = true;
   if (this._removedTE === true) f.noChunked = true;
   // removeHeader('connection'): node then writes no Connection field of its own.
   if (this._removedConnection === true && f.connection === undefined) f.connectionRemoved = true;

@@ -809,6 +809,21 @@ t.test("removeHeader of the framing fields: no Content-Length means chunked, nei
   t.equal(b.body.toString(), 'beep boop');
 });
 
+t.test('an app\'s own Transfer-Encoding: chunked frames the body chunked even when end() knows it whole, as node:http', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/set') res.setHeader('Transfer-Encoding', 'chunked');
+    else res.writeHead(200, { 'transfer-encoding': 'chunked' });
+    res.end('beep boop');
+  });
+  for (const target of ['/set', '/writeHead']) {
+    const r = await rawRequest(port, buildRequest({ target }), { responses: 1 });
+    const a = r.parsed.responses[0]!;
+    t.same(headerValues(a, 'transfer-encoding'), ['chunked'], `${target}: chunked, once`);
+    t.same(headerValues(a, 'content-length'), [], `${target}: no Content-Length`);
+    t.equal(a.body.toString(), 'beep boop');
+  }
+});
+
 t.test("uniqueHeaders joins a field's values with '; ', and removeHeader('date') leaves Date out, as node:http", async (t) => {
   const { port } = await startNode(
     t,
