@@ -263,9 +263,34 @@ function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?
   }
   if (!this._header) this._implicitHeader();
   markWrite(this);  // before sendChunk schedules the callback: the tick ends first
-  const ok = sendChunk(this, toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null), false, cb);
-  if (!ok) this[kNeedDrain] = true;
-  return ok;
+  const body = toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null);
+  const ok = sendChunk(this, body, false, cb);
+  if (!ok) {
+    this[kNeedDrain] = true;
+    return false;
+  }
+  if (atHighWaterMark(this, body)) {
+    // As a socket's write(): a chunk of the high-water mark or more says wait for 'drain',
+    // which comes once the native side has taken it (at once here: it had room).
+    this[kNeedDrain] = true;
+    process.nextTick(drainNT, this);
+    return false;
+  }
+  return true;
+}
+
+function atHighWaterMark(res: ResponseView, body: string | Uint8Array): boolean {
+  const length = body.length;  // a string's UTF-8 bytes are at least its length in units
+  if (length === 0) return false;
+  const hwm = res.writableHighWaterMark;
+  if (typeof body !== 'string') return length >= hwm;
+  return 3 * length >= hwm && Buffer.byteLength(body) >= hwm;
+}
+
+function drainNT(res: ResponseView): void {
+  if (res[kNeedDrain] !== true || res.destroyed) return;
+  res[kNeedDrain] = false;
+  res.emit('drain');
 }
 
 function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?: unknown): ResponseView {

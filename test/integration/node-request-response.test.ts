@@ -1173,3 +1173,25 @@ t.test('chunk extensions over the limit: 413 with a close when nobody listens fo
   t.equal(r.parsed.responses[0]?.status, 413);
   t.ok(r.closed, 'the connection closes');
 });
+
+t.test("write() of a chunk at the socket's high-water mark or more returns false, then 'drain' (as a socket's write)", async (t) => {
+  const seen: unknown[] = [];
+  let hwm = 0;
+  const { url } = await startNode(t, (_req, res) => {
+    hwm = res.writableHighWaterMark;
+    seen.push(hwm === (res.socket as { writableHighWaterMark: number }).writableHighWaterMark);
+    seen.push(res.write('small'));
+    const big = Buffer.alloc(hwm + 100, 120);
+    seen.push(res.write(big));
+    res.once('drain', () => {
+      seen.push('drain');
+      seen.push(res.write('x'.repeat(hwm)));  // a string of that many bytes too
+      res.once('drain', () => res.end('end'));
+    });
+  });
+  const r = await request(url);
+  const body = await r.body.text();
+  t.ok(hwm > 0);
+  t.equal(body.length, 5 + hwm + 100 + hwm + 3, 'the whole body');
+  t.same(seen, [true, true, false, 'drain', false]);
+});
