@@ -365,7 +365,9 @@ export class Server extends EventEmitter implements ExchangeHost {
   /**
    * A listening server keeps the process alive, as node's servers do; `unref()` lets the
    * process exit while it listens (for instance when only other work should keep it),
-   * `ref()` undoes that. Both return the server and hold across stop() and listen().
+   * `ref()` undoes that. Both return the server and hold across stop() and listen(). An
+   * open connection keeps the process alive either way, as node's accepted sockets do
+   * (Linux backends), so nothing in flight is cut off by the exit.
    */
   ref(): this {
     this.refed = true;

@@ -182,26 +182,32 @@ t.test('unref(): a listening server no longer keeps the process alive; ref() doe
   t.equal(await run(`${node} const s = createServer(() => {}); s.listen(0, '127.0.0.1');`, 1500), 'alive', 'syshttp/node server, by default');
 });
 
-t.test('a process exits cleanly while an unref()ed server still holds a kept-alive connection', async (t) => {
-  // At the exit the loop runs once more to close handles; JS cannot run then, and the
-  // closing connection's events must not be pushed at it (it was a fatal error).
+t.test('an unref()ed server keeps the process alive while it holds a connection (as node:http\'s accepted sockets do), then exits cleanly', async (t) => {
+  // The connection's close lets the loop end; at the exit the loop runs once more to close
+  // handles, when JS cannot run, and no event may be pushed at it (it was a fatal error).
   const { spawn } = await import('node:child_process');
   const path = await import('node:path');
   const dist = path.resolve(__dirname, '../../dist');
-  const run = (code: string): Promise<{ code: number | null; signal: string | null; stderr: string }> =>
+  const run = (code: string): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+      const started = Date.now();
+      const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+      let stdout = '';
       let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill(), 10_000);
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code, signal, stderr });
+        resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
       });
     });
+  // The client (unref()ed: only the server's connection can keep the process) ends its
+  // side 500 ms after the answer; the process must still be there to print 'still here'.
   const client = (address: string): string => `
     const c = require('node:net').connect(${address}.port, '127.0.0.1', () => c.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'));
-    c.once('data', () => c.unref());`;
+    c.once('data', () => { c.unref(); setTimeout(() => { console.log('still here'); c.end(); }, 500).unref(); });
+    const poke = setInterval(() => {}, 100); c.once('data', () => clearInterval(poke));`;
   const node = `const s = require(${JSON.stringify(dist + '/node')}).createServer((req, res) => res.end('ok'));
     s.listen(0, '127.0.0.1', () => { s.unref(); ${client('s.address()')} });`;
   const core = `const s = require(${JSON.stringify(dist)}).createServer((ctx) => ctx.response.end('ok'));
@@ -209,6 +215,8 @@ t.test('a process exits cleanly while an unref()ed server still holds a kept-ali
   for (const [name, code] of [['syshttp/node', node], ['core', core]] as const) {
     const r = await run(code);
     t.same({ code: r.code, signal: r.signal }, { code: 0, signal: null }, `${name}: exit code 0 ${r.stderr.slice(0, 300)}`);
+    t.equal(r.stdout.trim(), 'still here', `${name}: alive while the connection was open`);
+    t.ok(r.ms < 5000, `${name}: exited once it closed (${r.ms} ms)`);
   }
 });
 

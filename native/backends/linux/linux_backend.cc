@@ -116,6 +116,8 @@ int LinuxBackend::startLoop(int pollFd) {
   uv_unref(reinterpret_cast<uv_handle_t*>(&handles_->timer));
   uv_unref(reinterpret_cast<uv_handle_t*>(&handles_->check));
   uv_unref(reinterpret_cast<uv_handle_t*>(&handles_->prepare));
+  refed_ = true;  // a new poll handle is ref'd
+  updateRef();
   lastTick_ = now();
   return 0;
 }
@@ -218,6 +220,7 @@ void LinuxBackend::erase(uint32_t id) {
     batch_.connectionClosed(id, h.bytesRead(), h.bytesWritten());
   }
   connections_.erase(id);  // closes the fd
+  if (connections_.empty()) updateRef();
   maybeShutdownComplete();
 }
 
@@ -238,6 +241,7 @@ void LinuxBackend::accepted(linux_io::UniqueFd socket, const sockaddr_storage& p
   linux_io::packAddress(peer, conn->addresses + linux_io::kPackedAddressSize);
   Conn& c = *conn;
   connections_.emplace(id, std::move(conn));
+  if (!refed_) updateRef();
   // Announced before startConn, which may read (and so report a request) at once.
   if (connectionEvents_) {
     c.announced = true;
@@ -431,9 +435,17 @@ void LinuxBackend::pauseRaw(uint32_t connection, bool paused) {
 
 // Only the poll handle ever keeps the loop alive (startLoop): ref/unref is that one.
 void LinuxBackend::setRef(bool ref) {
+  refWanted_ = ref;
+  updateRef();
+}
+
+void LinuxBackend::updateRef() {
   if (handles_ == nullptr) return;
+  bool want = refWanted_ || !connections_.empty();
+  if (want == refed_) return;
+  refed_ = want;
   auto* poll = reinterpret_cast<uv_handle_t*>(&handles_->poll);
-  if (ref) uv_ref(poll);
+  if (want) uv_ref(poll);
   else uv_unref(poll);
 }
 

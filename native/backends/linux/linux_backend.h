@@ -134,6 +134,9 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   static void onPrepare(uv_prepare_t* handle);
   void maybeShutdownComplete();
   void settleHalfClosed();
+  // The poll handle keeps the loop alive while the app wants it (ref) or a connection is
+  // open: as node's accepted sockets keep a process alive after server.unref().
+  void updateRef();
 
   LoopHandles* handles_ = nullptr;
   std::vector<uint32_t> dirty_;
@@ -142,6 +145,8 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   uint32_t tickMs_ = 1000;
   uint64_t lastTick_ = 0;
   bool shutdownReported_ = false;
+  bool refWanted_ = true;  // setRef()
+  bool refed_ = true;      // the poll handle's state
 };
 
 }  // namespace syshttp::backends
