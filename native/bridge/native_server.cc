@@ -48,8 +48,11 @@ struct LentBody {
 // Scratch buffers up to this size are kept between calls (the common response sizes).
 constexpr size_t kScratchKeep = 256 * 1024;
 
+uint32_t valueU32(const Napi::Value& v) {
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : 0;
+}
 uint32_t argU32(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].IsNumber() ? info[i].As<Napi::Number>().Uint32Value() : 0;
+  return valueU32(info[i]);
 }
 
 }  // namespace
@@ -144,12 +147,15 @@ void NativeServer::bindSend(Napi::Env env, Napi::Object self) {
 }
 
 napi_value NativeServer::sendBound(napi_env env, napi_callback_info cbinfo) {
-  Napi::CallbackInfo info(env, cbinfo);
-  auto* cell = static_cast<SelfCell*>(info.Data());
+  size_t argc = kSendArgs;
+  napi_value argv[kSendArgs];  // missing arguments come back as undefined
+  void* data = nullptr;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  auto* cell = static_cast<SelfCell*>(data);
   if (cell == nullptr || cell->self == nullptr) {
     return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
   }
-  return cell->self->send(info);
+  return cell->self->sendArgs(Napi::Env(env), argv);
 }
 
 #if !defined(_WIN32)
@@ -371,44 +377,52 @@ Napi::Value NativeServer::listen(const Napi::CallbackInfo& info) {
 // send(connection, seq, status, head: string|null, body: Uint8Array|string|null, flags,
 //      declaredLength) → SendResult
 Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+  napi_value argv[kSendArgs];
+  for (size_t i = 0; i < kSendArgs; ++i) argv[i] = info[i];  // undefined where missing
+  return sendArgs(info.Env(), argv);
+}
+
+Napi::Value NativeServer::sendArgs(Napi::Env env, const napi_value* argv) {
   if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
-  uint32_t connection = argU32(info, 0);
-  uint32_t seq = argU32(info, 1);
-  int status = static_cast<int>(argU32(info, 2));
+  const Napi::Value arg[kSendArgs] = {Napi::Value(env, argv[0]), Napi::Value(env, argv[1]), Napi::Value(env, argv[2]),
+                                      Napi::Value(env, argv[3]), Napi::Value(env, argv[4]), Napi::Value(env, argv[5]),
+                                      Napi::Value(env, argv[6])};
+  uint32_t connection = valueU32(arg[0]);
+  uint32_t seq = valueU32(arg[1]);
+  int status = static_cast<int>(valueU32(arg[2]));
 
   // Strings are copied once, into buffers kept between calls: the first call only asks
   // the length (no copy, no flattening), and the buffer has room for the longest text a
   // string of that length can encode to, so no second pass measures the UTF-8 length.
   size_t headLength = 0;
-  if (info[3].IsString()) {
+  if (arg[3].IsString()) {
     size_t units = 0;
-    napi_get_value_string_latin1(env, info[3], nullptr, 0, &units);
+    napi_get_value_string_latin1(env, arg[3], nullptr, 0, &units);
     if (head_.size() < units + 1) head_.resize(units + 1);
-    napi_get_value_string_latin1(env, info[3], head_.data(), units + 1, &headLength);
+    napi_get_value_string_latin1(env, arg[3], head_.data(), units + 1, &headLength);
   }
 
   const char* body = nullptr;
   size_t bodyLength = 0;
   napi_value lendable = nullptr;  // a large typed array: lent to the output, not copied
-  if (info[4].IsTypedArray()) {
-    Napi::TypedArray ta = info[4].As<Napi::TypedArray>();
+  if (arg[4].IsTypedArray()) {
+    Napi::TypedArray ta = arg[4].As<Napi::TypedArray>();
     Napi::ArrayBuffer ab = ta.ArrayBuffer();
     body = static_cast<const char*>(ab.Data()) + ta.ByteOffset();
     bodyLength = ta.ByteLength();
     // Only the last write of a response: an earlier write's promise may resolve (and
     // the app reuse its buffer) while part of it still waits for the socket.
-    if (bodyLength >= http::kLendMin && (argU32(info, 5) & backends::kSendEnd) != 0) lendable = info[4];
-  } else if (info[4].IsString()) {
+    if (bodyLength >= http::kLendMin && (valueU32(arg[5]) & backends::kSendEnd) != 0) lendable = arg[4];
+  } else if (arg[4].IsString()) {
     size_t units = 0;
-    napi_get_value_string_latin1(env, info[4], nullptr, 0, &units);  // UTF-16 units
+    napi_get_value_string_latin1(env, arg[4], nullptr, 0, &units);  // UTF-16 units
     size_t room = 3 * units + 1;  // a unit takes at most 3 UTF-8 bytes (a pair: 4 for 2)
     if (bodyText_.size() < room) bodyText_.resize(room);
-    napi_get_value_string_utf8(env, info[4], bodyText_.data(), room, &bodyLength);
+    napi_get_value_string_utf8(env, arg[4], bodyText_.data(), room, &bodyLength);
     body = bodyText_.data();
   }
-  uint32_t flags = argU32(info, 5);
-  double declared = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : -1;
+  uint32_t flags = valueU32(arg[5]);
+  double declared = arg[6].IsNumber() ? arg[6].As<Napi::Number>().DoubleValue() : -1;
   int64_t declaredLength = declared >= 0 ? static_cast<int64_t>(declared) : -1;
   backends::SendResult r;
   if (lendable != nullptr) {

@@ -22,6 +22,9 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
  private:
   Napi::Value listen(const Napi::CallbackInfo& info);
   Napi::Value send(const Napi::CallbackInfo& info);
+  // send()'s arguments: connection, seq, status, head, body, flags, declaredLength.
+  static constexpr size_t kSendArgs = 7;
+  Napi::Value sendArgs(Napi::Env env, const napi_value* argv);
   Napi::Value setResponseCache(const Napi::CallbackInfo& info);
   Napi::Value readBody(const Napi::CallbackInfo& info);
   Napi::Value pauseBody(const Napi::CallbackInfo& info);
@@ -44,7 +47,8 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   // send() runs once per response. The instance gets its own `send`, bound to this cell,
   // so the call skips napi_unwrap (a private-symbol lookup per call). The cell is shared
   // by the instance and the function, so it outlives whichever is collected first; the
-  // instance's destructor empties it.
+  // instance's destructor empties it. It reads its arguments itself: Napi::CallbackInfo
+  // keeps 6 inline and allocates for more.
   struct SelfCell {
     NativeServer* self;
   };
