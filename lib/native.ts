@@ -42,6 +42,8 @@ export interface NativeBackendOptions {
   requireHost: boolean;
   /** A connection that sends nothing before the head timeout gets a 408 too (Linux backends). */
   answerUnusedConnectionTimeout: boolean;
+  /** Protocol errors answered with node:http's bytes: status line and Connection: close only (Linux backends). */
+  nodeErrorResponses: boolean;
 }
 
 export type BatchHandler = (batch: ArrayBuffer, words: number) => void;

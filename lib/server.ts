@@ -276,7 +276,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, requireHost: this.requireHost },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, nodeErrorResponses: this.nodeErrorResponses, requireHost: this.requireHost },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -597,6 +597,12 @@ export class Server extends EventEmitter implements ExchangeHost {
    */
   answerUnusedConnectionTimeout = false;
 
+  /**
+   * @internal Protocol errors are answered with node:http's own bytes (status line and
+   * Connection: close; no Content-Length, no Date). Set before listen(). Linux backends.
+   */
+  nodeErrorResponses = false;
+
   /** @internal false: an HTTP/1.1 request without Host is taken (node:http's requireHostHeader). */
   requireHost = true;
 
@@ -681,8 +687,9 @@ function noop(): void {}
  * @internal A refused head's answer on its raw stream (a deferred client error nobody
  * answers): what the native side would have sent, then the close once it is out.
  */
-export function answerRefusedHead(raw: Writable, status: number): void {
-  raw.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n`, () =>
-    raw.destroy(),
-  );
+export function answerRefusedHead(raw: Writable, status: number, nodeBytes = false): void {
+  // node:http's own bytes (its layer's answer), or with Content-Length and Date as RFC 9110 asks.
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
+  const fields = nodeBytes ? 'Connection: close\r\n' : `Content-Length: 0\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n`;
+  raw.end(head + fields + '\r\n', () => raw.destroy());
 }

@@ -10,6 +10,7 @@ import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
 import type { Limits, ServerOptions as SyshttpServerOptions } from '../options';
 import { ConnectionFeature } from '../features/connection';
+import { FieldLines } from '../headers';
 import { Server as SyshttpServer, answerRefusedHead, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
 import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
@@ -357,6 +358,7 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.exchangeHandler = this.onExchangeBound;
     inner.keepAliveFields = this.keepAliveFields();
     inner.answerUnusedConnectionTimeout = true;
+    inner.nodeErrorResponses = true;
     inner.requireHost = o.requireHostHeader !== false;
     inner.setDeferClientErrors(this.listenerCount('clientError') > 0);
     // The Linux backends announce each connection at accept and at its end, so that
@@ -641,7 +643,7 @@ export class Server extends HttpServerBase implements SocketHost {
     if (this.listenerCount('clientError') === 0) {
       // Left to a listener that has gone since: node's own answer, then the close.
       const raw = info.raw;
-      if (raw !== undefined) answerRefusedHead(raw, info.status);
+      if (raw !== undefined) answerRefusedHead(raw, info.status, true);
       return;
     }
     let socket = this.sockets.get(info.connectionId);
@@ -1019,9 +1021,16 @@ function emitCloseNT(res: Res): void {
 function noop(): void {}
 
 /** The native side's own kind of answer in place of the app's: `status`, no body, then a close. */
+/** node:http's answer to a protocol error: its status line and Connection: close, no other field (the close ends the empty body). */
+const NODE_ERROR_FIELDS = new FieldLines();
+NODE_ERROR_FIELDS.add('Connection', 'close');
+NODE_ERROR_FIELDS.hasDate = true;  // none is sent
+NODE_ERROR_FIELDS.noLength = true;
+NODE_ERROR_FIELDS.noChunked = true;
+
 function answerClosing(ex: Exchange, status: number): void {
   ex.resetForError(status);
-  ex.headers.set('Connection', 'close');
+  ex.presetHead(NODE_ERROR_FIELDS);
   ex.sendNow(null, true);
 }
 

@@ -14,7 +14,9 @@ namespace syshttp::http {
 class ChunkedDecoder {
  public:
   struct Limits {
-    uint32_t maxChunkLine = 4096;      // chunk-size plus extensions, without CRLF
+    // chunk-size plus extensions, without CRLF: 16 KiB, node:http's limit on a chunk's
+    // extensions (with room for the size)
+    uint32_t maxChunkLine = 16 * 1024 + 32;
     uint32_t maxTrailerBytes = 32 * 1024;
     uint32_t maxTrailerCount = 100;
   };

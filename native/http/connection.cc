@@ -297,11 +297,10 @@ void Connection::fail(HttpError error, ParseFault fault) {
 }
 
 void Connection::queueErrorResponse(HttpError error) {
-  std::string_view head = errorResponseHead(error);
+  const bool node = limits_.nodeErrorResponses;
+  std::string_view head = node ? nodeErrorResponseHead(error) : errorResponseHead(error);
+  OutputChain* out = &output_;
   if (slots_.empty()) {
-    output_.append(head.data(), head.size());
-    output_.append(date_.line(), DateCache::kLineLength);
-    output_.append("\r\n", 2);
     closeAfterFlush_ = true;
   } else {
     // Behind responses still being produced: keep the order of the pipeline.
@@ -309,11 +308,11 @@ void Connection::queueErrorResponse(HttpError error) {
     s.seq = 0;
     s.synthetic = true;
     s.started = s.ended = s.closeAfter = true;
-    OutputChain& out = pendingOf(s);
-    out.append(head.data(), head.size());
-    out.append(date_.line(), DateCache::kLineLength);
-    out.append("\r\n", 2);
+    out = &pendingOf(s);
   }
+  out->append(head.data(), head.size());
+  if (!node) out->append(date_.line(), DateCache::kLineLength);
+  out->append("\r\n", 2);
   host_.wantFlush(*this);
 }
 

@@ -8,14 +8,16 @@ namespace {
 struct ErrorResponse {
   int status;
   std::string_view head;
+  std::string_view nodeHead;
 };
 
 #define SYSHTTP_ERROR_HEAD(code, text) \
-  "HTTP/1.1 " #code " " text "\r\nContent-Length: 0\r\nConnection: close\r\n"
+  "HTTP/1.1 " #code " " text "\r\nContent-Length: 0\r\nConnection: close\r\n", \
+      "HTTP/1.1 " #code " " text "\r\nConnection: close\r\n"
 
 // Indexed by HttpError; the static_assert below keeps the two in step.
 constexpr ErrorResponse kResponses[] = {
-    {0, ""},
+    {0, "", ""},
     {400, SYSHTTP_ERROR_HEAD(400, "Bad Request")},
     {408, SYSHTTP_ERROR_HEAD(408, "Request Timeout")},
     {413, SYSHTTP_ERROR_HEAD(413, "Payload Too Large")},
@@ -34,5 +36,7 @@ static_assert(sizeof(kResponses) / sizeof(kResponses[0]) == static_cast<size_t>(
 int errorStatus(HttpError e) { return kResponses[static_cast<size_t>(e)].status; }
 
 std::string_view errorResponseHead(HttpError e) { return kResponses[static_cast<size_t>(e)].head; }
+
+std::string_view nodeErrorResponseHead(HttpError e) { return kResponses[static_cast<size_t>(e)].nodeHead; }
 
 }  // namespace syshttp::http

@@ -12,5 +12,8 @@ int errorStatus(HttpError e);
 
 // "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n"
 std::string_view errorResponseHead(HttpError e);
+// node:http's: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n" (the close ends the
+// empty body).
+std::string_view nodeErrorResponseHead(HttpError e);
 
 }  // namespace syshttp::http

@@ -31,6 +31,10 @@ struct ServerLimits {
   // the close, as node:http answers it (the node:http layer); by default it is closed
   // silently, as Kestrel and HTTP.sys close connections never used (preconnects).
   bool answerUnusedConnectionTimeout = false;
+  // Protocol errors are answered with node:http's own bytes: the status line and
+  // "Connection: close", without Content-Length or Date (the node:http layer). By default
+  // a Date goes with them, as RFC 9110 §6.6.1 asks of 4xx responses.
+  bool nodeErrorResponses = false;
   // A refused request head (400, 408, 414, 431, 501, 505) on a connection with no
   // response pending is not answered: the connection becomes a raw stream the app writes
   // its own answer to (node:http's 'clientError' listener, given a live socket). Set by

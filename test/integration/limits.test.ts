@@ -123,17 +123,17 @@ t.test('maxRequestBodySize (configured 1000) → 413', async (t) => {
   t.equal(chunkedUnder.parsed.responses[0]?.body.toString(), '1000');
 });
 
-t.test('a chunk line over 4 KiB (its extensions) → 413, as node:http answers extensions over its limit', async (t) => {
+t.test('a chunk line over 16 KiB (its extensions) → 413, as node:http answers extensions over its limit', async (t) => {
   const { port } = await startServer(t, reader, undefined, { onError: () => {} });
-  const body = `2;${'a'.repeat(5000)}\r\nAA\r\n0\r\n\r\n`;
+  const body = `2;${'a'.repeat(17000)}\r\nAA\r\n0\r\n\r\n`;
   const over = await rawRequest(port, buildRequest({ method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body }));
-  expectRejected(t, over, 413, 'extensions of 5000 bytes');
+  expectRejected(t, over, 413, 'extensions of 17000 bytes');
   const under = await rawRequest(
     port,
-    buildRequest({ method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body: `2;${'a'.repeat(4000)}\r\nAA\r\n0\r\n\r\n` }),
+    buildRequest({ method: 'POST', headers: [['Transfer-Encoding', 'chunked']], body: `2;${'a'.repeat(10000)}\r\nAA\r\n0\r\n\r\n` }),
     { responses: 1 },
   );
-  t.equal(under.parsed.responses[0]?.status, 200, 'extensions of 4000 bytes are read');
+  t.equal(under.parsed.responses[0]?.status, 200, 'extensions of 10000 bytes are read');
   t.equal(under.parsed.responses[0]?.body.toString(), '2');
 });
 

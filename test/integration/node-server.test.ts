@@ -934,3 +934,22 @@ t.test('req.socket.resetAndDestroy() closes the connection with a reset, as net.
   t.equal(returned, true, 'returns the socket');
   await waitFor(() => closed, 3000, "the socket's 'close'");
 });
+
+t.test("protocol errors are answered with node:http's own bytes (status line and Connection: close)", async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    req.on('end', () => res.end('ok'));
+    req.resume();
+  });
+  const cases: [string, string][] = [
+    ['a malformed field line', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'],
+    ['an unknown method', 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a bad Content-Length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n'],
+  ];
+  for (const [what, bytes] of cases) {
+    const r = await rawRequest(port, bytes);
+    t.equal(r.data.toString('latin1'), 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', what);
+    t.ok(r.closed, `${what}: closed`);
+  }
+  const ext = await rawRequest(port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;${'a'.repeat(17000)}\r\nAA\r\n0\r\n\r\n`);
+  t.equal(ext.data.toString('latin1'), 'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n', 'chunk extensions over the limit');
+});
