@@ -81,11 +81,13 @@ async function main() {
     run('wineserver', ['-w']);
   }
 
-  // Two runs, one Wine server each (Wine's http.sys routes by path across queues, so
-  // one server per run): the main suite on http://+:port/, then URL prefixes.
+  // Three runs, one Wine server each (Wine's http.sys routes by path across queues, so
+  // one server per run): the main suite on http://+:port/, URL prefixes, then the
+  // node:http API (syshttp/node).
   const runs = [
     { name: 'main', files: 'test/windows/httpsys.wine.ts', prefix: '' },
     { name: 'prefix', files: 'test/windows/prefix.wine.ts', prefix: 'http://+:PORT/app/' },
+    { name: 'node', files: 'test/windows/node.wine.ts', prefix: '', script: 'node-server.js' },
   ];
   const matrix = path.join(root, '.tap', 'matrix', 'httpsys');
   fs.rmSync(matrix, { recursive: true, force: true });
@@ -101,9 +103,10 @@ async function runOne(r, matrix) {
   const ready = path.join(work, `server-${r.name}.json`);
   const log = path.join(work, `server-${r.name}.log`);
   fs.rmSync(ready, { force: true });
-  step(`${r.name}: starting test/windows/server.js under Wine on port ${base}`);
+  const script = r.script ?? 'server.js';
+  step(`${r.name}: starting test/windows/${script} under Wine on port ${base}`);
   const out = fs.openSync(log, 'w');
-  const server = spawn('wine', [nodeExe, winPath(path.join(root, 'test', 'windows', 'server.js')), String(base), winPath(ready)], {
+  const server = spawn('wine', [nodeExe, winPath(path.join(root, 'test', 'windows', script)), String(base), winPath(ready)], {
     cwd: root,
     env: { ...env, SYSHTTP_NATIVE_PATH: winPath(addon), SYSHTTP_TEST_PREFIX: r.prefix },
     stdio: ['ignore', out, out],
