@@ -359,7 +359,7 @@ export class Server extends EventEmitter implements ExchangeHost {
       const i = list.indexOf(ex);
       if (i !== -1) list.splice(i, 1);
     }
-    if (this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
+    if ((ex.flags & (this.C as NativeConstants).REQUEST_HAS_BODY) !== 0 && this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
   }
 
   /**

@@ -751,7 +751,9 @@ export class Server extends HttpServerBase implements SocketHost {
     res.socket = null;
     const req = res.req as unknown as Req & { _dump(): void; _readableState: { resumeScheduled: boolean } };
     if (!req._consuming && !req._readableState.resumeScheduled && !req.destroyed) {
-      if (req.listenerCount('end') === 0 && req.listenerCount('data') === 0 && req.listenerCount('readable') === 0) {
+      if ((req as unknown as { _eventsCount: number })._eventsCount === 0) {
+        req.complete = true;  // nobody listens at all (most GETs): the short way of the below
+      } else if (req.listenerCount('end') === 0 && req.listenerCount('data') === 0 && req.listenerCount('readable') === 0) {
         // Nobody reads it: what node's _dump leads to ('close'), without the flow, and
         // without even that when nobody listens (nothing could tell the difference).
         req.complete = true;
