@@ -929,8 +929,8 @@ export class Server extends HttpServerBase implements SocketHost {
 }
 
 // node:http's error for each status the native side answers a bad head with: llhttp's
-// code where node's parser has one (syshttp's parser does not say which rule a malformed
-// head broke, so every 400 is HPE_INVALID_CONSTANT), ERR_HTTP_REQUEST_TIMEOUT for 408.
+// code for the rule a malformed head broke where the parser says which (FAULT_CODES),
+// HPE_INVALID_CONSTANT for other 400s, ERR_HTTP_REQUEST_TIMEOUT for 408.
 const KNOWN_METHODS = new Set(http.METHODS);
 
 const PARSE_ERRORS: Record<string, string> = {
@@ -943,6 +943,7 @@ const PARSE_ERRORS: Record<string, string> = {
   HPE_INVALID_CONTENT_LENGTH: 'Parse Error: Invalid character in Content-Length',
   HPE_UNEXPECTED_CONTENT_LENGTH: 'Parse Error: Unexpected Content-Length',
   HPE_INVALID_TRANSFER_ENCODING: 'Parse Error: Invalid Transfer-Encoding',
+  HPE_INVALID_EOF_STATE: 'Parse Error: Invalid EOF state',
 };
 
 // llhttp's code for each native ParseFault (ClientErrorInfo.parseFault); 0: by status.
@@ -957,6 +958,7 @@ const FAULT_CODES: (string | undefined)[] = [
   'HPE_INVALID_CONTENT_LENGTH',
   'HPE_UNEXPECTED_CONTENT_LENGTH',
   'HPE_INVALID_TRANSFER_ENCODING',
+  'HPE_INVALID_EOF_STATE',
 ];
 
 const CLIENT_ERRORS: Record<number, [code: string, message: string]> = {

@@ -83,7 +83,7 @@ bool Connection::receivedEof() {
   if (limits_.deferClientErrors && phase_ == Phase::Head && slots_.empty() && partialHeadBuffered()) {
     // A head cut short by the client's end: node:http tells its 'clientError' listener
     // (HPE_INVALID_EOF_STATE), which may still answer on the half-closed connection.
-    fail(HttpError::BadRequest);
+    fail(HttpError::BadRequest, ParseFault::Eof);
     if (phase_ == Phase::Raw) {
       rawEofPending_ = true;
       process();

@@ -41,6 +41,7 @@ enum class ParseFault : uint8_t {
   ContentLength,            // a Content-Length that is not a number
   UnexpectedContentLength,  // Content-Length repeated with another value
   TransferEncoding,         // Transfer-Encoding not ending in chunked, in HTTP/1.0, or with Content-Length
+  Eof,                      // the client ended its side in the middle of a head (Connection)
 };
 
 struct HeadLimits {

@@ -613,6 +613,22 @@ t.test("'clientError' codes name the rule a head broke, as llhttp's", async (t) 
   ]);
 });
 
+t.test("a head cut short by the client's end: 'clientError' with HPE_INVALID_EOF_STATE, as llhttp reports it", async (t) => {
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  const codes: string[] = [];
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    codes.push(String(err.code));
+    socket.destroy();
+  });
+  const c = net.connect(port, '127.0.0.1');
+  await once(c, 'connect');
+  c.end('GET / HTTP/1.1\r\nHost: a\r\nX-Half: ');
+  c.resume();
+  await once(c, 'close');
+  await waitFor(() => codes.length === 1, 2000, "'clientError'");
+  t.same(codes, ['HPE_INVALID_EOF_STATE']);
+});
+
 t.test("a client that ends after a request and an empty line is no 'clientError'", async (t) => {
   const { server, port } = await startNode(t, hello);
   const codes: string[] = [];
