@@ -94,6 +94,10 @@ class Connection {
   // still in flight (abort them, close now); else the connection closes after its flush.
   bool settleAfterEof();
   bool peerClosed() const { return peerClosed_; }
+  // Whether input is still taken (later, if not now: backpressure); false once it is over.
+  bool acceptsInput() const { return phase_ != Phase::Stopped && !closeAfterFlush_ && !peerClosed_; }
+  // A request body is still to be received: what the client sent before its end is its.
+  bool awaitingBody() const { return phase_ == Phase::Body && !body_.discard; }
   // Bytes received from the peer so far (node's socket.bytesRead).
   uint64_t bytesRead() const { return bytesRead_; }
   // Bytes given to the socket so far, written or still queued (node's socket.bytesWritten).

@@ -159,9 +159,17 @@ void EpollBackend::readable(EpollConn& c, uint32_t events) {
         close(c, false);
         return;
       }
-      if ((events & EPOLLRDHUP) && !c.http.peerClosed() && c.http.receivedEof()) {
-        peerEnded(c);
-        return;
+      if ((events & EPOLLRDHUP) && !c.http.peerClosed() && !c.peerShut) {
+        if (c.http.awaitingBody()) {
+          // Finished sending while the app reads its body slowly: what it sent is read
+          // first, and the end follows it (the read that returns 0).
+          c.peerShut = true;
+          break;
+        }
+        if (c.http.receivedEof()) {
+          peerEnded(c);
+          return;
+        }
       }
       break;
     }
@@ -228,7 +236,7 @@ bool EpollBackend::updateInterest(EpollConn& c) {
     c.http.readSpace(&room);
     if (room > 0) want |= EPOLLIN;
     // Even while not reading (backpressure), notice the client hanging up.
-    if (room > 0 || (!c.http.peerClosed() && !c.http.closeAfterFlush())) want |= EPOLLRDHUP;
+    if (room > 0 || (!c.http.peerClosed() && !c.http.closeAfterFlush() && !c.peerShut)) want |= EPOLLRDHUP;
     if (c.writeBlocked) want |= EPOLLOUT;
   }
   if (want == c.interest) return true;

@@ -196,8 +196,10 @@ void IoUringBackend::onRecv(UringConn& c, const io_uring_cqe& cqe) {
   if (res == 0) {
     c.eofSeen = true;
     // The end comes after the bytes before it: with some still stashed (the app reads
-    // the body slowly), flush() tells the Connection once they are in.
-    if (!c.stash.empty()) return;
+    // the body slowly), flush() tells the Connection once they are in. Bytes it will
+    // never take (its input is over) do not hold the end back.
+    if (!c.stash.empty() && c.http.acceptsInput()) return;
+    c.stash.clear();
     if (c.http.receivedEof()) peerEnded(c);
     else markDirty(c);
     return;
@@ -311,7 +313,7 @@ void IoUringBackend::armRecv(UringConn& c) {
 }
 
 void IoUringBackend::armHangupWatch(UringConn& c) {
-  if (c.hangupArmed || c.closing || c.eofSeen) return;
+  if (c.hangupArmed || c.closing || c.eofSeen || c.peerShut) return;
   io_uring_sqe* s = sqe();
   if (s == nullptr) return;
   s->opcode = IORING_OP_POLL_ADD;
@@ -328,6 +330,12 @@ void IoUringBackend::onHangup(UringConn& c, const io_uring_cqe& cqe) {
   opDone(c);
   if (find(id) == nullptr || c.closing || c.lingering || c.eofSeen) return;
   if (cqe.res > 0 && (cqe.res & (POLLRDHUP | POLLHUP | POLLERR))) {
+    if ((cqe.res & (POLLHUP | POLLERR)) == 0 && c.http.awaitingBody()) {
+      // Finished sending while the app reads its body slowly: the bytes in the kernel are
+      // received first; the end follows them (a receive that returns 0).
+      c.peerShut = true;
+      return;
+    }
     c.eofSeen = true;
     if (c.http.receivedEof()) peerEnded(c);
     else markDirty(c);
@@ -341,7 +349,11 @@ void IoUringBackend::flush(Conn& conn) {
     armRecv(c);
     return;
   }
-  if (drainStash(c) && c.eofSeen && !c.http.peerClosed() && c.http.receivedEof()) peerEnded(c);
+  const bool drained = drainStash(c);
+  if (c.eofSeen && !c.http.peerClosed() && (drained || !c.http.acceptsInput())) {
+    c.stash.clear();
+    if (c.http.receivedEof()) peerEnded(c);
+  }
   http::OutputChain& out = c.http.output();
   if (!c.sending && !out.empty()) {
     if (io_uring_sqe* s = sqe()) {

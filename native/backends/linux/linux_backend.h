@@ -55,6 +55,9 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
     bool dirty = false;        // on dirty_ for this turn's flush
     bool lingering = false;    // our side is shut: drain input until the peer closes
     bool announced = false;    // JS heard of it (ConnectionOpen): it hears of its end too
+    // The client finished sending (a hang-up seen while not reading) during a body: its
+    // bytes are read first and the end comes after them, from the read that returns 0.
+    bool peerShut = false;
     uint64_t lingerDeadline = 0;
   };
   struct LoopHandles;
