@@ -153,6 +153,30 @@ t.test('client disconnect while the handler waits fires ctx.signal', async (t) =
   await waitFor(() => server.connectionCount === 0, 10_000, 'connectionCount === 0');
 });
 
+t.test("the client's end after a Connection: close request and more bytes still aborts the request waiting for its answer", async (t) => {
+  // The bytes after a closing request are never read: they must not hold the end back.
+  let entered = false;
+  let aborted = false;
+  const { server, port } = await startServer(
+    t,
+    async (ctx: Ctx) => {
+      entered = true;
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+      aborted = true;
+    },
+    undefined,
+    { onError: () => {} },
+  );
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ headers: [['Connection', 'close']] }));
+  await waitFor(() => entered, 10_000, 'handler entered');
+  await c.write('GET /after HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleep(50);
+  c.socket.end();
+  await waitFor(() => aborted, 5000, 'ctx.signal aborted');
+  await waitFor(() => server.connectionCount === 0, 5000, 'connectionCount === 0');
+});
+
 t.test('ctx.abort() resets the connection without a response', async (t) => {
   const { port } = await startServer(
     t,
