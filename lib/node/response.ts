@@ -19,6 +19,8 @@ type Callback = (err?: Error | null) => void;
 
 /** @internal the write callbacks waiting for a drain */
 export const kPending = Symbol('syshttp.pendingWrites');
+/** @internal A write found the native side full: 'drain' comes with its drain. */
+export const kFull = Symbol('syshttp.full');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ResponseView = ServerResponse & Record<symbol, any> & Record<string, any>;
@@ -225,6 +227,7 @@ function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: 
   }
   if (r === SendResult.Full) {
     if (callback !== null) (res[kPending] ??= []).push(callback);
+    res[kFull] = true;  // 'drain' waits for the native side's
     return false;
   }
   if (r === SendResult.LengthMismatch) {
@@ -288,7 +291,9 @@ function atHighWaterMark(res: ResponseView, body: string | Uint8Array): boolean 
 }
 
 function drainNT(res: ResponseView): void {
-  if (res[kNeedDrain] !== true || res.destroyed) return;
+  // Not when a later write found the native side full (its drain says when), nor after
+  // end() (as node's: no 'drain' once finished).
+  if (res[kNeedDrain] !== true || res[kFull] === true || res.destroyed || res.finished) return;
   res[kNeedDrain] = false;
   res.emit('drain');
 }

@@ -14,7 +14,7 @@ import { FieldLines } from '../headers';
 import { Server as SyshttpServer, answerRefusedHead, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
 import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
-import { finishHooks, initResponse, settlePending } from './response';
+import { finishHooks, initResponse, kFull, settlePending } from './response';
 import { NodeSocket, type SocketEndpoints, type SocketHost } from './socket';
 import { UpgradedStream } from '../upgraded-stream';
 
@@ -815,6 +815,7 @@ export class Server extends HttpServerBase implements SocketHost {
       const res = r as unknown as Res;
       if (res[kExchange] !== ex) continue;
       settlePending(res as never, null);
+      res[kFull] = false;
       if (res[kNeedDrain]) {
         res[kNeedDrain] = false;
         res.emit('drain');

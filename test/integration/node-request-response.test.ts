@@ -1195,3 +1195,24 @@ t.test("write() of a chunk at the socket's high-water mark or more returns false
   t.equal(body.length, 5 + hwm + 100 + hwm + 3, 'the whole body');
   t.same(seen, [true, true, false, 'drain', false]);
 });
+
+t.test("'drain' after a write at the high-water mark waits for a later write that found the connection full", async (t) => {
+  const times: Record<string, number> = {};
+  let t0 = 0;
+  const { port } = await startNode(t, (_req, res) => {
+    t0 = Date.now();
+    res.on('drain', () => (times.drain ??= Date.now() - t0));
+    res.write(Buffer.alloc(res.writableHighWaterMark));
+    res.write(Buffer.alloc(8 << 20), () => (times.written ??= Date.now() - t0));
+    res.once('drain', () => res.end());
+  });
+  const c = net.connect(port, '127.0.0.1');
+  c.pause();  // nothing is read for 300 ms: 8 MiB cannot have drained before
+  c.on('error', () => {});
+  c.write(buildRequest({}));
+  await sleep(300);
+  c.resume();
+  await waitFor(() => times.drain !== undefined && times.written !== undefined, 5000, "'drain' and the write's callback");
+  c.destroy();
+  t.ok(times.drain >= 250, `'drain' once the client read (${times.drain} ms)`);
+});
