@@ -402,15 +402,16 @@ function writeRaw(this: ResponseView, data: string | Uint8Array, encoding?: Buff
     callback = encoding;
     encoding = null;
   }
-  const held = this[kRawInterim] as string | undefined;
   const ex = this[kExchange] as Exchange;
+  let held = this[kRawInterim] as string | undefined;
+  if (held !== undefined && (ex.started || ex.ended)) {
+    // The response started meanwhile: an informational response can no longer go out.
+    this[kRawInterim] = held = undefined;
+  }
   if (held !== undefined || (!ex.started && !ex.ended)) {
-    const text =
-      typeof data === 'string'
-        ? encoding === null || encoding === undefined || encoding === 'latin1' || encoding === 'binary'
-          ? data
-          : Buffer.from(data, encoding).toString('latin1')
-        : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+    // The bytes as node would put them on the socket (a string is UTF-8 unless told).
+    const bytes = typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const text = bytes.toString('latin1');
     const sofar = held === undefined ? text : held + text;
     if (held !== undefined || INTERIM_START.test(sofar)) {
       const end = sofar.indexOf('\r\n\r\n');
@@ -422,7 +423,7 @@ function writeRaw(this: ResponseView, data: string | Uint8Array, encoding?: Buff
       this[kRawInterim] = undefined;
       sendRawInterim(this, sofar.slice(0, end + 2));
       const rest = sofar.slice(end + 4);
-      if (rest.length > 0) return writeRaw.call(this, rest, 'latin1', callback);
+      if (rest.length > 0) return writeRaw.call(this, Buffer.from(rest, 'latin1'), null, callback);
       if (typeof callback === 'function') process.nextTick(callback);
       return true;
     }
