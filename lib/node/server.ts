@@ -117,6 +117,7 @@ const HttpServerBase = http.Server as unknown as new (options?: object) => http.
  */
 const BASE_OPTIONS = [
   'uniqueHeaders',
+  'connectionsCheckingInterval',
   'maxHeaderSize',
   'insecureHTTPParser',
   'requireHostHeader',
@@ -131,6 +132,15 @@ function baseOptions(options: unknown): object {
   };
   for (const name of BASE_OPTIONS) if (o[name] !== undefined) base[name] = o[name];
   return base;
+}
+
+/** Stops node's timeout checks of handed-over sockets (its close() clears the interval too). */
+function stopConnectionsChecking(server: object): void {
+  for (const key of Object.getOwnPropertySymbols(server)) {
+    if (key.description === 'http.server.connectionsCheckingInterval') {
+      clearInterval((server as Record<symbol, NodeJS.Timeout | undefined>)[key]);
+    }
+  }
 }
 
 /** Whether the socket is one of syshttp's own (a native connection), not an app's. */
@@ -166,6 +176,8 @@ export class Server extends HttpServerBase implements SocketHost {
   private readonly onExchangeBound: (ex: Exchange) => void;
   private keepAliveMs = 5000;
   private maxPerSocket = 0;
+  /** A socket was handed over (server.emit('connection')): node's connection tracking runs. */
+  private foreignTracked = false;
   /** node:http's maxHeaderSize, applied as node counts it (onExchange). */
   private maxHeaderBytes = http.maxHeaderSize;
 
@@ -179,11 +191,19 @@ export class Server extends HttpServerBase implements SocketHost {
     // protocol sniffers do) never reaches the native side: node's own parser serves it,
     // with this server's options and listeners, as node:http would.
     const nodeConnectionListener = this.listeners('connection')[0] as ((this: Server, socket: unknown) => void) | undefined;
+    const nodeConnectionsTracking = this.listeners('listening')[0] as ((this: Server) => void) | undefined;
     this.removeAllListeners('connection');
     this.removeAllListeners('listening');
     if (nodeConnectionListener !== undefined) {
       this.on('connection', function (this: Server, socket: unknown) {
-        if (!isOwnSocket(socket)) nodeConnectionListener.call(this, socket);
+        if (isOwnSocket(socket)) return;
+        if (!this.foreignTracked) {
+          // node's connection list and its timeout checks (headersTimeout, requestTimeout),
+          // which its closeAllConnections()/closeIdleConnections() read: for these sockets.
+          this.foreignTracked = true;
+          nodeConnectionsTracking?.call(this);
+        }
+        nodeConnectionListener.call(this, socket);
       });
     }
     // While a 'clientError' listener is there, refused heads are left to it (node:http
@@ -408,8 +428,10 @@ export class Server extends HttpServerBase implements SocketHost {
       if (!wasListening) this.once('close', () => callback(nodeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
       else this.once('close', callback);
     }
-    // As node:http's close(): through the (overridable) closeIdleConnections().
+    // As node:http's close(): through the (overridable) closeIdleConnections(), and the
+    // timeout checks of sockets handed over stop.
     this.closeIdleConnections();
+    if (this.foreignTracked) stopConnectionsChecking(this);
     this.info = null;
     this.binding = false;
     this.listenAttempt++;
@@ -429,6 +451,7 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** Closes every connection (in-flight requests are aborted), as destroying their sockets. */
   override closeAllConnections(): void {
+    if (this.foreignTracked) super.closeAllConnections();  // sockets handed over: node's list
     for (const socket of [...this.sockets.values()]) socket.destroy();
     // Connections without a socket here (HTTP.sys: none before their first request) too.
     if (!this.announced) this.inner?.native.closeAll();
@@ -436,6 +459,7 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** Closes the connections with no request in flight that have sent one (as node:http: not fresh ones). */
   override closeIdleConnections(): void {
+    if (this.foreignTracked) super.closeIdleConnections();  // sockets handed over: node's list
     for (const socket of [...this.sockets.values()]) {
       if (socket.active.length === 0 && socket.requests > 0) socket.destroy();
     }

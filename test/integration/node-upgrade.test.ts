@@ -267,6 +267,16 @@ t.test("server.emit('connection', socket): a socket the app hands over is served
   t.ok(await c.waitClose(3000), 'the upgrade listener answers and closes');
   t.match(c.data.toString('latin1'), /^HTTP\/1\.1 400 Bad Request\r\n/);
   t.same(upgrades, ['/up']);
+  // closeAllConnections() reaches a handed-over socket too (node's connection list, kept
+  // once the server listens).
+  httpServer.listen(0, '127.0.0.1');
+  await once(httpServer, 'listening');
+  t.teardown(() => closeServer(httpServer));
+  const kept = await openRaw(t, port);
+  await kept.write(buildRequest({ target: '/kept' }));
+  await kept.readResponses(1);
+  httpServer.closeAllConnections();
+  t.ok(await kept.waitClose(3000), 'closeAllConnections() closes a kept-alive handed-over socket');
 });
 
 t.test("an informational response written raw with res._writeRaw() before writeHead goes out as one (node:http's socket bytes)", async (t) => {
