@@ -77,6 +77,8 @@ export interface NativeServerHandle {
   byteCounts(connection: number): [number, number] | undefined;
   /** Whether the server keeps the event loop alive. */
   setRef(ref: boolean): void;
+  /** Whether an open connection keeps the process alive (socket.ref()/unref(); Linux backends). */
+  setConnectionRef(connection: number, ref: boolean): void;
   backendName(): string;
   backendInfo(): { name: string; detail: string; fallbackReason: string };
 }

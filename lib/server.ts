@@ -105,6 +105,7 @@ const closedHandle: NativeServerHandle = {
   connectionCount: () => 0,
   byteCounts: () => undefined,
   setRef: () => {},
+  setConnectionRef: () => {},
   backendName: () => 'closed',
   backendInfo: () => ({ name: 'closed', detail: '', fallbackReason: '' }),
 };

@@ -71,10 +71,13 @@ export class UpgradedStream extends Duplex {
   setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
     return this;
   }
+  /** Whether this connection keeps the process alive (it does by default, as node:net's sockets; Linux backends). */
   ref(): this {
+    if (!this.gone) this.native.setConnectionRef(this.connection, true);
     return this;
   }
   unref(): this {
+    if (!this.gone) this.native.setConnectionRef(this.connection, false);
     return this;
   }
   /** Closes the connection with a reset (RST), as net.Socket's resetAndDestroy(). */

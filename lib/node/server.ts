@@ -865,6 +865,11 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /** @internal */
+  refConnection(id: number, ref: boolean): void {
+    this.inner?.native.setConnectionRef(id, ref);
+  }
+
+  /** @internal */
   byteCounts(id: number): [number, number] | undefined {
     return this.inner?.native.byteCounts(id);
   }

@@ -41,6 +41,8 @@ export interface SocketHost {
    * reply's own response bytes). Null when it cannot be.
    */
   hijack(socket: NodeSocket): Duplex | null;
+  /** socket.ref()/unref(): whether the connection keeps the process alive. */
+  refConnection(id: number, ref: boolean): void;
   /** [bytesRead, bytesWritten] so far, or undefined (the connection is gone, or HTTP.sys). */
   byteCounts(id: number): [number, number] | undefined;
 }
@@ -174,10 +176,13 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
     return this;
   }
+  /** Whether this connection keeps the process alive (it does by default, as node:net's sockets; Linux backends). */
   ref(): this {
+    if (!this.gone) this.host.refConnection(this.id, true);
     return this;
   }
   unref(): this {
+    if (!this.gone) this.host.refConnection(this.id, false);
     return this;
   }
 

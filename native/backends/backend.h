@@ -135,6 +135,9 @@ class Backend {
   }
   // Whether the server keeps the event loop alive (node's server.ref()/unref()).
   virtual void setRef(bool ref) = 0;
+  // Whether an open connection keeps the event loop alive (node's socket.ref()/unref()),
+  // which it does by default. Backends whose connections never keep it ignore it.
+  virtual void setConnectionRef(uint32_t connection, bool ref) { (void)connection, (void)ref; }
   // Report each connection's accept and end (ConnectionOpen/ConnectionClosed records), for
   // a JS layer that announces connections (node's 'connection'). Off by default: the
   // feature layer does not need them. Backends without a notion of accept ignore it.

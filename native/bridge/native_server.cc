@@ -76,6 +76,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::connectionCount>("connectionCount"),
                          InstanceMethod<&NativeServer::byteCounts>("byteCounts"),
                          InstanceMethod<&NativeServer::setRef>("setRef"),
+                         InstanceMethod<&NativeServer::setConnectionRef>("setConnectionRef"),
                          InstanceMethod<&NativeServer::setKeepAliveFields>("setKeepAliveFields"),
                          InstanceMethod<&NativeServer::setDeferClientErrors>("setDeferClientErrors"),
                          InstanceMethod<&NativeServer::backendName>("backendName"),
@@ -519,6 +520,12 @@ Napi::Value NativeServer::pauseRaw(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeServer::setRef(const Napi::CallbackInfo& info) {
   if (backend_) backend_->setRef(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+// setConnectionRef(connection, ref): socket.ref()/unref() of one connection.
+Napi::Value NativeServer::setConnectionRef(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->setConnectionRef(argU32(info, 0), info[1].ToBoolean().Value());
   return info.Env().Undefined();
 }
 

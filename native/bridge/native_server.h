@@ -39,6 +39,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value connectionCount(const Napi::CallbackInfo& info);
   Napi::Value byteCounts(const Napi::CallbackInfo& info);
   Napi::Value setRef(const Napi::CallbackInfo& info);
+  Napi::Value setConnectionRef(const Napi::CallbackInfo& info);
   Napi::Value setKeepAliveFields(const Napi::CallbackInfo& info);
   Napi::Value setDeferClientErrors(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);

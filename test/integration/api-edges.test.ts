@@ -218,6 +218,12 @@ t.test('an unref()ed server keeps the process alive while it holds a connection 
     t.equal(r.stdout.trim(), 'still here', `${name}: alive while the connection was open`);
     t.ok(r.ms < 5000, `${name}: exited once it closed (${r.ms} ms)`);
   }
+  // socket.unref(), as node:net's: that connection no longer keeps the process.
+  const unrefed = `const s = require(${JSON.stringify(dist + '/node')}).createServer((req, res) => { req.socket.unref(); res.end('ok'); });
+    s.listen(0, '127.0.0.1', () => { s.unref(); ${client('s.address()')} });`;
+  const r = await run(unrefed);
+  t.same({ code: r.code, signal: r.signal }, { code: 0, signal: null }, `socket.unref(): exit code 0 ${r.stderr.slice(0, 300)}`);
+  t.equal(r.stdout.trim(), '', 'socket.unref(): the process exits with the connection open');
 });
 
 t.test('listen({ path }): a Unix socket, served; the file is refused if present and removed at stop', async (t) => {

@@ -214,13 +214,14 @@ bool LinuxBackend::byteCounts(uint32_t connection, uint64_t* read, uint64_t* wri
 
 void LinuxBackend::erase(uint32_t id) {
   auto it = connections_.find(id);
+  if (it != connections_.end() && !it->second->unrefed) --refedConnections_;
   if (it != connections_.end() && it->second->announced) {
     // The final counts go with the record: the socket still answers them after its close.
     const http::Connection& h = it->second->http;
     batch_.connectionClosed(id, h.bytesRead(), h.bytesWritten());
   }
   connections_.erase(id);  // closes the fd
-  if (connections_.empty()) updateRef();
+  if (refedConnections_ == 0) updateRef();
   maybeShutdownComplete();
 }
 
@@ -241,6 +242,7 @@ void LinuxBackend::accepted(linux_io::UniqueFd socket, const sockaddr_storage& p
   linux_io::packAddress(peer, conn->addresses + linux_io::kPackedAddressSize);
   Conn& c = *conn;
   connections_.emplace(id, std::move(conn));
+  ++refedConnections_;
   if (!refed_) updateRef();
   // Announced before startConn, which may read (and so report a request) at once.
   if (connectionEvents_) {
@@ -439,9 +441,18 @@ void LinuxBackend::setRef(bool ref) {
   updateRef();
 }
 
+void LinuxBackend::setConnectionRef(uint32_t connection, bool ref) {
+  Conn* c = find(connection);
+  if (c == nullptr || c->unrefed == !ref) return;
+  c->unrefed = !ref;
+  if (ref) ++refedConnections_;
+  else --refedConnections_;
+  updateRef();
+}
+
 void LinuxBackend::updateRef() {
   if (handles_ == nullptr) return;
-  bool want = refWanted_ || !connections_.empty();
+  bool want = refWanted_ || refedConnections_ > 0;
   if (want == refed_) return;
   refed_ = want;
   auto* poll = reinterpret_cast<uv_handle_t*>(&handles_->poll);

@@ -37,6 +37,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void pauseRaw(uint32_t connection, bool paused) override;
   void abort(uint32_t id, bool reset, bool flushInFlight) override;
   void setRef(bool ref) override;
+  void setConnectionRef(uint32_t connection, bool ref) override;
   void setConnectionEvents(bool on) override { connectionEvents_ = on; }
   void beginShutdown(bool keepConnections) override;
   void closeAll() override;
@@ -58,6 +59,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
     // The client finished sending (a hang-up seen while not reading) during a body: its
     // bytes are read first and the end comes after them, from the read that returns 0.
     bool peerShut = false;
+    bool unrefed = false;      // socket.unref(): does not keep the loop alive
     uint64_t lingerDeadline = 0;
   };
   struct LoopHandles;
@@ -138,7 +140,8 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void maybeShutdownComplete();
   void settleHalfClosed();
   // The poll handle keeps the loop alive while the app wants it (ref) or a connection is
-  // open: as node's accepted sockets keep a process alive after server.unref().
+  // open and not unref()ed: as node's accepted sockets keep a process alive after
+  // server.unref().
   void updateRef();
 
   LoopHandles* handles_ = nullptr;
@@ -150,6 +153,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   bool shutdownReported_ = false;
   bool refWanted_ = true;  // setRef()
   bool refed_ = true;      // the poll handle's state
+  size_t refedConnections_ = 0;  // open connections not unref()ed
 };
 
 }  // namespace syshttp::backends
