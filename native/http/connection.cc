@@ -93,7 +93,8 @@ bool Connection::receivedEof() {
   if (phase_ == Phase::Body && inEnd_ > inBegin_) {
     // What arrived before the end is still the request's body, to be read in the app's
     // turn (node:http parses all its socket read before it hears of the end): a request
-    // sent whole with the client's FIN is answered. Nothing after the body is read.
+    // sent whole with the client's FIN is answered. Heads pipelined after it are parsed
+    // from what arrived, as node's parser does; nothing more is read.
     return settleAfterEof();
   }
   phase_ = Phase::Stopped;
@@ -116,8 +117,8 @@ void Connection::process() {
                                               : deliverRaw();
     if (!progressed) break;
   }
-  // After the client's end only a body buffered before it is still read (receivedEof):
-  // once it is done, or waits for bytes that will not come, input is over.
+  // After the client's end only what arrived before it is still parsed (receivedEof): once
+  // a body waits for bytes that will not come, or no body is being read, input is over.
   if (peerClosed_ && phase_ != Phase::Raw && !(phase_ == Phase::Body && inEnd_ > inBegin_)) {
     phase_ = Phase::Stopped;
     inBegin_ = inEnd_ = 0;
