@@ -6,6 +6,7 @@
 import t from 'tap';
 import net from 'node:net';
 import http from 'node:http';
+import { raw } from './raw';
 import { createServer } from '../../dist/index.js';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { makeApp } = require('./app.js');
@@ -25,32 +26,6 @@ function wineSkip(reason: string): { skip: string | false } {
   return { skip: underWine ? `Wine's http.sys: ${reason}` : false };
 }
 
-/** Sends raw bytes, returns everything the server sent until it closed or went quiet. */
-function raw(port: number, data: string, quietMs = 400): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let out = '';
-    let timer: NodeJS.Timeout | null = null;
-    const done = (): void => {
-      if (timer) clearTimeout(timer);
-      s.destroy();
-      resolve(out);
-    };
-    const arm = (): void => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(done, quietMs);
-    };
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => {
-      out += d;
-      arm();
-    });
-    s.on('end', done);
-    s.on('error', reject);
-    s.write(data, 'latin1');
-    arm();
-  });
-}
 
 // node:http, not undici/fetch: Wine's http.sys needs the field name "Host" capitalised
 // (a lower-case "host" gets a 400, and took its http.sys driver down once), and a Host

@@ -2,8 +2,8 @@
 // which runs the node:http API over the cross-built addon inside Windows node.exe under
 // Wine (started by scripts/test-windows.js with SYSHTTP_WINDOWS_BASE, its port).
 import t from 'tap';
-import net from 'node:net';
 import http from 'node:http';
+import { raw } from './raw';
 
 const base = Number(process.env.SYSHTTP_WINDOWS_BASE);
 const main = `http://127.0.0.1:${base}`;
@@ -13,32 +13,6 @@ if (!Number.isInteger(base) || base <= 0) {
   process.exit(1);
 }
 
-/** Sends raw bytes, returns everything the server sent until it closed or went quiet. */
-function raw(data: string, quietMs = 400): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(base, '127.0.0.1');
-    let out = '';
-    let timer: NodeJS.Timeout | null = null;
-    const done = (): void => {
-      if (timer) clearTimeout(timer);
-      s.destroy();
-      resolve(out);
-    };
-    const arm = (): void => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(done, quietMs);
-    };
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => {
-      out += d;
-      arm();
-    });
-    s.on('end', done);
-    s.on('error', reject);
-    s.write(data, 'latin1');
-    arm();
-  });
-}
 
 // node:http as the client (Wine's http.sys wants the field name "Host" capitalised).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -109,7 +83,7 @@ t.test('a body read as a stream; writeHead(status, message, headers)', async (t)
 
 t.test('several Set-Cookie (setHeader array, appendHeader) and a repeated field from writeHead pairs', async (t) => {
   const fieldValues = async (target: string, name: string): Promise<string[]> => {
-    const out = await raw(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${base}\r\nConnection: close\r\n\r\n`);
+    const out = await raw(base, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${base}\r\nConnection: close\r\n\r\n`);
     t.match(out, /^HTTP\/1\.1 200 OK\r\n/, target);
     const lines = out.split('\r\n\r\n')[0].split('\r\n');
     return lines.filter((l) => l.toLowerCase().startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trim());
@@ -126,6 +100,7 @@ t.test('write() then end(): the whole body, with statusCode set before', async (
 
 t.test('keep-alive: several requests on one connection, then a 404', async (t) => {
   const out = await raw(
+    base,
     `GET /hello HTTP/1.1\r\nHost: 127.0.0.1:${base}\r\n\r\n` +
       `GET /hello HTTP/1.1\r\nHost: 127.0.0.1:${base}\r\n\r\n` +
       `GET /missing HTTP/1.1\r\nHost: 127.0.0.1:${base}\r\nConnection: close\r\n\r\n`,
