@@ -48,11 +48,45 @@ struct LentBody {
 // Scratch buffers up to this size are kept between calls (the common response sizes).
 constexpr size_t kScratchKeep = 256 * 1024;
 
-uint32_t valueU32(const Napi::Value& v) {
-  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : 0;
+// A uint32 argument, 0 when it is not a number: one N-API call, whose status says which
+// (no type check first: send() reads four of them per response).
+uint32_t valueU32(napi_env env, napi_value v) {
+  uint32_t out = 0;
+  return napi_get_value_uint32(env, v, &out) == napi_ok ? out : 0;
 }
 uint32_t argU32(const Napi::CallbackInfo& info, size_t i) {
-  return valueU32(info[i]);
+  return valueU32(info.Env(), info[i]);
+}
+
+// A typed array's bytes (its view's offset included) from one N-API call; false when `v`
+// is not a typed array.
+bool typedArrayBytes(napi_env env, napi_value v, const char** data, size_t* length) {
+  napi_typedarray_type type = napi_uint8_array;
+  size_t elements = 0;
+  void* start = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &elements, &start, nullptr, nullptr) != napi_ok) return false;
+  size_t size = 1;
+  switch (type) {
+    case napi_int16_array:
+    case napi_uint16_array:
+      size = 2;
+      break;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      size = 4;
+      break;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      size = 8;
+      break;
+    default:
+      break;
+  }
+  *data = static_cast<const char*>(start);
+  *length = elements * size;
+  return true;
 }
 
 }  // namespace
@@ -386,45 +420,41 @@ Napi::Value NativeServer::send(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeServer::sendArgs(Napi::Env env, const napi_value* argv) {
   if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
-  const Napi::Value arg[kSendArgs] = {Napi::Value(env, argv[0]), Napi::Value(env, argv[1]), Napi::Value(env, argv[2]),
-                                      Napi::Value(env, argv[3]), Napi::Value(env, argv[4]), Napi::Value(env, argv[5]),
-                                      Napi::Value(env, argv[6])};
-  uint32_t connection = valueU32(arg[0]);
-  uint32_t seq = valueU32(arg[1]);
-  int status = static_cast<int>(valueU32(arg[2]));
+  uint32_t connection = valueU32(env, argv[0]);
+  uint32_t seq = valueU32(env, argv[1]);
+  int status = static_cast<int>(valueU32(env, argv[2]));
+  uint32_t flags = valueU32(env, argv[5]);
+  double declared = -1;
+  if (napi_get_value_double(env, argv[6], &declared) != napi_ok) declared = -1;
+  const Napi::Value headArg(env, argv[3]);
+  const Napi::Value bodyArg(env, argv[4]);
 
   // Strings are copied once, into buffers kept between calls: the first call only asks
   // the length (no copy, no flattening), and the buffer has room for the longest text a
   // string of that length can encode to, so no second pass measures the UTF-8 length.
   size_t headLength = 0;
-  if (arg[3].IsString()) {
+  if (headArg.IsString()) {
     size_t units = 0;
-    napi_get_value_string_latin1(env, arg[3], nullptr, 0, &units);
+    napi_get_value_string_latin1(env, headArg, nullptr, 0, &units);
     if (head_.size() < units + 1) head_.resize(units + 1);
-    napi_get_value_string_latin1(env, arg[3], head_.data(), units + 1, &headLength);
+    napi_get_value_string_latin1(env, headArg, head_.data(), units + 1, &headLength);
   }
 
   const char* body = nullptr;
   size_t bodyLength = 0;
   napi_value lendable = nullptr;  // a large typed array: lent to the output, not copied
-  if (arg[4].IsTypedArray()) {
-    Napi::TypedArray ta = arg[4].As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    body = static_cast<const char*>(ab.Data()) + ta.ByteOffset();
-    bodyLength = ta.ByteLength();
+  if (typedArrayBytes(env, bodyArg, &body, &bodyLength)) {
     // Only the last write of a response: an earlier write's promise may resolve (and
     // the app reuse its buffer) while part of it still waits for the socket.
-    if (bodyLength >= http::kLendMin && (valueU32(arg[5]) & backends::kSendEnd) != 0) lendable = arg[4];
-  } else if (arg[4].IsString()) {
+    if (bodyLength >= http::kLendMin && (flags & backends::kSendEnd) != 0) lendable = bodyArg;
+  } else if (bodyArg.IsString()) {
     size_t units = 0;
-    napi_get_value_string_latin1(env, arg[4], nullptr, 0, &units);  // UTF-16 units
+    napi_get_value_string_latin1(env, bodyArg, nullptr, 0, &units);  // UTF-16 units
     size_t room = 3 * units + 1;  // a unit takes at most 3 UTF-8 bytes (a pair: 4 for 2)
     if (bodyText_.size() < room) bodyText_.resize(room);
-    napi_get_value_string_utf8(env, arg[4], bodyText_.data(), room, &bodyLength);
+    napi_get_value_string_utf8(env, bodyArg, bodyText_.data(), room, &bodyLength);
     body = bodyText_.data();
   }
-  uint32_t flags = valueU32(arg[5]);
-  double declared = arg[6].IsNumber() ? arg[6].As<Napi::Number>().DoubleValue() : -1;
   int64_t declaredLength = declared >= 0 ? static_cast<int64_t>(declared) : -1;
   backends::SendResult r;
   if (lendable != nullptr) {
@@ -498,13 +528,12 @@ Napi::Value NativeServer::detach(const Napi::CallbackInfo& info) {
 // writeRaw(connection, Uint8Array): the bytes as they are.
 Napi::Value NativeServer::writeRaw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!backend_ || !info[1].IsTypedArray()) {
+  const char* data = nullptr;
+  size_t length = 0;
+  if (!backend_ || !typedArrayBytes(env, info[1], &data, &length)) {
     return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
   }
-  Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
-  const char* data = static_cast<const char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-  return Napi::Number::New(
-      env, static_cast<int>(backend_->writeRaw(argU32(info, 0), data, ta.ByteLength())));
+  return Napi::Number::New(env, static_cast<int>(backend_->writeRaw(argU32(info, 0), data, length)));
 }
 
 Napi::Value NativeServer::endRaw(const Napi::CallbackInfo& info) {

@@ -600,10 +600,11 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
 
   if (te.present) {
     // RFC 9112 §6.1 and §6.3: TE with CL is a smuggling vector; TE in 1.0 cannot be
-    // trusted; the final coding must be chunked, exactly once.
-    if (haveLength) return fail(HttpError::BadRequest, ParseFault::TransferEncoding);  // as llhttp reports it
-    if (!http11 || te.malformed) return fail(HttpError::BadRequest, ParseFault::TransferEncoding);
-    if (te.chunkedCount != 1 || !te.lastIsChunked) return fail(HttpError::BadRequest, ParseFault::TransferEncoding);
+    // trusted; the final coding must be chunked, exactly once. (llhttp reports each as a
+    // Transfer-Encoding fault, the first too.)
+    if (haveLength || !http11 || te.malformed || te.chunkedCount != 1 || !te.lastIsChunked) {
+      return fail(HttpError::BadRequest, ParseFault::TransferEncoding);
+    }
     if (te.otherCoding) return fail(HttpError::NotImplemented);
     out.bodyKind = BodyKind::Chunked;
   } else if (haveLength) {

@@ -199,9 +199,7 @@ void IoUringBackend::onRecv(UringConn& c, const io_uring_cqe& cqe) {
     // the body slowly), flush() tells the Connection once they are in. Bytes it will
     // never take (its input is over) do not hold the end back.
     if (!c.stash.empty() && c.http.acceptsInput()) return;
-    c.stash.clear();
-    if (c.http.receivedEof()) peerEnded(c);
-    else markDirty(c);
+    endOfInput(c);
     return;
   }
   if (res < 0 && res != -ENOBUFS && res != -EINTR && res != -EAGAIN && res != -ECANCELED) {
@@ -337,9 +335,14 @@ void IoUringBackend::onHangup(UringConn& c, const io_uring_cqe& cqe) {
       return;
     }
     c.eofSeen = true;
-    if (c.http.receivedEof()) peerEnded(c);
-    else markDirty(c);
+    endOfInput(c);
   }
+}
+
+void IoUringBackend::endOfInput(UringConn& c) {
+  c.stash.clear();  // bytes the Connection would never take (see the callers)
+  if (c.http.receivedEof()) peerEnded(c);
+  else markDirty(c);
 }
 
 void IoUringBackend::flush(Conn& conn) {
@@ -350,10 +353,7 @@ void IoUringBackend::flush(Conn& conn) {
     return;
   }
   const bool drained = drainStash(c);
-  if (c.eofSeen && !c.http.peerClosed() && (drained || !c.http.acceptsInput())) {
-    c.stash.clear();
-    if (c.http.receivedEof()) peerEnded(c);
-  }
+  if (c.eofSeen && !c.http.peerClosed() && (drained || !c.http.acceptsInput())) endOfInput(c);
   http::OutputChain& out = c.http.output();
   if (!c.sending && !out.empty()) {
     if (io_uring_sqe* s = sqe()) {

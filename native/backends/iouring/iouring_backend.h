@@ -71,6 +71,8 @@ class IoUringBackend final : public LinuxBackend {
   void armRecv(UringConn& c);
   void armHangupWatch(UringConn& c);
   void onHangup(UringConn& c, const io_uring_cqe& cqe);
+  // The client's end reaches the Connection (after the stashed bytes it still takes).
+  void endOfInput(UringConn& c);
   void cancel(uint64_t tag);
   void complete(const io_uring_cqe& cqe);
   void onAccept(size_t index, const io_uring_cqe& cqe);
