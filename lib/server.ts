@@ -1,6 +1,7 @@
 // Server: listens through the native backend, turns each batch of native events into
 // exchanges and contexts, runs the pipeline, and stops gracefully.
 import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
 import type { Writable } from 'node:stream';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -11,7 +12,6 @@ import { FeatureCollection } from './feature-collection';
 import { decodeEndpoints } from './features/connection';
 import { ServerAddresses, ServerAddressesFeature } from './features/server-addresses';
 import { UpgradedStream } from './upgraded-stream';
-import { STATUS_CODES } from 'node:http';
 import { HttpContext } from './http-context';
 import { loadBinding, type NativeConstants, type NativeLimits, type NativeServerHandle } from './native';
 import { resolveLimits, resolveWindowsOptions, type ListenOptions, type NativeWindowsOptions, type ServerOptions } from './options';
@@ -50,7 +50,7 @@ export interface ClientErrorInfo {
    * @internal Which parsing rule a head refused for its syntax broke (native
    * http::ParseFault: 0 other, 1 method, 2 target, 3 version, 4 field token or value,
    * 5 CR expected, 6 LF expected, 7 Content-Length, 8 unexpected Content-Length,
-   * 9 Transfer-Encoding).
+   * 9 Transfer-Encoding, 10 a head cut short by the client's end).
    */
   parseFault?: number;
 }

@@ -12,8 +12,8 @@ import type { Exchange, Latin1Buffer } from '../exchange';
 import { kHeadersCount, kTrailersCount } from './internals';
 
 const V10 = '1.0';
-const EMPTY_RAW: string[] = [];
 const V11 = '1.1';
+const EMPTY_RAW: string[] = [];
 
 /** @internal What the request view keeps, under one symbol (its prototype may be swapped). */
 export const kExchange = Symbol('syshttp.exchange');

@@ -102,8 +102,9 @@ function addChecked(f: FieldLines, name: string, value: unknown): void {
   }
 }
 
-function joinedIfUnique(unique: Set<string>, name: string, value: unknown): unknown {
-  return Array.isArray(value) && unique.has(name.toLowerCase()) ? value.join('; ') : value;
+/** node's uniqueHeaders option: the values of those names go out as one line, "; "-joined. */
+function joinedIfUnique(unique: Set<string> | null | undefined, name: string, value: unknown): unknown {
+  return unique && Array.isArray(value) && unique.has(name.toLowerCase()) ? value.join('; ') : value;
 }
 
 function storeHeader(this: ResponseView, firstLine: string, headers: unknown): void {
@@ -111,7 +112,6 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
   const f = fieldLines;
   f.reset();
   ex.presetHead(null);  // a writeHead that threw half-way leaves nothing behind
-  // node's uniqueHeaders option: the values of those names go out as one line, "; "-joined.
   const unique = this[kUniqueHeaders] as Set<string> | null | undefined;
   if (headers) {
     if (headers === this[kOutHeaders]) {
@@ -119,13 +119,13 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
       const map = headers as Record<string, [string, unknown]>;
       for (const key in map) {
         const entry = map[key];
-        f.add(entry[0], unique ? joinedIfUnique(unique, entry[0], entry[1]) : entry[1]);
+        f.add(entry[0], joinedIfUnique(unique, entry[0], entry[1]));
       }
     } else if (Array.isArray(headers)) {
       if (headers.length > 0 && Array.isArray(headers[0])) {
         for (let i = 0; i < headers.length; i++) {
           const name = String(headers[i][0]);
-          addChecked(f, name, unique ? joinedIfUnique(unique, name, headers[i][1]) : headers[i][1]);
+          addChecked(f, name, joinedIfUnique(unique, name, headers[i][1]));
         }
       } else {
         if (headers.length % 2 !== 0) {
@@ -133,12 +133,12 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
         }
         for (let n = 0; n < headers.length; n += 2) {
           const name = String(headers[n]);
-          addChecked(f, name, unique ? joinedIfUnique(unique, name, headers[n + 1]) : headers[n + 1]);
+          addChecked(f, name, joinedIfUnique(unique, name, headers[n + 1]));
         }
       }
     } else {
       const obj = headers as Record<string, unknown>;
-      for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(f, key, unique ? joinedIfUnique(unique, key, obj[key]) : obj[key]);
+      for (const key in obj) if (Object.hasOwn(obj, key)) addChecked(f, key, joinedIfUnique(unique, key, obj[key]));
     }
   }
   // sendDate = false (also what removeHeader('date') sets): no Date of the server's.
@@ -403,32 +403,27 @@ function writeRaw(this: ResponseView, data: string | Uint8Array, encoding?: Buff
     encoding = null;
   }
   const ex = this[kExchange] as Exchange;
-  let held = this[kRawInterim] as string | undefined;
-  if (held !== undefined && (ex.started || ex.ended)) {
-    // The response started meanwhile: an informational response can no longer go out.
-    this[kRawInterim] = held = undefined;
+  if (ex.started || ex.ended) {
+    this[kRawInterim] = undefined;  // a head held since can no longer go out
+    return send.call(this, data, encoding, callback);
   }
-  if (held !== undefined || (!ex.started && !ex.ended)) {
-    // The bytes as node would put them on the socket (a string is UTF-8 unless told).
-    const bytes = typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const text = bytes.toString('latin1');
-    const sofar = held === undefined ? text : held + text;
-    if (held !== undefined || INTERIM_START.test(sofar)) {
-      const end = sofar.indexOf('\r\n\r\n');
-      if (end < 0) {
-        this[kRawInterim] = sofar;
-        if (typeof callback === 'function') process.nextTick(callback);
-        return true;
-      }
-      this[kRawInterim] = undefined;
-      sendRawInterim(this, sofar.slice(0, end + 2));
-      const rest = sofar.slice(end + 4);
-      if (rest.length > 0) return writeRaw.call(this, Buffer.from(rest, 'latin1'), null, callback);
-      if (typeof callback === 'function') process.nextTick(callback);
-      return true;
-    }
+  // The bytes as node would put them on the socket (a string is UTF-8 unless told).
+  const bytes = typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const held = this[kRawInterim] as string | undefined;
+  const sofar = held === undefined ? bytes.toString('latin1') : held + bytes.toString('latin1');
+  if (held === undefined && !INTERIM_START.test(sofar)) return send.call(this, data, encoding, callback);
+  const end = sofar.indexOf('\r\n\r\n');
+  if (end < 0) {
+    this[kRawInterim] = sofar;
+    if (typeof callback === 'function') process.nextTick(callback);
+    return true;
   }
-  return send.call(this, data, encoding, callback);
+  this[kRawInterim] = undefined;
+  sendRawInterim(this, sofar.slice(0, end + 2));
+  const rest = sofar.slice(end + 4);
+  if (rest.length > 0) return writeRaw.call(this, Buffer.from(rest, 'latin1'), null, callback);
+  if (typeof callback === 'function') process.nextTick(callback);
+  return true;
 }
 
 function sendRawInterim(res: ResponseView, head: string): void {

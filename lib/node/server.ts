@@ -178,6 +178,8 @@ export class Server extends HttpServerBase implements SocketHost {
   private maxPerSocket = 0;
   /** A socket was handed over (server.emit('connection')): node's connection tracking runs. */
   private foreignTracked = false;
+  /** The uniqueHeaders option as node's constructor parsed it (each response gets it). */
+  private readonly uniqueHeaders: Set<string> | null;
   /** node:http's maxHeaderSize, applied as node counts it (onExchange). */
   private maxHeaderBytes = http.maxHeaderSize;
 
@@ -185,6 +187,7 @@ export class Server extends HttpServerBase implements SocketHost {
   constructor(options: ServerOptions, requestListener?: RequestListener);
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
     super(baseOptions(options));
+    this.uniqueHeaders = ((this as unknown as Record<symbol, unknown>)[kUniqueHeaders] as Set<string> | null | undefined) ?? null;
     // node's parser setup on 'connection' and its connection checks on 'listening' are
     // for net.Sockets; syshttp's native side does both for its own connections. A socket
     // an app hands over itself (server.emit('connection', socket), as proxies and
@@ -540,8 +543,7 @@ export class Server extends HttpServerBase implements SocketHost {
     if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
     const res = new this.Res(req as never) as unknown as Res;
     initResponse(res as never, ex);
-    const unique = (this as unknown as Record<symbol, unknown>)[kUniqueHeaders];
-    if (unique !== null && unique !== undefined) (res as unknown as Record<symbol, unknown>)[kUniqueHeaders] = unique;
+    if (this.uniqueHeaders !== null) (res as unknown as Record<symbol, unknown>)[kUniqueHeaders] = this.uniqueHeaders;
     res.socket = socket;
     if (socket._httpMessage === null) socket._httpMessage = res;
     socket.active.push(res);
@@ -1054,7 +1056,6 @@ function emitCloseNT(res: Res): void {
 
 function noop(): void {}
 
-/** The native side's own kind of answer in place of the app's: `status`, no body, then a close. */
 /** node:http's answer to a protocol error: its status line and Connection: close, no other field (the close ends the empty body). */
 const NODE_ERROR_FIELDS = new FieldLines();
 NODE_ERROR_FIELDS.add('Connection', 'close');
@@ -1062,6 +1063,7 @@ NODE_ERROR_FIELDS.hasDate = true;  // none is sent
 NODE_ERROR_FIELDS.noLength = true;
 NODE_ERROR_FIELDS.noChunked = true;
 
+/** node:http's answer in place of the app's: `status`, no body, then a close. */
 function answerClosing(ex: Exchange, status: number): void {
   ex.resetForError(status);
   ex.presetHead(NODE_ERROR_FIELDS);

@@ -279,6 +279,23 @@ t.test("server.emit('connection', socket): a socket the app hands over is served
   t.ok(await kept.waitClose(3000), 'closeAllConnections() closes a kept-alive handed-over socket');
 });
 
+t.test("a handed-over socket gets node's head timeout checks (headersTimeout, connectionsCheckingInterval)", async (t) => {
+  const net = await import('node:net');
+  const { createServer: create } = await import('../node/helpers');
+  const httpServer: AnyServer = create({ headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 }, () => t.fail("no 'request'"));
+  httpServer.listen(0, '127.0.0.1');  // node keeps its connection list once listening
+  await once(httpServer, 'listening');
+  t.teardown(() => closeServer(httpServer));
+  const front = net.createServer({ allowHalfOpen: true }, (socket) => httpServer.emit('connection', socket));
+  t.teardown(() => new Promise<void>((resolve) => front.close(() => resolve())));
+  front.listen(0, '127.0.0.1');
+  await once(front, 'listening');
+  const c = await openRaw(t, (front.address() as { port: number }).port);
+  await c.write('GET / HTTP/1.1\r\nHost: x\r\n');  // never finished
+  t.ok(await c.waitClose(3000), 'closed once the head took too long');
+  t.match(c.data.toString('latin1'), /^HTTP\/1\.1 408 Request Timeout\r\n/);
+});
+
 t.test("an informational response written raw with res._writeRaw() before writeHead goes out as one (node:http's socket bytes)", async (t) => {
   let called = 0;
   const { port } = await startNode(t, (_req, res) => {
