@@ -73,8 +73,8 @@ export interface NativeServerHandle {
   closeAll(): void;
   close(): void;
   connectionCount(): number;
-  /** [bytesRead, bytesWritten] of a connection, or undefined (gone, or HTTP.sys). */
-  byteCounts(connection: number): [number, number] | undefined;
+  /** [bytesRead, bytesWritten, queued (not yet written)] of a connection, or undefined (gone, or HTTP.sys). */
+  byteCounts(connection: number): [number, number, number] | undefined;
   /** Whether the server keeps the event loop alive. */
   setRef(ref: boolean): void;
   /** Whether an open connection keeps the process alive (socket.ref()/unref(); Linux backends). */

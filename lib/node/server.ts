@@ -872,7 +872,7 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /** @internal */
-  byteCounts(id: number): [number, number] | undefined {
+  byteCounts(id: number): [number, number, number] | undefined {
     return this.inner?.native.byteCounts(id);
   }
 

@@ -43,8 +43,8 @@ export interface SocketHost {
   hijack(socket: NodeSocket): Duplex | null;
   /** socket.ref()/unref(): whether the connection keeps the process alive. */
   refConnection(id: number, ref: boolean): void;
-  /** [bytesRead, bytesWritten] so far, or undefined (the connection is gone, or HTTP.sys). */
-  byteCounts(id: number): [number, number] | undefined;
+  /** [bytesRead, bytesWritten, queued] so far, or undefined (the connection is gone, or HTTP.sys). */
+  byteCounts(id: number): [number, number, number] | undefined;
 }
 
 // Typed as the Duplex it is used as: net.Socket's declared members (its handle-backed
@@ -86,7 +86,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   /** resetAndDestroy(): the close is a reset. */
   private resetting = false;
   /** The byte counts last read from the native side; final once the connection is gone. */
-  private counts: [number, number] | null = null;
+  private counts: [number, number, number] | null = null;
   private countsFinal = false;
 
   /** @internal */
@@ -122,6 +122,12 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     return this.counts === null ? 0 : this.counts[0];
   }
 
+  /** @internal Bytes given to the connection and not yet written to the kernel. */
+  queuedBytes(): number {
+    this.readCounts();
+    return this.counts === null || this.countsFinal ? 0 : this.counts[2];
+  }
+
   private readCounts(): void {
     if (this.countsFinal || this.gone) return;
     const counts = this.host.byteCounts(this.id);
@@ -136,7 +142,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
 
   /** @internal The connection's final counts (its ConnectionClosed record). */
   finalCounts(bytesRead: number, bytesWritten: number): void {
-    this.counts = [bytesRead, bytesWritten];
+    this.counts = [bytesRead, bytesWritten, 0];
     this.countsFinal = true;
   }
 
@@ -301,3 +307,15 @@ function emitSocketClose(socket: NodeSocket, hadError: boolean): void {
 function onSocketTimeout(socket: NodeSocket): void {
   socket.timedOut();
 }
+
+// writableLength as net.Socket's: bytes given to the connection and not yet written to
+// the kernel (what a response's writableLength adds to its own). A response's bytes wait
+// there until the end of the event loop's turn, or while the peer does not read; 0 on
+// HTTP.sys. (Duplex declares it a field, so it is defined here rather than in the class.)
+Object.defineProperty(NodeSocket.prototype, 'writableLength', {
+  configurable: true,
+  enumerable: false,
+  get(this: NodeSocket): number {
+    return this.queuedBytes();
+  },
+});

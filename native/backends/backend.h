@@ -127,10 +127,11 @@ class Backend {
   virtual void beginShutdown(bool keepConnections) = 0;
   virtual void closeAll() = 0;
   virtual size_t connectionCount() const = 0;
-  // A connection's byte counts so far (node's socket.bytesRead/bytesWritten): false when
-  // the connection is gone or the backend does not see its bytes (HTTP.sys).
-  virtual bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written) {
-    (void)connection, (void)read, (void)written;
+  // A connection's byte counts so far (node's socket.bytesRead/bytesWritten, and
+  // writableLength: queued, not yet written to the socket): false when the connection is
+  // gone or the backend does not see its bytes (HTTP.sys).
+  virtual bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written, uint64_t* queued) {
+    (void)connection, (void)read, (void)written, (void)queued;
     return false;
   }
   // Whether the server keeps the event loop alive (node's server.ref()/unref()).

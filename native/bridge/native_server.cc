@@ -585,15 +585,17 @@ Napi::Value NativeServer::connectionCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), backend_ ? static_cast<double>(backend_->connectionCount()) : 0);
 }
 
-// byteCounts(connection) → [bytesRead, bytesWritten], or undefined when the connection is
-// gone or the backend does not see its bytes.
+// byteCounts(connection) → [bytesRead, bytesWritten, queued], or undefined when the
+// connection is gone or the backend does not see its bytes.
 Napi::Value NativeServer::byteCounts(const Napi::CallbackInfo& info) {
   uint64_t read = 0;
   uint64_t written = 0;
-  if (!backend_ || !backend_->byteCounts(argU32(info, 0), &read, &written)) return info.Env().Undefined();
-  Napi::Array counts = Napi::Array::New(info.Env(), 2);
+  uint64_t queued = 0;
+  if (!backend_ || !backend_->byteCounts(argU32(info, 0), &read, &written, &queued)) return info.Env().Undefined();
+  Napi::Array counts = Napi::Array::New(info.Env(), 3);
   counts.Set(0u, Napi::Number::New(info.Env(), static_cast<double>(read)));
   counts.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(written)));
+  counts.Set(2u, Napi::Number::New(info.Env(), static_cast<double>(queued)));
   return counts;
 }
 

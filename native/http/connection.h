@@ -102,6 +102,8 @@ class Connection {
   uint64_t bytesRead() const { return bytesRead_; }
   // Bytes given to the socket so far, written or still queued (node's socket.bytesWritten).
   uint64_t bytesWritten() const { return bytesSent_ + queuedOutput(); }
+  // Bytes given to the socket and not yet written to it (node's socket.writableLength).
+  size_t queuedOutput() const;
 
   // ---- output ----------------------------------------------------------------------
   OutputChain& output() { return output_; }
@@ -197,7 +199,6 @@ class Connection {
   void finishBody();
   void bodyFailed();
   void settleUnreadBody(Slot& s);
-  size_t queuedOutput() const;
   void stopReading();
   void fail(HttpError error, ParseFault fault = ParseFault::Other);
   void queueErrorResponse(HttpError error);

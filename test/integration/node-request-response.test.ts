@@ -165,6 +165,32 @@ t.test('socket.bytesRead/bytesWritten count the connection’s bytes, queued one
   t.equal(socket!.bytesRead, Buffer.byteLength(request), 'after the close: bytesRead kept');
 });
 
+t.test('res.writableLength counts the bytes written and not yet in the kernel, chunk framing included; 0 once the client has them', async (t) => {
+  const seen: Record<string, number> = {};
+  let socket: { writableLength: number } | null = null;
+  const big = Buffer.alloc(1 << 20, 0x62);
+  const { port } = await startNode(t, (req, res) => {
+    socket = req.socket;
+    seen.before = res.writableLength;
+    res.write('');  // the head
+    seen.afterHead = res.writableLength;
+    res.write('asd');  // 3\r\nasd\r\n
+    seen.afterChunk = res.writableLength;
+    res.write(big);
+    seen.afterBig = res.writableLength;
+    res.end();
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  const r = await c.readResponse();
+  t.equal(r.body.length, 3 + big.length, 'the whole body arrived');
+  t.equal(seen.before, 0, 'nothing before the first write');
+  t.ok(seen.afterHead > 0, `the head is counted (${seen.afterHead})`);
+  t.equal(seen.afterChunk, seen.afterHead + 8, 'a chunk with its framing');
+  t.ok(seen.afterBig > 0, `a large chunk not taken by the kernel at once is counted (${seen.afterBig})`);
+  t.equal(socket!.writableLength, 0, 'the connection has nothing waiting once the client has it all');
+});
+
 t.test('a client that ends its side after its request: an answer given at once goes out and req ends; a later one is aborted (as node:http)', async (t) => {
   const events: string[] = [];
   const { port } = await startNode(t, (req, res) => {

@@ -204,11 +204,12 @@ LinuxBackend::Conn* LinuxBackend::find(uint32_t id) {
   return it == connections_.end() ? nullptr : it->second.get();
 }
 
-bool LinuxBackend::byteCounts(uint32_t connection, uint64_t* read, uint64_t* written) {
+bool LinuxBackend::byteCounts(uint32_t connection, uint64_t* read, uint64_t* written, uint64_t* queued) {
   const Conn* c = find(connection);
   if (c == nullptr) return false;
   *read = c->http.bytesRead();
   *written = c->http.bytesWritten();
+  *queued = c->http.queuedOutput();
   return true;
 }
 

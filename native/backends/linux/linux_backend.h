@@ -42,7 +42,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void beginShutdown(bool keepConnections) override;
   void closeAll() override;
   size_t connectionCount() const override { return connections_.size(); }
-  bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written) override;
+  bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written, uint64_t* queued) override;
   void whenClosed(void (*callback)(void*), void* arg) override;
 
  protected:
