@@ -177,6 +177,12 @@ export class Exchange {
     if (!(this.flags & this.host.constants.REQUEST_HAS_CONTENT_LENGTH)) return undefined;
     return this.words[this.record + CL_HI] * 0x100000000 + this.words[this.record + CL_LO];
   }
+  /** @internal A copy of the head as received, from its method through its empty line (node:http's rawPacket). */
+  headCopy(): Buffer {
+    const start = this.words[this.record + METHOD_OFF];
+    const end = this.bytes.indexOf('\r\n\r\n', start, 'latin1');  // the head's own bytes end with it
+    return Buffer.from(this.bytes.subarray(start, end < 0 ? start : end + 4));
+  }
   /** @internal The head's size as node:http counts it: the target and every field's name and value. */
   get headBytes(): number {
     const words = this.words;

@@ -53,6 +53,13 @@ export interface ClientErrorInfo {
    * 9 Transfer-Encoding, 10 a head cut short by the client's end).
    */
   parseFault?: number;
+  /**
+   * What of the refused head had arrived (at most 64 KiB; node:http's err.rawPacket).
+   * Linux backends only.
+   */
+  received?: Buffer;
+  /** Where in `received` the parser stopped (node:http's err.bytesParsed). Linux backends only. */
+  bytesParsed?: number;
 }
 
 /** @internal */
@@ -428,8 +435,10 @@ export class Server extends EventEmitter implements ExchangeHost {
           length = 4;
           break;
         case C.RECORD_RAW:
-        case C.RECORD_CLIENT_ERROR:
           length = 5;
+          break;
+        case C.RECORD_CLIENT_ERROR:
+          length = 8;
           break;
         case C.RECORD_CONNECTION_OPEN:
           length = 4;
@@ -537,14 +546,23 @@ export class Server extends EventEmitter implements ExchangeHost {
         const deferred = (words[i + 3] & C.CLIENT_ERROR_DEFERRED) !== 0;
         const status = words[i + 3] & 0xffff;
         const parseFault = words[i + 3] >>> 24;
+        if (!deferred && this.listenerCount('clientError') === 0) return;
+        const endpoints = decodeEndpoints(bytes, words[i + 4]);
+        const info: ClientErrorInfo = {
+          connectionId: connection,
+          status,
+          ...endpoints,
+          parseFault,
+          received: Buffer.from(bytes.subarray(words[i + 5], words[i + 5] + words[i + 6])),  // a copy: the batch is reused
+          bytesParsed: words[i + 7],
+        };
         if (!deferred) {
-          if (this.listenerCount('clientError') > 0) this.emitClientError(connection, status, parseFault, bytes, words[i + 4]);
+          this.emit('clientError', new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `answered ${status}`, { status }), info);
           return;
         }
-        const endpoints = decodeEndpoints(bytes, words[i + 4]);
         const raw = new UpgradedStream(this.handle ?? closedHandle, connection, endpoints);
         this.adoptUpgraded(raw);
-        const info: ClientErrorInfo = { connectionId: connection, status, ...endpoints, raw, parseFault };
+        info.raw = raw;
         raw.on('error', noop);  // the connection's end is the listener's business
         const told = this.listenerCount('clientError') > 0;
         if (told) this.emit('clientError', new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `refused ${status}`, { status }), info);
@@ -571,12 +589,6 @@ export class Server extends EventEmitter implements ExchangeHost {
         this.connectionHandler?.closed(connection, words[i + 3] + words[i + 4] * 0x1_0000_0000, words[i + 5] + words[i + 6] * 0x1_0000_0000);
         return;
     }
-  }
-
-  private emitClientError(connection: number, status: number, parseFault: number, bytes: Buffer, addressOffset: number): void {
-    const err = new SyshttpError('SYSHTTP_ERR_CLIENT_PROTOCOL', `answered ${status}`, { status });
-    const info: ClientErrorInfo = { connectionId: connection, status, parseFault, ...decodeEndpoints(bytes, addressOffset) };
-    this.emit('clientError', err, info);
   }
 
   /**

@@ -606,15 +606,17 @@ export class Server extends HttpServerBase implements SocketHost {
    */
   private refuse(ex: Exchange, socket: NodeSocket, status: number, parseCode?: string): void {
     socket.refused = true;
+    const detail = headDetail(ex, parseCode);
     if (this.listenerCount('clientError') === 0) {
       answerClosing(ex, status);
+      this.failSocket(socket, clientErrorFor(status, parseCode, detail));
     } else if (socket.active.length > 0) {
       // Once the responses ahead are out (finished); a refusal is the connection's last word.
-      socket.afterResponses = () => this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode));
+      socket.afterResponses = () => this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode, detail));
     } else {
       // After this batch: requests pipelined behind it are refused by then, so a raw
       // write of the listener can take the connection over (hijack).
-      queueMicrotask(() => this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode)));
+      queueMicrotask(() => this.refuseNow(ex, socket, status, clientErrorFor(status, parseCode, detail)));
     }
   }
 
@@ -670,6 +672,8 @@ export class Server extends HttpServerBase implements SocketHost {
       // Left to a listener that has gone since: node's own answer, then the close.
       const raw = info.raw;
       if (raw !== undefined) answerRefusedHead(raw, info.status, true);
+      const socket = this.sockets.get(info.connectionId);
+      if (socket !== undefined) this.failSocket(socket, refusedHeadError(info));
       return;
     }
     let socket = this.sockets.get(info.connectionId);
@@ -683,10 +687,24 @@ export class Server extends HttpServerBase implements SocketHost {
       // own answer (lib/server.ts closes a connection it leaves alone).
       socket.raw = info.raw;
       adoptRaw(socket, info.raw, null);
-      this.emitClientError(clientErrorFor(info.status, faultCode(info)), socket);
+      this.emitClientError(refusedHeadError(info), socket);
       return;
     }
-    this.clientErrorOn(socket, clientErrorFor(info.status, faultCode(info)));
+    this.clientErrorOn(socket, refusedHeadError(info));
+  }
+
+  /**
+   * node's socketOnError where nobody listens for 'clientError': the socket is destroyed
+   * with the error (its 'error', then 'close'). Here the native side has answered and
+   * closes after the responses ahead of the refused head, so that is when.
+   */
+  private failSocket(socket: NodeSocket, err: Error): void {
+    const fail = (): void => {
+      ignoreLaterErrors(socket);
+      socket.closed_(err);
+    };
+    if (socket.active.length === 0) fail();
+    else socket.afterResponses ??= fail;
   }
 
   /** 'clientError' for a connection the native side closes after its answer: now, or once the responses ahead of it are out. */
@@ -992,6 +1010,7 @@ const FAULT_CODES: (string | undefined)[] = [
   'HPE_INVALID_TRANSFER_ENCODING',
   'HPE_INVALID_EOF_STATE',
 ];
+const EOF_FAULT = FAULT_CODES.indexOf('HPE_INVALID_EOF_STATE');
 
 const CLIENT_ERRORS: Record<number, [code: string, message: string]> = {
   400: ['HPE_INVALID_CONSTANT', 'Parse Error: malformed request'],
@@ -1007,15 +1026,71 @@ function faultCode(info: ClientErrorInfo): string | undefined {
   return info.status === 400 && info.parseFault !== undefined ? FAULT_CODES[info.parseFault] : undefined;
 }
 
+/** What node:http's parse errors carry besides their code: where llhttp stopped, and the bytes it was given. */
+interface ParseDetail {
+  bytesParsed: number;
+  rawPacket: Buffer;
+}
+const NO_DETAIL: ParseDetail = { bytesParsed: 0, rawPacket: EMPTY };
+
+// The methods llhttp's request parser spells out (node's http.METHODS, RTSP's, and PRI),
+// each with the space after it: it fails at the first byte that leaves all of them.
+const LLHTTP_METHODS = [
+  ...http.METHODS,
+  ...['DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER', 'REDIRECT', 'RECORD', 'FLUSH', 'PRI'],
+].map((m) => `${m} `);
+
+/**
+ * Where llhttp would refuse a head's method: the offset of the first byte that is no
+ * known method's next one (after leading empty lines, which it skips), or -1 when the
+ * head starts with a known method and its space, or ends while it still may.
+ */
+function methodFaultAt(head: Buffer): number {
+  let start = 0;
+  while (start < head.length && (head[start] === 0x0d || head[start] === 0x0a)) start++;
+  let candidates = LLHTTP_METHODS;
+  for (let i = 0; start + i < head.length; i++) {
+    const c = head[start + i];
+    candidates = candidates.filter((m) => m.charCodeAt(i) === c);
+    if (candidates.length === 0) return start + i;
+    if (candidates.some((m) => m.length === i + 1)) return -1;
+  }
+  return -1;
+}
+
+/**
+ * The error for a head the native side refused, as llhttp reports it: a method it does
+ * not know fails first (HPE_INVALID_METHOD, at its first wrong byte), else the rule the
+ * native parser says broke, else the status's code; with the bytes received.
+ */
+function refusedHeadError(info: ClientErrorInfo): Error {
+  const received = info.received ?? EMPTY;
+  let code = faultCode(info);
+  let bytesParsed = info.bytesParsed ?? 0;
+  if (info.status !== 408 && info.parseFault !== EOF_FAULT) {
+    const at = methodFaultAt(received);
+    if (at >= 0) {
+      code = 'HPE_INVALID_METHOD';
+      bytesParsed = at;
+    }
+  }
+  return clientErrorFor(info.status, code, { bytesParsed, rawPacket: received });
+}
+
+/** For a parsed head node's parser refuses: its bytes, and where llhttp stops in a method it does not know. */
+function headDetail(ex: Exchange, parseCode: string | undefined): ParseDetail {
+  const head = ex.headCopy();
+  return { bytesParsed: parseCode === 'HPE_INVALID_METHOD' ? Math.max(0, methodFaultAt(head)) : 0, rawPacket: head };
+}
+
 /** The error 'clientError' gets: node's code for the status, or the parse error `parseCode`. */
-function clientErrorFor(status: number, parseCode?: string): Error {
+function clientErrorFor(status: number, parseCode?: string, detail: ParseDetail = NO_DETAIL): Error {
   const [code, message] = parseCode !== undefined ? [parseCode, PARSE_ERRORS[parseCode]] : (CLIENT_ERRORS[status] ?? CLIENT_ERRORS[400]);
   const err = new Error(message) as NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer; status?: number };
   err.code = code;
   if (code.startsWith('HPE_')) {
-    // node:http's parse errors carry these; syshttp's native parser keeps no copy.
-    err.bytesParsed = 0;
-    err.rawPacket = EMPTY;
+    err.bytesParsed = detail.bytesParsed;
+    err.rawPacket = detail.rawPacket;
   }
   err.status = status;
   return err;

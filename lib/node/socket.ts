@@ -273,8 +273,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     process.nextTick(emitSocketClose, this, err !== null && err !== undefined);
   }
 
-  /** @internal The connection is gone (reset, closed by the peer, or after a closing response). */
-  closed_(): void {
+  /** @internal The connection is gone (reset, closed by the peer, or after a closing response); err: the error it ends with. */
+  closed_(err?: Error): void {
     if (this.gone) return;
     this.keepFinalCounts();
     this.gone = true;
@@ -284,7 +284,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     }
     this.active.length = 0;
     this.host.socketClosed(this);
-    if (!this.destroyed) this.destroy();
+    if (!this.destroyed) this.destroy(err);
   }
 
   /** @internal */
@@ -308,14 +308,17 @@ function onSocketTimeout(socket: NodeSocket): void {
   socket.timedOut();
 }
 
-// writableLength as net.Socket's: bytes given to the connection and not yet written to
-// the kernel (what a response's writableLength adds to its own). A response's bytes wait
-// there until the end of the event loop's turn, or while the peer does not read; 0 on
-// HTTP.sys. (Duplex declares it a field, so it is defined here rather than in the class.)
+// writableLength as net.Socket's under node:http, which corks the socket while a response
+// writes and uncorks it at end(), when the kernel takes the bytes: those written and not
+// yet sent while the connection's response is still being written (what its
+// writableLength adds to its own), 0 once it has ended: its bytes are the native side's
+// to send then, as node's would be the kernel's (so writableFinished holds after end()).
+// 0 on HTTP.sys. (Duplex declares it a field, so it is defined here, not in the class.)
 Object.defineProperty(NodeSocket.prototype, 'writableLength', {
   configurable: true,
   enumerable: false,
   get(this: NodeSocket): number {
-    return this.queuedBytes();
+    const res = this._httpMessage as { finished?: boolean } | null;
+    return res === null || res.finished === true ? 0 : this.queuedBytes();
   },
 });

@@ -1,5 +1,6 @@
 #include "batch.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "records.h"
@@ -91,12 +92,18 @@ void Batch::raw(uint32_t connection, const char* data, size_t length) {
 
 void Batch::rawEnd(uint32_t connection) { header(kRecordRawEnd, connection, 0); }
 
-void Batch::clientError(uint32_t connection, int status, bool deferred, uint8_t fault, const uint8_t* addresses) {
+void Batch::clientError(uint32_t connection, int status, bool deferred, const http::ClientErrorDetail& detail,
+                        const uint8_t* addresses) {
   uint32_t addressOff = appendBytes(reinterpret_cast<const char*>(addresses), 40);
+  const size_t receivedLength = std::min(detail.received.size(), kClientErrorBytes);
+  uint32_t receivedOff = appendBytes(detail.received.data(), receivedLength);
   header(kRecordClientError, connection, 0);
   words_.push_back(static_cast<uint32_t>(status) | (deferred ? kClientErrorDeferred : 0u) |
-                   (uint32_t{fault} << kClientErrorFaultShift));
+                   (uint32_t{static_cast<uint8_t>(detail.fault)} << kClientErrorFaultShift));
   words_.push_back(addressOff);
+  words_.push_back(receivedOff);
+  words_.push_back(static_cast<uint32_t>(receivedLength));
+  words_.push_back(detail.parsed);
 }
 
 void Batch::connectionOpen(uint32_t connection, const uint8_t* addresses) {

@@ -24,7 +24,9 @@ class Batch {
   void raw(uint32_t connection, const char* data, size_t length);
   void rawEnd(uint32_t connection);
   // addresses: as for request().
-  void clientError(uint32_t connection, int status, bool deferred, uint8_t fault, const uint8_t* addresses);
+  // detail: the head's bytes received so far go along, at most kClientErrorBytes of them.
+  void clientError(uint32_t connection, int status, bool deferred, const http::ClientErrorDetail& detail,
+                   const uint8_t* addresses);
   void connectionOpen(uint32_t connection, const uint8_t* addresses);
   void connectionClosed(uint32_t connection, uint64_t bytesRead, uint64_t bytesWritten);
 

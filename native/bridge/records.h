@@ -9,11 +9,13 @@
 //   BodyEnd   + [trailerCount, (nameOff, nameLen, valueOff, valueLen)*]
 //   BodyError + [httpStatus]
 //   Raw       + [offset, length]   (seq 0: bytes of a detached, upgraded connection)
-//   ClientError + [httpStatus, addressOff]  (seq 0: the native side answered a protocol
-//                error with httpStatus and closes the connection; with
-//                kClientErrorDeferred set in the status word, nothing was answered and
-//                the connection is a raw stream, as a detached one; the word's top byte
-//                is the http::ParseFault of a head refused for its syntax)
+//   ClientError + [httpStatus, addressOff, receivedOff, receivedLen, parsed]
+//                (seq 0: the native side answered a protocol error with httpStatus and
+//                closes the connection; with kClientErrorDeferred set in the status word,
+//                nothing was answered and the connection is a raw stream, as a detached
+//                one; the word's top byte is the http::ParseFault of a head refused for
+//                its syntax; received: the head's bytes so far, at most kClientErrorBytes,
+//                parsed: where in them the parser stopped)
 //   ConnectionOpen + [addressOff]   (seq 0; only when the JS layer asked for connection
 //                events: syshttp/node's 'connection' at accept)
 //   ConnectionClosed + [bytesReadLo, bytesReadHi, bytesWrittenLo, bytesWrittenHi]
@@ -45,6 +47,7 @@ enum RecordType : uint32_t {
 constexpr uint32_t kRecordHeaderWords = 3;
 constexpr uint32_t kClientErrorDeferred = 1u << 16;  // in ClientError's status word
 constexpr uint32_t kClientErrorFaultShift = 24;      // and http::ParseFault in its top byte
+constexpr size_t kClientErrorBytes = 64 * 1024;      // a refused head's bytes that go along
 constexpr uint32_t kRequestFixedWords = kRecordHeaderWords + 9;
 constexpr uint32_t kWordsPerField = 4;
 

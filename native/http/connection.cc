@@ -159,7 +159,7 @@ bool Connection::parseHead() {
   }
   if (status == ParseStatus::Incomplete) return false;
   if (status == ParseStatus::Error) {
-    fail(error, head.fault);
+    fail(error, head.fault, head.faultOffset);
     return false;
   }
   // No tunnels yet: a 2xx to CONNECT would turn the connection into one (RFC 9110
@@ -281,18 +281,19 @@ void Connection::stopReading() {
   }
 }
 
-void Connection::fail(HttpError error, ParseFault fault) {
+void Connection::fail(HttpError error, ParseFault fault, uint32_t parsed) {
+  const ClientErrorDetail detail{fault, std::string_view(in_.get() + inBegin_, inEnd_ - inBegin_), parsed};
   if (limits_.deferClientErrors && slots_.empty() && phase_ != Phase::Raw) {
     // The app answers: what the client sent is dropped, what it sends next is raw.
     phase_ = Phase::Raw;
-    inBegin_ = inEnd_ = 0;
     idleSinceMs_ = now_;
-    host_.onClientError(*this, error, true, fault);
+    host_.onClientError(*this, error, true, detail);
+    inBegin_ = inEnd_ = 0;
     host_.wantFlush(*this);
     return;
   }
   queueErrorResponse(error);
-  host_.onClientError(*this, error, false, fault);
+  host_.onClientError(*this, error, false, detail);
   phase_ = Phase::Stopped;
   inBegin_ = inEnd_ = 0;
 }

@@ -37,8 +37,8 @@ class ConnectionHost {
   // response; the connection closes once that is sent. For the app's 'clientError'.
   // `deferred`: nothing was answered; the connection is a raw stream now (the app's
   // 'clientError' listener writes its own answer, see ServerLimits::deferClientErrors).
-  // `fault`: which parsing rule broke, when a head was refused for its syntax.
-  virtual void onClientError(Connection& c, HttpError error, bool deferred, ParseFault fault) = 0;
+  // `detail`: the rule a head refused for its syntax broke, and what of it was received.
+  virtual void onClientError(Connection& c, HttpError error, bool deferred, const ClientErrorDetail& detail) = 0;
   // Output was queued, or the connection wants to be closed: flush it this loop turn.
   virtual void wantFlush(Connection& c) = 0;
 
@@ -200,7 +200,7 @@ class Connection {
   void bodyFailed();
   void settleUnreadBody(Slot& s);
   void stopReading();
-  void fail(HttpError error, ParseFault fault = ParseFault::Other);
+  void fail(HttpError error, ParseFault fault = ParseFault::Other, uint32_t parsed = 0);
   void queueErrorResponse(HttpError error);
   void completeFront();
   Slot* findSlot(uint32_t seq);

@@ -400,11 +400,14 @@ Outcome HeadScanner::fieldSection(size_t& i) {
 Outcome HeadScanner::run(size_t& headEnd) {
   size_t i = 0;
   Outcome o = skipLeadingEmptyLines(i);
-  if (!isOk(o)) return o;
-  o = requestLine(i);
-  if (!isOk(o)) return o;
-  o = fieldSection(i);
-  if (!isOk(o)) return o;
+  if (isOk(o)) o = requestLine(i);
+  if (isOk(o)) o = fieldSection(i);
+  if (!isOk(o)) {
+    // The byte being looked at (llhttp's error position, node's err.bytesParsed); for a
+    // CR not followed by LF, the byte after it.
+    out_.faultOffset = static_cast<uint32_t>(o.fault == ParseFault::LfExpected ? i + 1 : i);
+    return o;
+  }
   headEnd = i;
   return kOk;
 }
@@ -553,6 +556,7 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
   ConnectionOptions co;
   bool upgradeField = false;
   bool expectContinue = false;
+  uint32_t teValue = 0;  // the last Transfer-Encoding's value
 
   for (uint32_t f = 0; f < out.fieldCount; ++f) {
     const Field& fld = out.fields[f];
@@ -583,12 +587,21 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
         if (spanIs(p, off, n, "content-length")) {
           const bool repeated = haveLength;
           if (!addContentLength(p, fld.value, haveLength, length)) {
+            // Where llhttp stops: a repeated field's value, or the value's first non-digit.
+            size_t at = fld.value.offset;
+            if (!repeated) {
+              while (at < size_t{fld.value.offset} + fld.value.length && isDigitAscii(p[at])) ++at;
+            }
+            out.faultOffset = static_cast<uint32_t>(at);
             return fail(HttpError::BadRequest, repeated ? ParseFault::UnexpectedContentLength : ParseFault::ContentLength);
           }
         }
         break;
       case 17:
-        if (spanIs(p, off, n, "transfer-encoding")) addTransferCodings(p, fld.value, te);
+        if (spanIs(p, off, n, "transfer-encoding")) {
+          addTransferCodings(p, fld.value, te);
+          teValue = fld.value.offset;
+        }
         break;
       default:
         break;
@@ -603,6 +616,7 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
     // trusted; the final coding must be chunked, exactly once. (llhttp reports each as a
     // Transfer-Encoding fault, the first too.)
     if (haveLength || !http11 || te.malformed || te.chunkedCount != 1 || !te.lastIsChunked) {
+      out.faultOffset = teValue;
       return fail(HttpError::BadRequest, ParseFault::TransferEncoding);
     }
     if (te.otherCoding) return fail(HttpError::NotImplemented);
@@ -637,6 +651,7 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   out.upgrade = false;
   out.headLength = 0;
   out.fault = ParseFault::Other;
+  out.faultOffset = 0;
 
   // Spans are 32-bit: never look past what they can address.
   constexpr size_t kMaxAddressable = std::numeric_limits<uint32_t>::max();
@@ -647,7 +662,10 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   HeadScanner scanner(p, len, clamped, limits, out);
   size_t headEnd = 0;
   Outcome o = scanner.run(headEnd);
-  if (isOk(o)) o = interpretFields(p, limits, out);
+  if (isOk(o)) {
+    out.faultOffset = static_cast<uint32_t>(headEnd);  // a field's meaning: known at the head's end
+    o = interpretFields(p, limits, out);                // (or at the field, where it says)
+  }
   if (!isOk(o)) {
     if (o.status == ParseStatus::Error) {
       err = o.error;

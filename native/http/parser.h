@@ -8,6 +8,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "http_error.h"
 
@@ -44,6 +45,13 @@ enum class ParseFault : uint8_t {
   Eof,                      // the client ended its side in the middle of a head (Connection)
 };
 
+// What a refused head's 'clientError' reports of it (node's err.rawPacket, err.bytesParsed).
+struct ClientErrorDetail {
+  ParseFault fault = ParseFault::Other;  // which parsing rule broke, for a head refused for its syntax
+  std::string_view received;             // the head's bytes received so far
+  uint32_t parsed = 0;                   // where in `received` the parser stopped
+};
+
 struct HeadLimits {
   uint32_t maxRequestLine = 8 * 1024;   // method SP target SP version, without CRLF → 414
   uint32_t maxHeaderBytes = 32 * 1024;  // all field lines with their CRLFs → 431
@@ -73,6 +81,7 @@ struct RequestHead {
   bool upgrade = false;        // "Connection: upgrade" together with an Upgrade field
   uint32_t headLength = 0;     // bytes consumed, through the empty line's CRLF
   ParseFault fault = ParseFault::Other;  // with ParseStatus::Error: which rule broke
+  uint32_t faultOffset = 0;  // with ParseStatus::Error: where in buf the parser stopped
 };
 
 // Parses one request head from buf[0, len).

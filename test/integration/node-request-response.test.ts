@@ -165,7 +165,7 @@ t.test('socket.bytesRead/bytesWritten count the connection’s bytes, queued one
   t.equal(socket!.bytesRead, Buffer.byteLength(request), 'after the close: bytesRead kept');
 });
 
-t.test('res.writableLength counts the bytes written and not yet in the kernel, chunk framing included; 0 once the client has them', async (t) => {
+t.test('res.writableLength counts the bytes written and not yet sent, chunk framing included, until end() hands them over', async (t) => {
   const seen: Record<string, number> = {};
   let socket: { writableLength: number } | null = null;
   const big = Buffer.alloc(1 << 20, 0x62);
@@ -178,7 +178,9 @@ t.test('res.writableLength counts the bytes written and not yet in the kernel, c
     seen.afterChunk = res.writableLength;
     res.write(big);
     seen.afterBig = res.writableLength;
+    res.on('finish', () => (seen.atFinish = res.writableLength));
     res.end();
+    seen.finishedAfterEnd = Number(res.writableFinished);
   });
   const c = await openRaw(t, port);
   await c.write(buildRequest({}));
@@ -188,6 +190,8 @@ t.test('res.writableLength counts the bytes written and not yet in the kernel, c
   t.ok(seen.afterHead > 0, `the head is counted (${seen.afterHead})`);
   t.equal(seen.afterChunk, seen.afterHead + 8, 'a chunk with its framing');
   t.ok(seen.afterBig > 0, `a large chunk not taken by the kernel at once is counted (${seen.afterBig})`);
+  t.equal(seen.finishedAfterEnd, 1, 'writableFinished right after end(): the bytes are handed over');
+  t.equal(seen.atFinish, 0, "nothing at 'finish'");
   t.equal(socket!.writableLength, 0, 'the connection has nothing waiting once the client has it all');
 });
 

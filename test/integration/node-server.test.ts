@@ -584,33 +584,38 @@ t.test("a 'clientError' listener writes its own answer to a refused request (unk
   );
 });
 
-t.test("'clientError' codes name the rule a head broke, as llhttp's", async (t) => {
+t.test("'clientError' codes name the rule a head broke, as llhttp's, with where it stopped (bytesParsed) and the bytes (rawPacket)", async (t) => {
   const { server, port } = await startNode(t, hello);
-  const codes: string[] = [];
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
-    codes.push(String(err.code));
+  const seen: { code: string; bytesParsed?: number; rawPacket?: string }[] = [];
+  server.on('clientError', (err: NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer }, socket: net.Socket) => {
+    seen.push({ code: String(err.code), bytesParsed: err.bytesParsed, rawPacket: err.rawPacket?.toString('latin1') });
     socket.destroy();
   });
-  const heads = [
-    'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx',
-    'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
-    'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\nx',
-    'GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n',
-    'GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n',
-    'G@T / HTTP/1.1\r\nHost: a\r\n\r\n',
-    'GET / HTTP/1.x\r\nHost: a\r\n\r\n',
+  // [head, llhttp's code, its bytesParsed (null: syshttp's differs by a byte)]
+  const cases: [string, string, number | null][] = [
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx', 'HPE_UNEXPECTED_CONTENT_LENGTH', 61],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING', null],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\nx', 'HPE_INVALID_CONTENT_LENGTH', 43],
+    ['GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n', 'HPE_LF_EXPECTED', 24],
+    ['GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN', 28],
+    ['GET / HTTP/1.1\r\nHost: a\r\n X: folded\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN', 25],
+    ['GET / HTTP/1.1\r\nX: a\nY: b\r\n\r\n', 'HPE_CR_EXPECTED', 20],
+    ['G@T / HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_METHOD', 1],
+    ['FOO /\r\n', 'HPE_INVALID_METHOD', 1],  // llhttp fails at the method before the line ends
+    ['FOO / HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_METHOD', 1],  // F of FLUSH, an RTSP method llhttp knows
+    ['get / HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_METHOD', 0],
+    ['\r\nGETX / HTTP/1.1\r\n\r\n', 'HPE_INVALID_METHOD', 5],
+    ['GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_CONSTANT', 7],
+    ['GET / HTTP/1.x\r\nHost: a\r\n\r\n', 'HPE_INVALID_VERSION', 13],
   ];
-  for (const head of heads) await rawRequest(port, head, { timeoutMs: 2000 });
-  await waitFor(() => codes.length === heads.length, 2000, "every 'clientError'");
-  t.same(codes, [
-    'HPE_UNEXPECTED_CONTENT_LENGTH',
-    'HPE_INVALID_TRANSFER_ENCODING',
-    'HPE_INVALID_CONTENT_LENGTH',
-    'HPE_LF_EXPECTED',
-    'HPE_INVALID_HEADER_TOKEN',
-    'HPE_INVALID_METHOD',
-    'HPE_INVALID_VERSION',
-  ]);
+  for (const [head] of cases) await rawRequest(port, head, { timeoutMs: 2000 });
+  await waitFor(() => seen.length === cases.length, 2000, "every 'clientError'");
+  for (let i = 0; i < cases.length; i++) {
+    const [head, code, bytesParsed] = cases[i];
+    t.equal(seen[i].code, code, JSON.stringify(head));
+    if (bytesParsed !== null) t.equal(seen[i].bytesParsed, bytesParsed, `bytesParsed of ${JSON.stringify(head)}`);
+    t.equal(seen[i].rawPacket, head, 'rawPacket: the bytes received');
+  }
 });
 
 t.test("a head cut short by the client's end: 'clientError' with HPE_INVALID_EOF_STATE, as llhttp reports it", async (t) => {
@@ -706,6 +711,26 @@ t.test("a 'clientError' listener that leaves the socket alone: nothing is sent, 
     await waitFor(() => closed, 3000, 'the close');
     t.equal(data, '', 'and none at the close');
   }
+});
+
+t.test("no 'clientError' listener: the socket is destroyed with the parse error ('error', then 'close'), as node's socketOnError", async (t) => {
+  const { server, port } = await startNode(t, hello);
+  const events: string[] = [];
+  let error: (NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer }) | null = null;
+  server.on('connection', (socket: net.Socket) => {
+    socket.on('error', (err) => {
+      error = err;
+      events.push('error');
+    });
+    socket.on('close', () => events.push('close'));
+  });
+  const bad = await rawRequest(port, 'FOO /\r\n');
+  t.equal(bad.data.toString('latin1'), 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', "node's answer");
+  await waitFor(() => events.includes('close'), 2000, "the socket's 'close'");
+  t.same(events, ['error', 'close']);
+  t.equal(error!.code, 'HPE_INVALID_METHOD');
+  t.equal(error!.bytesParsed, 1);
+  t.same(error!.rawPacket, Buffer.from('FOO /\r\n'));
 });
 
 t.test("no 'clientError' listener: the bad head is answered 400 and the server serves on", async (t) => {

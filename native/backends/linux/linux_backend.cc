@@ -514,10 +514,9 @@ void LinuxBackend::onBodyError(http::Connection& c, uint32_t seq, http::HttpErro
   batch_.bodyError(c.id(), seq, http::errorStatus(error));
 }
 
-void LinuxBackend::onClientError(http::Connection& c, http::HttpError error, bool deferred, http::ParseFault fault) {
-  if (Conn* conn = find(c.id())) {
-    batch_.clientError(c.id(), http::errorStatus(error), deferred, static_cast<uint8_t>(fault), conn->addresses);
-  }
+void LinuxBackend::onClientError(http::Connection& c, http::HttpError error, bool deferred,
+                                 const http::ClientErrorDetail& detail) {
+  if (Conn* conn = find(c.id())) batch_.clientError(c.id(), http::errorStatus(error), deferred, detail, conn->addresses);
 }
 
 void LinuxBackend::onDrain(http::Connection& c, uint32_t seq) { batch_.drain(c.id(), seq); }

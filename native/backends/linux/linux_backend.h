@@ -115,7 +115,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void onBody(http::Connection& c, uint32_t seq, const char* data, size_t length) override;
   void onBodyEnd(http::Connection& c, uint32_t seq, const http::ChunkedDecoder* trailers) override;
   void onBodyError(http::Connection& c, uint32_t seq, http::HttpError error) override;
-  void onClientError(http::Connection& c, http::HttpError error, bool deferred, http::ParseFault fault) override;
+  void onClientError(http::Connection& c, http::HttpError error, bool deferred, const http::ClientErrorDetail& detail) override;
   void onDrain(http::Connection& c, uint32_t seq) override;
   void onRaw(http::Connection& c, const char* data, size_t length) override;
   void onRawEnd(http::Connection& c) override;
