@@ -81,6 +81,9 @@ export class NodeServerResponse extends ServerResponse {}
 
 // ---- header: node's writeHead → here ------------------------------------------------------
 
+// end() stores the head itself (_implicitHeader): the whole body is known.
+let headAtEnd = false;
+
 // writeHead's fields go straight into one string of field lines (FieldLines: the checks
 // ResponseHeaders makes, in node's order), handed to the exchange as its head.
 const fieldLines = new FieldLines();
@@ -145,7 +148,10 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
   if (this.sendDate === false) f.hasDate = true;
   // removeHeader('content-length' | 'transfer-encoding'): node then writes no such field.
   // An app's own Transfer-Encoding: chunked makes the body chunked, as node frames it then.
-  if ((this._removedContLen === true || f.teChunked) && f.contentLength === undefined) f.noLength = true;
+  // So does a head stored before end() gave the whole body (writeHead(), write(),
+  // flushHeaders()): node decides the framing here, and without a Content-Length of the
+  // app's own, it chunks (HTTP/1.1; an HTTP/1.0 body ends with the close).
+  if ((this._removedContLen === true || f.teChunked || !headAtEnd) && f.contentLength === undefined) f.noLength = true;
   if (this._removedTE === true) f.noChunked = true;
   // removeHeader('connection'): node then writes no Connection field of its own.
   if (this._removedConnection === true && f.connection === undefined) f.connectionRemoved = true;
@@ -325,7 +331,14 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
     if (cb !== null) process.nextTick(cb, destroyedError('end'));
     return this;
   }
-  if (!this._header) this._implicitHeader();
+  if (!this._header) {
+    headAtEnd = true;  // the body is whole: a Content-Length for it
+    try {
+      this._implicitHeader();
+    } finally {
+      headAtEnd = false;
+    }
+  }
   if (cb !== null) this.once('finish', cb);
   sendChunk(this, chunk ? toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null) : null, true, null);
   this.finished = true;

@@ -520,6 +520,31 @@ t.test('end(body) alone: Content-Length; HEAD and 204: no body', async (t) => {
   t.equal(r.body.toString(), 'twelve bytes', 'the connection is still in step');
 });
 
+t.test('writeHead() without a Content-Length, then end(body) or end(): chunked, as node decides the framing at writeHead; an HTTP/1.0 body ends with the close', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    if (req.url === '/empty') res.end();
+    else res.end('bye');
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  let [r] = await c.readResponses(1);
+  t.equal(r.headers['transfer-encoding'], 'chunked');
+  t.equal(r.headers['content-length'], undefined);
+  t.equal(r.body.toString(), 'bye');
+  t.match(c.data.toString('latin1'), /\r\n\r\n3\r\nbye\r\n0\r\n\r\n$/, 'one chunk and the last chunk');
+  await c.write(buildRequest({ target: '/empty' }));
+  [r] = await c.readResponses(1);
+  t.equal(r.headers['transfer-encoding'], 'chunked');
+  t.equal(r.body.length, 0);
+  t.match(c.data.toString('latin1'), /\r\n\r\n0\r\n\r\n$/, 'only the last chunk');
+  const old = await rawRequest(port, 'GET / HTTP/1.0\r\n\r\n');
+  t.match(old.data.toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/);
+  t.notMatch(old.data.toString('latin1'), /content-length|transfer-encoding/i, 'HTTP/1.0: no framing field');
+  t.match(old.data.toString('latin1'), /\r\n\r\nbye$/);
+  t.ok(old.closed, 'the close ends the body');
+});
+
 t.test('flushHeaders sends the head before the body', async (t) => {
   let finish: (() => void) | null = null;
   const { port } = await startNode(t, (req, res) => {
