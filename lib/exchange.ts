@@ -183,6 +183,23 @@ export class Exchange {
     const end = this.bytes.indexOf('\r\n\r\n', start, 'latin1');  // the head's own bytes end with it
     return Buffer.from(this.bytes.subarray(start, end < 0 ? start : end + 4));
   }
+  /**
+   * @internal Where, counting from the method, node:http's count of the head (headBytes)
+   * reaches `limit`: just past the span that makes it (the target, a field name or value),
+   * as llhttp's error position for HPE_HEADER_OVERFLOW; 0 if it never does.
+   */
+  headBytesReach(limit: number): number {
+    const words = this.words;
+    const start = words[this.record + METHOD_OFF];
+    let n = words[this.record + TARGET_LEN];
+    if (n >= limit) return words[this.record + TARGET_OFF] + n - start + 1;
+    const end = this.record + REQUEST_FIXED_WORDS + 4 * words[this.record + FIELD_COUNT];
+    for (let w = this.record + REQUEST_FIXED_WORDS; w < end; w += 2) {
+      n += words[w + 1];
+      if (n >= limit) return words[w] + words[w + 1] - start + 1;
+    }
+    return 0;
+  }
   /** @internal The head's size as node:http counts it: the target and every field's name and value. */
   get headBytes(): number {
     const words = this.words;

@@ -103,6 +103,7 @@ export interface NativeConstants {
   REQUEST_EXPECT_CONTINUE: number;
   REQUEST_UPGRADE: number;
   REQUEST_HAS_CONTENT_LENGTH: number;
+  REQUEST_NO_HOST: number;
   SEND_END: number;
   SEND_HAS_DATE: number;
   SEND_CLOSE: number;

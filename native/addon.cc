@@ -35,6 +35,7 @@ Napi::Object constants(Napi::Env env) {
   set("REQUEST_EXPECT_CONTINUE", bridge::kRequestExpectContinue);
   set("REQUEST_UPGRADE", bridge::kRequestUpgrade);
   set("REQUEST_HAS_CONTENT_LENGTH", bridge::kRequestHasContentLength);
+  set("REQUEST_NO_HOST", bridge::kRequestNoHost);
   set("SEND_END", backends::kSendEnd);
   set("SEND_HAS_DATE", backends::kSendHasDate);
   set("SEND_CLOSE", backends::kSendClose);

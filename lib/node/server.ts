@@ -157,6 +157,8 @@ export class Server extends HttpServerBase implements SocketHost {
   override maxHeadersCount: number | null = null;
   declare maxRequestsPerSocket: number;  // an accessor too
   declare maxConnections: number;  // undefined until set, as node:net's
+  /** node's Server sets it from the options (default true): answers HTTP/1.1 without Host 400. */
+  declare requireHostHeader: boolean;
 
   private readonly options: ServerOptions;
   private readonly Req: typeof http.IncomingMessage;
@@ -382,7 +384,8 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.keepAliveFields = this.keepAliveFields();
     inner.answerUnusedConnectionTimeout = true;
     inner.nodeErrorResponses = true;
-    inner.requireHost = o.requireHostHeader !== false;
+    // A request without Host is answered here, as node:http answers it (onExchange).
+    inner.requireHost = false;
     inner.setDeferClientErrors(this.listenerCount('clientError') > 0);
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
@@ -550,6 +553,14 @@ export class Server extends HttpServerBase implements SocketHost {
     res[kStarted] = this.sweepClock;
     // The native side decides whether the connection stays open (HTTP/1.0 keep-alive too).
     res.shouldKeepAlive = (flags & C.REQUEST_KEEP_ALIVE) !== 0;
+    if ((flags & C.REQUEST_NO_HOST) !== 0 && this.requireHostHeader !== false) {
+      // HTTP/1.1 without Host (RFC 9112 §3.2): node:http's answer, a response rather than
+      // a protocol error ('clientError'), and nothing for the app. (An upgrade with a
+      // listener went to it above, as node:http's does.)
+      res.writeHead(400, ['Connection', 'close']);
+      res.end();
+      return;
+    }
     socket.requests++;
     if (this.maxRequestsPerSocket > 0 && socket.requests >= this.maxRequestsPerSocket) {
       if (socket.requests > this.maxRequestsPerSocket) {
@@ -606,7 +617,7 @@ export class Server extends HttpServerBase implements SocketHost {
    */
   private refuse(ex: Exchange, socket: NodeSocket, status: number, parseCode?: string): void {
     socket.refused = true;
-    const detail = headDetail(ex, parseCode);
+    const detail = headDetail(ex, parseCode, this.maxHeaderBytes);
     if (this.listenerCount('clientError') === 0) {
       answerClosing(ex, status);
       this.failSocket(socket, clientErrorFor(status, parseCode, detail));
@@ -1078,9 +1089,12 @@ function refusedHeadError(info: ClientErrorInfo): Error {
 }
 
 /** For a parsed head node's parser refuses: its bytes, and where llhttp stops in a method it does not know. */
-function headDetail(ex: Exchange, parseCode: string | undefined): ParseDetail {
+function headDetail(ex: Exchange, parseCode: string | undefined, maxHeaderBytes: number): ParseDetail {
   const head = ex.headCopy();
-  return { bytesParsed: parseCode === 'HPE_INVALID_METHOD' ? Math.max(0, methodFaultAt(head)) : 0, rawPacket: head };
+  let bytesParsed = 0;
+  if (parseCode === 'HPE_INVALID_METHOD') bytesParsed = Math.max(0, methodFaultAt(head));
+  else if (parseCode === undefined) bytesParsed = ex.headBytesReach(maxHeaderBytes);  // the 431
+  return { bytesParsed, rawPacket: head };
 }
 
 /** The error 'clientError' gets: node's code for the status, or the parse error `parseCode`. */

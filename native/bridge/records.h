@@ -59,6 +59,7 @@ enum RequestFlags : uint32_t {
   kRequestExpectContinue = 1u << 4,
   kRequestUpgrade = 1u << 5,
   kRequestHasContentLength = 1u << 6,
+  kRequestNoHost = 1u << 7,  // HTTP/1.1 without Host, taken (HeadLimits::requireHost off)
 };
 
 }  // namespace syshttp::bridge

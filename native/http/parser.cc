@@ -609,7 +609,10 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
   }
 
   const bool http11 = out.versionMinor == 1;
-  if (http11 && hostCount == 0 && limits.requireHost) return fail(HttpError::BadRequest);
+  if (http11 && hostCount == 0) {
+    if (limits.requireHost) return fail(HttpError::BadRequest);
+    out.noHost = true;
+  }
 
   if (te.present) {
     // RFC 9112 §6.1 and §6.3: TE with CL is a smuggling vector; TE in 1.0 cannot be
@@ -649,6 +652,7 @@ ParseStatus parseRequestHead(const char* buf, size_t len, const HeadLimits& limi
   out.keepAlive = false;
   out.expectContinue = false;
   out.upgrade = false;
+  out.noHost = false;
   out.headLength = 0;
   out.fault = ParseFault::Other;
   out.faultOffset = 0;

@@ -56,8 +56,9 @@ struct HeadLimits {
   uint32_t maxRequestLine = 8 * 1024;   // method SP target SP version, without CRLF → 414
   uint32_t maxHeaderBytes = 32 * 1024;  // all field lines with their CRLFs → 431
   uint32_t maxHeaderCount = 100;        // → 431
-  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Off only for node:http's
-  // requireHostHeader: false (the node layer).
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400. Off only for the node
+  // layer, which answers it as node:http does (a response, not a protocol error; an
+  // upgrade goes to its 'upgrade' listener) unless requireHostHeader is false.
   bool requireHost = true;
 };
 
@@ -79,6 +80,7 @@ struct RequestHead {
   bool keepAlive = false;      // 1.1 unless "Connection: close"; 1.0 only with "keep-alive"
   bool expectContinue = false; // "Expect: 100-continue" on HTTP/1.1
   bool upgrade = false;        // "Connection: upgrade" together with an Upgrade field
+  bool noHost = false;         // HTTP/1.1 without Host, taken as limits.requireHost is off
   uint32_t headLength = 0;     // bytes consumed, through the empty line's CRLF
   ParseFault fault = ParseFault::Other;  // with ParseStatus::Error: which rule broke
   uint32_t faultOffset = 0;  // with ParseStatus::Error: where in buf the parser stopped

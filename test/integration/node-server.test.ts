@@ -604,7 +604,7 @@ t.test("'clientError' codes name the rule a head broke, as llhttp's, with where 
     ['FOO /\r\n', 'HPE_INVALID_METHOD', 1],  // llhttp fails at the method before the line ends
     ['FOO / HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_METHOD', 1],  // F of FLUSH, an RTSP method llhttp knows
     ['get / HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_METHOD', 0],
-    ['\r\nGETX / HTTP/1.1\r\n\r\n', 'HPE_INVALID_METHOD', 5],
+    ['\r\nG@T / HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_METHOD', 3],  // after the empty line llhttp skips
     ['GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 'HPE_INVALID_CONSTANT', 7],
     ['GET / HTTP/1.x\r\nHost: a\r\n\r\n', 'HPE_INVALID_VERSION', 13],
   ];
@@ -655,12 +655,51 @@ t.test("a client that ends after a request and an empty line is no 'clientError'
 t.test('requireHostHeader: an HTTP/1.1 request without Host is a 400 by default, served with requireHostHeader: false', async (t) => {
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => res.end(`host=${req.headers.host}`);
   const strict = await startNode(t, handler);
+  let clientErrors = 0;
+  strict.server.on('clientError', (_err: Error, socket: net.Socket) => {
+    clientErrors++;
+    socket.destroy();
+  });
   const refused = await rawRequest(strict.port, 'GET / HTTP/1.1\r\n\r\n', { timeoutMs: 3000 });
   t.equal(refused.parsed.responses[0]?.status, 400);
+  t.equal(
+    refused.data.toString('latin1').replace(/\r\nDate: [^\r]*/i, ''),
+    'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    "node:http's response: writeHead(400, ['Connection', 'close']) and end()",
+  );
+  t.ok(refused.closed);
+  t.equal(clientErrors, 0, "a response, not a 'clientError'");
   const lenient = await startNode(t, handler, { requireHostHeader: false });
   const served = await rawRequest(lenient.port, 'GET / HTTP/1.1\r\n\r\n', { responses: 1, timeoutMs: 3000 });
   t.equal(served.parsed.responses[0]?.status, 200);
   t.equal(served.parsed.responses[0]?.body.toString(), 'host=undefined');
+});
+
+t.test("an upgrade request without Host goes to the 'upgrade' listener, as node:http exempts it from requireHostHeader", async (t) => {
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  server.on('upgrade', (_req: http.IncomingMessage, socket: net.Socket) => {
+    socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\nhi');
+  });
+  const r = await rawRequest(port, 'GET / HTTP/1.1\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n', { timeoutMs: 3000 });
+  t.match(r.data.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nhi$/);
+});
+
+t.test("a head over maxHeaderSize: 431 and HPE_HEADER_OVERFLOW with llhttp's bytesParsed and the head as rawPacket, Host or not", async (t) => {
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  const errors: (NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer })[] = [];
+  server.on('connection', (socket: net.Socket) => socket.on('error', (err) => errors.push(err)));
+  const line = 'GET /blah HTTP/1.1\r\n';
+  const cookie = `Cookie: ${'a'.repeat(http.maxHeaderSize - 8 + 2)}\r\n\r\n`;
+  for (const head of [line + cookie, `${line}Host: a\r\n${cookie}`]) {
+    const r = await rawRequest(port, head, { timeoutMs: 3000 });
+    t.equal(r.data.toString('latin1'), 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+  }
+  await waitFor(() => errors.length === 2, 2000, "the sockets' errors");
+  t.equal(errors[0].code, 'HPE_HEADER_OVERFLOW');
+  // llhttp counts the target, names and values: past the value that crossed the limit.
+  t.equal(errors[0].bytesParsed, line.length + 'Cookie: '.length + (http.maxHeaderSize - 8 + 2) + 1, 'just past the value that crossed the limit');
+  t.same(errors[0].rawPacket, Buffer.from(line + cookie));
+  t.equal(errors[1].code, 'HPE_HEADER_OVERFLOW');
 });
 
 t.test("a 'clientError' listener answers a malformed head and a slow one itself; one that destroys the socket sends nothing", async (t) => {
