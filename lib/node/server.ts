@@ -51,6 +51,8 @@ const kStarted = Symbol('syshttp.started');
 type Req = http.IncomingMessage & Record<string, unknown>;
 
 const NEVER = 0xffffffff;  // the largest native timeout: "none"
+/** node:http's margin past keepAliveTimeout before an idle connection closes. */
+const KEEP_ALIVE_BUFFER_MS = 1000;
 const EMPTY = Buffer.alloc(0);
 const SWEEP_MS = 1000;  // the sweeper's period: idle sockets, requestTimeout
 
@@ -226,8 +228,8 @@ export class Server extends HttpServerBase implements SocketHost {
         get: () => this.keepAliveMs,
         set: (v: number) => {
           this.keepAliveMs = v;
-          // What responses announce is what the native side applies.
-          this.inner?.setKeepAliveFields(this.keepAliveFields(), v > 0 && Number.isFinite(v) ? Math.min(Math.ceil(v), NEVER) : NEVER);
+          // What responses announce is what the native side applies (with node's margin).
+          this.inner?.setKeepAliveFields(this.keepAliveFields(), v > 0 && Number.isFinite(v) ? Math.min(Math.ceil(v + KEEP_ALIVE_BUFFER_MS), NEVER) : NEVER);
         },
         enumerable: true,
         configurable: true,
@@ -363,7 +365,10 @@ export class Server extends HttpServerBase implements SocketHost {
     const limits: Limits = {
       // node:http has no body limit and no default header count limit below its size limit.
       maxRequestBodySize: null,
-      keepAliveTimeout: ms(this.keepAliveTimeout),
+      // node:http (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER) closes an idle connection 1 s
+      // after the keep-alive time its responses announce, so that a client reusing it at
+      // the announced limit does not race the close.
+      keepAliveTimeout: this.keepAliveTimeout > 0 ? ms(this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS) : NEVER,
       // node:http's requestTimeout covers the head too: with no headersTimeout (0), or a
       // longer one set after construction, it is what bounds a slow head.
       requestHeadersTimeout: Math.min(ms(this.headersTimeout), ms(this.requestTimeout)),
@@ -836,7 +841,7 @@ export class Server extends HttpServerBase implements SocketHost {
         // Idle between requests: node:http gives a socket with a timeout the keep-alive
         // time instead (plus its 1 s margin), so server.setTimeout() does not fire on it
         // before the connection's keep-alive close.
-        socket.setTimeout(this.keepAliveTimeout + 1000);
+        socket.setTimeout(this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS);
         socket.keepAliveTimeoutSet = true;
       } else {
         socket.touch();
@@ -952,7 +957,7 @@ export class Server extends HttpServerBase implements SocketHost {
   }
   private sweep(): void {
     const clock = ++this.sweepClock;
-    const idleTicks = Math.ceil(Math.min(this.keepAliveTimeout > 0 ? this.keepAliveTimeout : NEVER, NEVER) / SWEEP_MS) + 1;
+    const idleTicks = Math.ceil(Math.min(this.keepAliveTimeout > 0 ? this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS : NEVER, NEVER) / SWEEP_MS) + 1;
     if (!this.announced) {
       for (const socket of [...this.sockets.values()]) {
         if (socket.active.length === 0 && clock - socket.lastUsed > idleTicks) socket.closed_();

@@ -951,8 +951,9 @@ t.test('keepAliveTimeout set after listen() is the idle time that closes the con
   const [r] = await c.readResponses(1);
   t.equal(r.headers['keep-alive'], 'timeout=0', 'announced in whole seconds, as node:http');
   const started = Date.now();
-  t.ok(await c.waitClose(3000), 'closed when idle');
-  t.ok(Date.now() - started < 2500, `well before the default 5 s (${Date.now() - started} ms)`);
+  t.ok(await c.waitClose(4000), 'closed when idle');
+  const idleFor = Date.now() - started;
+  t.ok(idleFor >= 1200 && idleFor < 3500, `after it and node's 1 s margin, well before the default 5 s (${idleFor} ms)`);
 });
 
 t.test('writeHead with repeated names: the fields go out in the order given, not grouped by name', async (t) => {

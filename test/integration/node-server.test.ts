@@ -185,9 +185,11 @@ t.test('keepAliveTimeout closes an idle connection; headersTimeout answers a slo
   await c.write(buildRequest({}));
   await c.readResponses(1);
   const start = Date.now();
-  t.ok(await c.waitClose(3000), 'closed when idle');
+  t.ok(await c.waitClose(4000), 'closed when idle');
   const idleFor = Date.now() - start;
-  t.ok(idleFor >= 200 && idleFor < 2500, `after about keepAliveTimeout (${idleFor} ms)`);
+  // node:http's margin (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER): a client reusing the
+  // connection at the announced time does not race the close.
+  t.ok(idleFor >= 1200 && idleFor < 3500, `after keepAliveTimeout and node's 1 s margin (${idleFor} ms)`);
 
   // node:http checks headersTimeout every connectionsCheckingInterval (30 s by default).
   if (!againstNode) {
