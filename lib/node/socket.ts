@@ -174,6 +174,13 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     return this;
   }
 
+  /** As on node:http's sockets: the bytes are HTTP's, never decoded text. */
+  override setEncoding(_encoding?: BufferEncoding): this {
+    const err = new Error('Changing the socket encoding is not allowed per RFC7230 Section 3.') as NodeJS.ErrnoException;
+    err.code = 'ERR_HTTP_SOCKET_ENCODING';
+    throw err;
+  }
+
   /** TCP_NODELAY is always on (the native side sets it on accept). */
   setNoDelay(_noDelay?: boolean): this {
     return this;

@@ -677,6 +677,22 @@ t.test('requireHostHeader: an HTTP/1.1 request without Host is a 400 by default,
   t.equal(served.parsed.responses[0]?.body.toString(), 'host=undefined');
 });
 
+t.test("socket.setEncoding() throws ERR_HTTP_SOCKET_ENCODING, as on node:http's sockets", async (t) => {
+  let thrown: NodeJS.ErrnoException | null = null;
+  const { port } = await startNode(t, (req, res) => {
+    try {
+      req.socket.setEncoding('utf8');
+    } catch (err) {
+      thrown = err as NodeJS.ErrnoException;
+    }
+    res.end('ok');
+  });
+  const r = await request(`http://127.0.0.1:${port}/`);
+  t.equal(await r.body.text(), 'ok');
+  t.equal(thrown!.code, 'ERR_HTTP_SOCKET_ENCODING');
+  t.equal(thrown!.message, 'Changing the socket encoding is not allowed per RFC7230 Section 3.');
+});
+
 t.test("an upgrade request without Host goes to the 'upgrade' listener, as node:http exempts it from requireHostHeader", async (t) => {
   const { server, port } = await startNode(t, () => t.fail("no 'request'"));
   server.on('upgrade', (_req: http.IncomingMessage, socket: net.Socket) => {
