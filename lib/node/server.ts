@@ -472,7 +472,9 @@ export class Server extends HttpServerBase implements SocketHost {
   override closeIdleConnections(): void {
     if (this.foreignTracked) super.closeIdleConnections();  // sockets handed over: node's list
     for (const socket of [...this.sockets.values()]) {
-      if (socket.active.length === 0 && socket.requests > 0) socket.destroy();
+      // As node's: a connection whose requests are all in and answered, end() called (its
+      // bytes still go out first), is idle; one that has sent nothing yet is not.
+      if (socket.requests > 0 && socket.active.every(isAnswered)) socket.destroy();
     }
   }
 
@@ -1146,6 +1148,12 @@ function emitCloseNT(res: Res): void {
   res.destroyed = true;
   res._closed = true;
   res.emit('close');
+}
+
+/** A response whose request came in whole and whose end() was called. */
+function isAnswered(active: object): boolean {
+  const res = active as { finished?: boolean; req?: { complete?: boolean } };
+  return res.finished === true && res.req?.complete !== false;
 }
 
 function noop(): void {}

@@ -887,6 +887,25 @@ t.test('closeIdleConnections() closes connections between requests, not one that
   t.match(data.toString('latin1'), /^HTTP\/1\.1 200/, 'and is served');
 });
 
+t.test('close() right after end(): that connection is idle (its request in, end() called), so its response goes out and it closes at once, as node:http', async (t) => {
+  let closedAt = 0;
+  const started = Date.now();
+  const { server, port } = await startNode(t, (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.end('bye');
+      server.close(() => (closedAt = Date.now()));
+    });
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ method: 'POST', body: 'abc', headers: [['Content-Length', '3']] }));
+  const [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), 'bye', 'the response arrives whole');
+  t.ok(await c.waitClose(3000), 'the connection closes');
+  await waitFor(() => closedAt > 0, 3000, "the server's 'close'");
+  t.ok(closedAt - started < 2000, `well before the keep-alive time (${closedAt - started} ms)`);
+});
+
 t.test('listen(path) and listen({ path }): a Unix socket as node:net has it', async (t) => {
   const { mkdtempSync, existsSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
