@@ -70,6 +70,8 @@ export interface NativeServerHandle {
   pauseRaw(connection: number, paused: boolean): void;
   /** keepConnections: only the listeners close (node:http's close()); Linux backends. */
   beginShutdown(keepConnections?: boolean): void;
+  /** Undoes beginShutdown(true) before its ShutdownComplete was taken; false where it cannot. */
+  resumeAfterShutdown(): boolean;
   closeAll(): void;
   close(): void;
   connectionCount(): number;

@@ -107,6 +107,7 @@ const closedHandle: NativeServerHandle = {
   endRaw: () => ABORTED,
   pauseRaw: () => {},
   beginShutdown: () => {},
+  resumeAfterShutdown: () => false,
   closeAll: () => {},
   close: () => {},
   connectionCount: () => 0,
@@ -140,6 +141,9 @@ export class Server extends EventEmitter implements ExchangeHost {
   private readonly unixPaths: string[] = [];
   private readonly tag: string;
   private stopping: Promise<void> | null = null;
+  /** The stop in progress, and the promises that settle with its end (resumeAfterStop). */
+  private stopState: { timer: NodeJS.Timeout | null; keepConnections: boolean } | null = null;
+  private carriedStops: (() => void)[] = [];
   private shutdownComplete: (() => void) | null = null;
   private readonly backendChoice: BackendChoice;
   private readonly windows: NativeWindowsOptions;
@@ -213,6 +217,28 @@ export class Server extends EventEmitter implements ExchangeHost {
   /** @internal */
   get native(): NativeServerHandle {
     return this.handle ?? closedHandle;
+  }
+
+  /**
+   * @internal Undoes a stop({ keepConnections: true }) still waiting for its connections
+   * (node:http's listen() straight after close(), which stopped only the listeners): the
+   * server may listen again and its connections serve on. The stop's promise settles
+   * when a later stop completes. False when there is no such stop or the backend cannot.
+   */
+  /** @internal The stop in progress, if any. */
+  get stoppingNow(): Promise<void> | null {
+    return this.stopping;
+  }
+
+  resumeAfterStop(): boolean {
+    const state = this.stopState;
+    if (state === null || !state.keepConnections || this.handle === null || !this.handle.resumeAfterShutdown()) return false;
+    if (state.timer !== null) clearTimeout(state.timer);
+    this.stopState = null;
+    this.shutdownComplete = null;  // a ShutdownComplete already in this batch is stale
+    this.addressList.addresses.length = 0;  // the listeners are closed
+    this.stopping = null;
+    return true;
   }
 
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
@@ -317,9 +343,10 @@ export class Server extends EventEmitter implements ExchangeHost {
     const handle = this.handle;
     if (handle === null) return Promise.resolve();
     this.stopping = new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
       const finish = (): void => {
-        if (timer !== null) clearTimeout(timer);
+        const state = this.stopState;
+        if (state !== null && state.timer !== null) clearTimeout(state.timer);
+        this.stopState = null;
         this.shutdownComplete = null;
         if (handle.connectionCount() > 0) handle.closeAll();
         // Whatever is still in flight is over now, whether or not its abort record
@@ -334,10 +361,12 @@ export class Server extends EventEmitter implements ExchangeHost {
         this.closeHandle();
         this.addressList.addresses.length = 0;
         this.stopping = null;  // the server can listen again
-        resolve();
+        for (const carried of this.carriedStops.splice(0)) carried();
       };
       this.shutdownComplete = finish;
-      timer = setTimeout(finish, timeout);
+      this.stopState = { timer: setTimeout(finish, timeout), keepConnections: options.keepConnections === true };
+      // Settles with this stop, or with a later one if this one is undone (resumeAfterStop).
+      this.carriedStops.push(resolve);
       handle.beginShutdown(options.keepConnections === true);
       // The listeners are closed: their socket files go, as node:net removes them.
       for (const path of this.unixPaths.splice(0)) {

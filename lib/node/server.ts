@@ -329,6 +329,26 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     if (cb !== null) this.once('listening', cb);
 
+    const stopping = this.inner?.stoppingNow ?? null;
+    if (stopping !== null && this.inner!.resumeAfterStop()) {
+      // The close() before had left no connection: its 'close' comes all the same, as
+      // node:net's (it emits once the connections are gone while not listening).
+      if (![...this.sockets.values()].some((s) => !s.isGone)) {
+        this.closeCalls++;
+        process.nextTick(() => this.emit('close'));
+      }
+    } else if (stopping !== null) {
+      // close() stopped only the listeners, as node:http's, but this backend (HTTP.sys)
+      // cannot open new ones before the stop is over: listen once it is.
+      this.binding = true;
+      const attempt = ++this.listenAttempt;
+      void stopping.then(() => {
+        if (attempt !== this.listenAttempt) return;  // close() came first
+        this.binding = false;
+        this.listen(...args);
+      });
+      return this;
+    }
     const inner = this.innerServer();
     this.binding = true;
     const attempt = ++this.listenAttempt;
@@ -432,6 +452,7 @@ export class Server extends HttpServerBase implements SocketHost {
    * (keep-alive included) until they close on their own, then 'close' is emitted. On
    * HTTP.sys, in-flight requests finish with Connection: close instead.
    */
+  private closeCalls = 0;
   override close(callback?: (err?: Error) => void): this {
     const inner = this.inner;
     const wasListening = this.info !== null || this.binding;
@@ -453,7 +474,11 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     // With the connections announced (Linux), they are left as node:http leaves them;
     // otherwise stop() finishes them (idle ones at once, busy ones after their response).
+    // A listen() straight after undoes the native stop (resumeAfterStop): as node:net's,
+    // 'close' then waits for a later close() and the connections' end.
+    const closing = ++this.closeCalls;
     inner.stop({ timeout: 0x7fffffff, keepConnections: this.announced }).then(() => {
+      if (closing !== this.closeCalls) return;
       for (const socket of [...this.sockets.values()]) this.connectionAborted(socket);
       this.emit('close');
     });

@@ -125,6 +125,10 @@ class Backend {
   // serve on, keep-alive included, until they close on their own (a backend that cannot
   // leave them may still drain them).
   virtual void beginShutdown(bool keepConnections) = 0;
+  // Undoes a beginShutdown(true) before its ShutdownComplete was taken: new listeners
+  // may open and accept again (node:http's listen() right after close()). False where
+  // the backend cannot (it then finishes the stop).
+  virtual bool resumeAfterShutdown() { return false; }
   virtual void closeAll() = 0;
   virtual size_t connectionCount() const = 0;
   // A connection's byte counts so far (node's socket.bytesRead/bytesWritten, and

@@ -105,6 +105,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::endRaw>("endRaw"),
                          InstanceMethod<&NativeServer::pauseRaw>("pauseRaw"),
                          InstanceMethod<&NativeServer::beginShutdown>("beginShutdown"),
+                         InstanceMethod<&NativeServer::resumeAfterShutdown>("resumeAfterShutdown"),
                          InstanceMethod<&NativeServer::closeAll>("closeAll"),
                          InstanceMethod<&NativeServer::close>("close"),
                          InstanceMethod<&NativeServer::connectionCount>("connectionCount"),
@@ -569,6 +570,10 @@ Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {
 Napi::Value NativeServer::beginShutdown(const Napi::CallbackInfo& info) {
   if (backend_) backend_->beginShutdown(info[0].ToBoolean().Value());
   return info.Env().Undefined();
+}
+
+Napi::Value NativeServer::resumeAfterShutdown(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), backend_ != nullptr && backend_->resumeAfterShutdown());
 }
 
 Napi::Value NativeServer::closeAll(const Napi::CallbackInfo& info) {

@@ -34,6 +34,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value endRaw(const Napi::CallbackInfo& info);
   Napi::Value pauseRaw(const Napi::CallbackInfo& info);
   Napi::Value beginShutdown(const Napi::CallbackInfo& info);
+  Napi::Value resumeAfterShutdown(const Napi::CallbackInfo& info);
   Napi::Value closeAll(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
   Napi::Value connectionCount(const Napi::CallbackInfo& info);

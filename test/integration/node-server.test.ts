@@ -398,6 +398,46 @@ t.test('the server is an http.Server (and a net.Server), as node:http\'s are', a
   t.equal(server.maxRequestsPerSocket, 0);
 });
 
+t.test("listen() straight after close(): the server listens again at once, its connections serve on, and 'close' waits for a later close() (as node:net's)", async (t) => {
+  let release: (() => void) | null = null;
+  const { server, port } = await startNode(t, (req, res) => {
+    if (req.url === '/slow') release = () => res.end('slow');
+    else res.end('hello');
+  });
+  const busy = await openRaw(t, port);
+  await busy.write(buildRequest({ target: '/slow' }));
+  await waitFor(() => release !== null, 2000, 'the slow request');
+  let closes = 0;
+  server.on('close', () => closes++);
+  let firstCb = false;
+  server.close(() => (firstCb = true));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const again = server.address().port as number;
+  const r = await request(`http://127.0.0.1:${again}/`);
+  t.equal(await r.body.text(), 'hello', 'the new listener serves');
+  release!();
+  const [slow] = await busy.readResponses(1);
+  t.equal(slow.body.toString(), 'slow', 'the connection from before serves on');
+  await sleep(100);
+  t.equal(closes, 0, "no 'close' while listening again");
+  t.notOk(firstCb);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  t.ok(firstCb, "the first close()'s callback comes with the last one's 'close'");
+  t.equal(closes, 1, "'close' once");
+});
+
+t.test("listen() straight after a close() that left no connection: that close()'s 'close' comes all the same, as node:net's", async (t) => {
+  const { server } = await startNode(t, hello);
+  const events: string[] = [];
+  server.close(() => events.push('close'));
+  server.listen(0, '127.0.0.1', () => events.push('listening'));
+  await waitFor(() => events.length === 2, 2000, 'both events');
+  t.same(events, ['close', 'listening']);
+  const r = await request(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`);
+  t.equal(await r.body.text(), 'hello');
+});
+
 t.test('close() goes through closeIdleConnections(), as node:http’s (frameworks wrap it)', async (t) => {
   const { server } = await startNode(t, hello);
   let calls = 0;

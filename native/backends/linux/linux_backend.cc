@@ -477,6 +477,7 @@ void LinuxBackend::abort(uint32_t id, bool reset, bool flushInFlight) {
 
 void LinuxBackend::beginShutdown(bool keepConnections) {
   shuttingDown_ = true;
+  shutdownKeepsConnections_ = keepConnections;
   closeListeners();
   if (!keepConnections) {
     for (auto& [id, c] : connections_) {
@@ -484,6 +485,14 @@ void LinuxBackend::beginShutdown(bool keepConnections) {
     }
   }
   flushDirty();  // and ShutdownComplete once no connection is left
+}
+
+bool LinuxBackend::resumeAfterShutdown() {
+  if (!shuttingDown_ || !shutdownKeepsConnections_) return false;
+  // Only the listeners were closed: the connections never heard of the stop.
+  shuttingDown_ = false;
+  shutdownReported_ = false;
+  return true;
 }
 
 void LinuxBackend::closeAll() {

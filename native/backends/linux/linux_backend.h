@@ -40,6 +40,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void setConnectionRef(uint32_t connection, bool ref) override;
   void setConnectionEvents(bool on) override { connectionEvents_ = on; }
   void beginShutdown(bool keepConnections) override;
+  bool resumeAfterShutdown() override;
   void closeAll() override;
   size_t connectionCount() const override { return connections_.size(); }
   bool byteCounts(uint32_t connection, uint64_t* read, uint64_t* written, uint64_t* queued) override;
@@ -130,6 +131,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   std::vector<linux_io::UniqueFd> listeners_;
   std::unordered_map<uint32_t, std::unique_ptr<Conn>> connections_;
   bool shuttingDown_ = false;
+  bool shutdownKeepsConnections_ = false;  // beginShutdown(true): the connections were left alone
   bool connectionEvents_ = false;
 
  private:
