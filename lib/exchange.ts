@@ -234,6 +234,10 @@ export class Exchange {
   get bodyStarted(): boolean {
     return this.bodyStream !== null && this.bodyStream.started;
   }
+  /** @internal The body was asked for and has not ended yet: its bytes still come. */
+  get bodyReading(): boolean {
+    return this.bodyStream !== null && this.bodyStream.started && !this.bodyStream.complete && !this.bodyStream.destroyed;
+  }
   startBody(): void {
     const r = this.host.native.readBody(this.connection, this.seq, this.maxRequestBodySize);
     if (r === SendResult.Gone) this.onAbort();
@@ -340,7 +344,7 @@ export class Exchange {
     this.completedRan = true;
     const callbacks = this.completed;
     this.completed = null;
-    this.dropBody();
+    if (!this.bodyReading) this.dropBody();  // one being read goes on to its end
     if (callbacks === null) return;
     queueMicrotask(() => {
       for (let i = callbacks.length - 1; i >= 0; i--) {

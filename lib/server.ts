@@ -396,7 +396,10 @@ export class Server extends EventEmitter implements ExchangeHost {
       const i = list.indexOf(ex);
       if (i !== -1) list.splice(i, 1);
     }
-    if ((ex.flags & (this.C as NativeConstants).REQUEST_HAS_BODY) !== 0 && this.bodies.get(ex.connection) === ex) this.bodies.delete(ex.connection);
+    // A body being read goes on to its end (or the connection's): only then is it done.
+    if ((ex.flags & (this.C as NativeConstants).REQUEST_HAS_BODY) !== 0 && this.bodies.get(ex.connection) === ex && (ex.aborted || !ex.bodyReading)) {
+      this.bodies.delete(ex.connection);
+    }
   }
 
   /**

@@ -340,6 +340,17 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
     }
   }
   if (cb !== null) this.once('finish', cb);
+  // A body the app asked for (resume(), a 'data' listener) but that has not started to
+  // flow: node:http's parser delivers it all the same; start it now, before the native
+  // side drops a body unread at the response's end.
+  const req = this.req as { complete: boolean; readableFlowing: boolean | null; read(n: number): unknown } | undefined;
+  if (req !== undefined && !req.complete && req.readableFlowing === true) {
+    const ex = this[kExchange] as Exchange;
+    if (!ex.bodyStarted) {
+      req.read(0);  // the body's listeners on req (readBody)
+      ex.body.read(0);  // and the native read, now
+    }
+  }
   sendChunk(this, chunk ? toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null) : null, true, null);
   this.finished = true;
   const ex = this[kExchange] as Exchange;

@@ -545,6 +545,29 @@ t.test('writeHead() without a Content-Length, then end(body) or end(): chunked, 
   t.ok(old.closed, 'the close ends the body');
 });
 
+t.test("end() right after req.resume(): the body still flows to its 'end', trailers too, as node:http's parser delivers it", async (t) => {
+  const seen: { bytes: number; trailers?: string[]; ended: boolean } = { bytes: 0, ended: false };
+  const { port } = await startNode(t, (req, res) => {
+    req.on('data', (d: Buffer) => (seen.bytes += d.length));
+    req.on('end', () => {
+      seen.ended = true;
+      seen.trailers = [...req.rawTrailers];
+    });
+    req.resume();
+    res.end('x');
+  });
+  const c = await openRaw(t, port);
+  await c.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n7\r\ny b a r\r\n0\r\nx-bAr: yOyOyOy\r\n\r\n');
+  const [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), 'x');
+  await waitFor(() => seen.ended, 2000, "req 'end'");
+  t.equal(seen.bytes, 7, 'every body byte');
+  t.same(seen.trailers, ['x-bAr', 'yOyOyOy']);
+  await c.write(buildRequest({}));
+  const [next] = await c.readResponses(1);
+  t.equal(next.status, 200, 'the connection is still in step');
+});
+
 t.test('flushHeaders sends the head before the body', async (t) => {
   let finish: (() => void) | null = null;
   const { port } = await startNode(t, (req, res) => {
