@@ -92,6 +92,8 @@ export interface ExchangeObserver {
   exchangeDrained(ex: Exchange): void;
 }
 
+const EMPTY_HEAD = Buffer.alloc(0);
+
 export class Exchange {
   readonly connection: number;
   readonly seq: number;
@@ -577,7 +579,15 @@ export class Exchange {
    * request (node's 'upgrade' event: the app writes its own 101). The request is over.
    */
   detach(): UpgradedStream {
-    return this.takeOver(false);
+    return this.takeOver(false, false).stream;
+  }
+
+  /**
+   * @internal As detach(), with what came after the head so far handed back rather than
+   * pushed onto the stream (node's 'upgrade' head).
+   */
+  detachWithHead(): { stream: UpgradedStream; head: Buffer } {
+    return this.takeOver(false, true);
   }
 
   /**
@@ -585,14 +595,15 @@ export class Exchange {
    * in place of a response): it must be the only request in flight on its connection.
    */
   hijack(): UpgradedStream {
-    return this.takeOver(true);
+    return this.takeOver(true, false).stream;
   }
 
-  private takeOver(hijack: boolean): UpgradedStream {
+  private takeOver(hijack: boolean, takeHead: boolean): { stream: UpgradedStream; head: Buffer } {
     if (hijack ? this.started || this.ended || this.aborted : !this.upgradable) {
       throw new SyshttpError('SYSHTTP_ERR_NOT_UPGRADABLE', this.started || this.ended ? 'the response has started' : 'the request did not ask to upgrade');
     }
-    const r = this.host.native.detach(this.connection, this.seq, hijack);
+    const taken = this.host.native.detach(this.connection, this.seq, hijack, takeHead);
+    const r = typeof taken === 'number' ? taken : SendResult.Ok;
     if (r === SendResult.Gone) {
       this.onAbort();
       throw new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED');
@@ -610,7 +621,7 @@ export class Exchange {
     if (this.responseHeaders !== null) this.responseHeaders.locked = true;
     this.host.release(this);
     this.runCompleted();
-    return stream;
+    return { stream, head: typeof taken === 'number' ? EMPTY_HEAD : taken };
   }
 
   /** 101 Switching Protocols with the headers set so far, then the raw connection. */

@@ -63,7 +63,8 @@ export interface NativeServerHandle {
   abort(connection: number, reset?: boolean, flushInFlight?: boolean): void;
   /** Upgrade: the connection leaves HTTP in place of a response to `seq`. */
   /** hijack: any request (node's raw socket writes), when it is the only one in flight. */
-  detach(connection: number, seq: number, hijack?: boolean): number;
+  /** A SendResult; with takeBuffered and success, the bytes after the head so far instead. */
+  detach(connection: number, seq: number, hijack?: boolean, takeBuffered?: boolean): number | Buffer;
   writeRaw(connection: number, data: Uint8Array): number;
   /** close: the stream was destroyed: flush what was written, then close (no reset). */
   endRaw(connection: number, close?: boolean): number;

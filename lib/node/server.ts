@@ -795,12 +795,14 @@ export class Server extends HttpServerBase implements SocketHost {
   /**
    * node's 'upgrade': the connection leaves HTTP with nothing written for this request;
    * the listener gets the request, the connection as a Duplex of raw bytes (it writes its
-   * own 101) and the bytes that came after the head (none: they arrive on the stream).
+   * own 101) and the bytes that came after the head so far (later ones arrive on the stream).
    */
   private upgrade(ex: Exchange): boolean {
     let stream: Duplex;
+    let head: Buffer;
     try {
-      stream = ex.detach();
+      // What the client sent after the head so far is the listener's `head`, as node's.
+      ({ stream, head } = ex.detachWithHead());
     } catch {
       return false;  // not upgradable now (an earlier response is still going): a plain request
     }
@@ -816,7 +818,7 @@ export class Server extends HttpServerBase implements SocketHost {
     initRequest(req, ex, ex.method, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields), null);
     req.upgrade = true;
     try {
-      this.emit('upgrade', req, stream, EMPTY);
+      this.emit('upgrade', req, stream, head);
     } catch (err) {
       process.nextTick(rethrow, err);
     }

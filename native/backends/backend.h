@@ -109,7 +109,8 @@ class Backend {
   // Its bytes then arrive as Raw records (RawEnd at the peer's end); the app writes raw
   // bytes (its own 101 first). A backend that cannot detach answers NotUpgradable.
   // `hijack`: any request, not only an upgrade (see http::Connection::detach).
-  virtual SendResult detach(uint32_t connection, uint32_t seq, bool hijack) = 0;
+  // buffered: see http::Connection::detach.
+  virtual SendResult detach(uint32_t connection, uint32_t seq, bool hijack, std::string* buffered) = 0;
   virtual SendResult writeRaw(uint32_t connection, const char* data, size_t length) = 0;
   // close: the app is done with the connection (its stream destroyed): the bytes it
   // wrote still go out, then the connection closes without a reset.

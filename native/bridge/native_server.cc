@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <limits>
 
 #if defined(_WIN32)
@@ -520,10 +521,16 @@ Napi::Value NativeServer::pauseBody(const Napi::CallbackInfo& info) {
 
 // ---- upgrade -------------------------------------------------------------------------
 
+// detach(connection, seq, hijack, takeBuffered) → a SendResult; with takeBuffered and
+// success, the bytes that came after the head so far (a Buffer, maybe empty) instead.
 Napi::Value NativeServer::detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
-  return Napi::Number::New(env, static_cast<int>(backend_->detach(argU32(info, 0), argU32(info, 1), info[2].ToBoolean().Value())));
+  const bool take = info[3].ToBoolean().Value();
+  std::string buffered;
+  const backends::SendResult r = backend_->detach(argU32(info, 0), argU32(info, 1), info[2].ToBoolean().Value(), take ? &buffered : nullptr);
+  if (take && r == backends::SendResult::Ok) return Napi::Buffer<char>::Copy(env, buffered.data(), buffered.size());
+  return Napi::Number::New(env, static_cast<int>(r));
 }
 
 // writeRaw(connection, Uint8Array): the bytes as they are.

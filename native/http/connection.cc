@@ -568,7 +568,7 @@ bool Connection::deliverRaw() {
   return false;
 }
 
-SendResult Connection::detach(uint32_t seq, bool hijack) {
+SendResult Connection::detach(uint32_t seq, bool hijack, std::string* buffered) {
   if (closeAfterFlush_ || phase_ == Phase::Raw) return SendResult::Gone;
   Slot* s = findSlot(seq);
   if (s == nullptr) return SendResult::UnknownRequest;
@@ -590,6 +590,10 @@ SendResult Connection::detach(uint32_t seq, bool hijack) {
   phase_ = Phase::Raw;
   if (peerClosed_) rawEofPending_ = true;  // the client ended already: its stream hears it
   idleSinceMs_ = now_;
+  if (buffered != nullptr) {
+    buffered->assign(in_.get() + inBegin_, inEnd_ - inBegin_);
+    inBegin_ = inEnd_ = 0;
+  }
   process();  // what came after the head, once JS has its stream (the records are ordered)
   host_.wantFlush(*this);
   return SendResult::Ok;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "chunked_decoder.h"
@@ -133,7 +134,9 @@ class Connection {
   // handed over, body unread or not, if it is the next to answer and the requests after
   // it are answered already (their answers are dropped); what follows its head (its body,
   // requests not parsed yet) arrives raw.
-  SendResult detach(uint32_t seq, bool hijack = false);
+  // buffered: takes what came after the head so far (node's 'upgrade' head) instead of
+  // delivering it as raw bytes.
+  SendResult detach(uint32_t seq, bool hijack = false, std::string* buffered = nullptr);
   bool detached() const { return phase_ == Phase::Raw; }
   // Queues bytes as they are; Full asks the app to wait for onDrain (seq 0).
   SendResult writeRaw(const char* data, size_t length);

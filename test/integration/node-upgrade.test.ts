@@ -72,6 +72,26 @@ t.test("'upgrade': the listener gets req, a raw Duplex and head; bytes flow both
   });
 });
 
+t.test("'upgrade': bytes sent with the head are the listener's head, not the stream's", async (t) => {
+  let head: Buffer | null = null;
+  const data: Buffer[] = [];
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex, h: Buffer) => {
+    head = h;
+    socket.on('data', (chunk: Buffer) => data.push(chunk));
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\n\r\n');
+    socket.on('end', () => socket.end());
+  });
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead() + 'early bytes');
+  await c.waitForText('\r\n\r\n');
+  await c.write('later');
+  await waitFor(() => Buffer.concat(data).toString() === 'later', 3000, 'the later bytes on the stream');
+  t.equal(head!.toString(), 'early bytes', 'what came with the head');
+  c.socket.end();
+  t.ok(await c.waitClose(3000));
+});
+
 t.test("without an 'upgrade' listener an upgrade request is a plain request", async (t) => {
   const { port } = await startNode(t, (req, res) => res.end(`plain ${req.headers.upgrade}`));
   const c = await openRaw(t, port);

@@ -62,7 +62,7 @@ class HttpSysBackend final : public backends::Backend {
   // Upgrades (WebSocket and the like) go through HTTP.sys's opaque mode
   // (HTTP_SEND_RESPONSE_FLAG_OPAQUE), which this backend does not do yet: an upgrade
   // request is answered as an ordinary request.
-  backends::SendResult detach(uint32_t, uint32_t, bool) override { return backends::SendResult::NotUpgradable; }
+  backends::SendResult detach(uint32_t, uint32_t, bool, std::string*) override { return backends::SendResult::NotUpgradable; }
   backends::SendResult writeRaw(uint32_t, const char*, size_t) override { return backends::SendResult::Gone; }
   backends::SendResult endRaw(uint32_t, bool) override { return backends::SendResult::Gone; }
   void pauseRaw(uint32_t, bool) override {}

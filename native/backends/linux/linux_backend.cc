@@ -414,10 +414,10 @@ BodyCallResult LinuxBackend::pauseBody(uint32_t connection, uint32_t seq, bool p
   return static_cast<BodyCallResult>(c->pauseBody(seq, paused));
 }
 
-SendResult LinuxBackend::detach(uint32_t connection, uint32_t seq, bool hijack) {
+SendResult LinuxBackend::detach(uint32_t connection, uint32_t seq, bool hijack, std::string* buffered) {
   http::Connection* c = live(connection);
   if (c == nullptr) return SendResult::Gone;
-  return static_cast<SendResult>(c->detach(seq, hijack));
+  return static_cast<SendResult>(c->detach(seq, hijack, buffered));
 }
 
 SendResult LinuxBackend::writeRaw(uint32_t connection, const char* data, size_t length) {
