@@ -40,6 +40,8 @@ export interface NativeBackendOptions {
   keepAliveFields: string;
   /** false: an HTTP/1.1 request without Host is taken (node:http's requireHostHeader: false). */
   requireHost: boolean;
+  /** CONNECT is handed over as a tunnel request (the node layer's 'connect'), not answered 501. */
+  connectTunnels: boolean;
   /** A connection that sends nothing before the head timeout gets a 408 too (Linux backends). */
   answerUnusedConnectionTimeout: boolean;
   /** Protocol errors answered with node:http's bytes: status line and Connection: close only (Linux backends). */

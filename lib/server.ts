@@ -310,7 +310,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, nodeErrorResponses: this.nodeErrorResponses, requireHost: this.requireHost },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, nodeErrorResponses: this.nodeErrorResponses, requireHost: this.requireHost, connectTunnels: this.connectTunnels },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -650,6 +650,8 @@ export class Server extends EventEmitter implements ExchangeHost {
 
   /** @internal false: an HTTP/1.1 request without Host is taken (node:http's requireHostHeader). */
   requireHost = true;
+  /** @internal CONNECT comes as a tunnel request to detach (node:http's 'connect'), not a 501. Set before listen(). */
+  connectTunnels = false;
 
   /** @internal Refused request heads are left to 'clientError' listeners (ClientErrorInfo.raw), from now on. */
   setDeferClientErrors(on: boolean): void {

@@ -411,6 +411,7 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.nodeErrorResponses = true;
     // A request without Host is answered here, as node:http answers it (onExchange).
     inner.requireHost = false;
+    inner.connectTunnels = true;  // CONNECT: 'connect' with the tunnel
     inner.setDeferClientErrors(this.listenerCount('clientError') > 0);
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
@@ -540,7 +541,18 @@ export class Server extends HttpServerBase implements SocketHost {
 
   private onExchange(ex: Exchange): void {
     const C = ex.host.constants;
-    if ((ex.flags & C.REQUEST_UPGRADE) !== 0 && this.listenerCount('upgrade') > 0 && this.upgrade(ex)) return;
+    if ((ex.flags & C.REQUEST_UPGRADE) !== 0) {
+      if (ex.method === 'CONNECT') {
+        // node:http: 'connect' with the tunnel; with no listener the connection is destroyed.
+        if (this.listenerCount('connect') === 0) {
+          this.abortConnection(ex.connection);
+          return;
+        }
+        if (this.upgrade(ex, 'connect')) return;
+      } else if (this.listenerCount('upgrade') > 0 && this.upgrade(ex, 'upgrade')) {
+        return;
+      }
+    }
     let socket = this.sockets.get(ex.connection);
     const isNew = socket === undefined;
     if (socket === undefined) {
@@ -793,11 +805,11 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /**
-   * node's 'upgrade': the connection leaves HTTP with nothing written for this request;
+   * node's 'upgrade' and 'connect': the connection leaves HTTP with nothing written for this request;
    * the listener gets the request, the connection as a Duplex of raw bytes (it writes its
    * own 101) and the bytes that came after the head so far (later ones arrive on the stream).
    */
-  private upgrade(ex: Exchange): boolean {
+  private upgrade(ex: Exchange, event: 'upgrade' | 'connect'): boolean {
     let stream: Duplex;
     let head: Buffer;
     try {
@@ -818,7 +830,7 @@ export class Server extends HttpServerBase implements SocketHost {
     initRequest(req, ex, ex.method, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields), null);
     req.upgrade = true;
     try {
-      this.emit('upgrade', req, stream, head);
+      this.emit(event, req, stream, head);
     } catch (err) {
       process.nextTick(rethrow, err);
     }

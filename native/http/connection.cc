@@ -162,9 +162,10 @@ bool Connection::parseHead() {
     fail(error, head.fault, head.faultOffset);
     return false;
   }
-  // No tunnels yet: a 2xx to CONNECT would turn the connection into one (RFC 9110
-  // §9.3.6), so CONNECT is answered 501 and the connection closed, never handed to the app.
-  if (head.method.length == 7 && std::memcmp(base + head.method.offset, "CONNECT", 7) == 0) {
+  // Without tunnels (HeadLimits::connectTunnels, the node layer's 'connect'), a 2xx to
+  // CONNECT would turn the connection into one (RFC 9110 §9.3.6): CONNECT is answered
+  // 501 and the connection closed, never handed to the app.
+  if (!limits_.head.connectTunnels && head.method.length == 7 && std::memcmp(base + head.method.offset, "CONNECT", 7) == 0) {
     fail(HttpError::NotImplemented);
     return false;
   }

@@ -257,7 +257,7 @@ Outcome HeadScanner::checkTargetForm(size_t mOff, size_t mLen, size_t tOff,
   const bool isConnect = spanIsExact(p_, mOff, mLen, "CONNECT");
   const unsigned char first = p_[tOff];
 
-  if (isConnect) {
+  if (isConnect && !(limits_.connectTunnels && first == '/')) {
     // authority-form = uri-host ":" port; the host is a reg-name or an IP-literal.
     size_t colon = tLen;
     for (size_t k = tLen; k > 0; --k) {
@@ -631,6 +631,12 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
 
   out.keepAlive = !co.close && (http11 || co.keepAlive);
   out.upgrade = co.upgrade && upgradeField;
+  if (limits.connectTunnels && spanIsExact(p, out.method.offset, out.method.length, "CONNECT")) {
+    // A tunnel: what follows the head is the tunnel's, never a body.
+    out.upgrade = true;
+    out.bodyKind = BodyKind::None;
+    out.contentLength = 0;
+  }
   out.expectContinue = http11 && expectContinue;
   return kOk;
 }

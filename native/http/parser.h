@@ -60,6 +60,10 @@ struct HeadLimits {
   // layer, which answers it as node:http does (a response, not a protocol error; an
   // upgrade goes to its 'upgrade' listener) unless requireHostHeader is false.
   bool requireHost = true;
+  // CONNECT is taken as a tunnel request (RequestHead::upgrade, no body; origin-form
+  // targets too, as llhttp takes them): the node layer's 'connect'. Otherwise the
+  // connection refuses it (501).
+  bool connectTunnels = false;
 };
 
 struct RequestHead {

@@ -92,6 +92,36 @@ t.test("'upgrade': bytes sent with the head are the listener's head, not the str
   t.ok(await c.waitClose(3000));
 });
 
+t.test("'connect': a CONNECT request's tunnel, raw both ways, with what came after the head as head; the connection stays HTTP-free after", async (t) => {
+  const seen: Record<string, unknown> = {};
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  server.on('connect', (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    seen.method = req.method;
+    seen.url = req.url;
+    seen.head = head.toString();
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    socket.on('data', (chunk: Buffer) => socket.write(`<${chunk.toString()}>`));
+    socket.on('end', () => socket.end());
+  });
+  const c = await openRaw(t, port);
+  await c.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nhello');
+  await c.waitForText('\r\n\r\n');
+  t.match(c.data.toString('latin1'), /^HTTP\/1\.1 200 Connection Established\r\n\r\n/);
+  await c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');  // tunnel bytes, not a request
+  await c.waitForText('<GET / HTTP/1.1');
+  t.same(seen, { method: 'CONNECT', url: 'example.com:443', head: 'hello' });
+  c.socket.end();
+  t.ok(await c.waitClose(3000));
+});
+
+t.test("CONNECT with no 'connect' listener: the connection is destroyed, as node:http's", async (t) => {
+  const { port } = await startNode(t, () => t.fail("no 'request'"));
+  const c = await openRaw(t, port);
+  await c.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+  t.ok(await c.waitClose(3000), 'closed');
+  t.equal(c.data.length, 0, 'nothing sent');
+});
+
 t.test("without an 'upgrade' listener an upgrade request is a plain request", async (t) => {
   const { port } = await startNode(t, (req, res) => res.end(`plain ${req.headers.upgrade}`));
   const c = await openRaw(t, port);
