@@ -42,6 +42,8 @@ export interface NativeBackendOptions {
   requireHost: boolean;
   /** CONNECT is handed over as a tunnel request (the node layer's 'connect'), not answered 501. */
   connectTunnels: boolean;
+  /** A method still arriving is refused at its first byte off llhttp's methods (the node layer). */
+  llhttpMethods: boolean;
   /** A connection that sends nothing before the head timeout gets a 408 too (Linux backends). */
   answerUnusedConnectionTimeout: boolean;
   /** Protocol errors answered with node:http's bytes: status line and Connection: close only (Linux backends). */

@@ -310,7 +310,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, nodeErrorResponses: this.nodeErrorResponses, requireHost: this.requireHost, connectTunnels: this.connectTunnels },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, nodeErrorResponses: this.nodeErrorResponses, requireHost: this.requireHost, connectTunnels: this.connectTunnels, llhttpMethods: this.llhttpMethods },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -652,6 +652,8 @@ export class Server extends EventEmitter implements ExchangeHost {
   requireHost = true;
   /** @internal CONNECT comes as a tunnel request to detach (node:http's 'connect'), not a 501. Set before listen(). */
   connectTunnels = false;
+  /** @internal A method still arriving is refused at its first byte off llhttp's methods (node:http's parser). Set before listen(). */
+  llhttpMethods = false;
 
   /** @internal Refused request heads are left to 'clientError' listeners (ClientErrorInfo.raw), from now on. */
   setDeferClientErrors(on: boolean): void {

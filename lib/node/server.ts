@@ -412,6 +412,7 @@ export class Server extends HttpServerBase implements SocketHost {
     // A request without Host is answered here, as node:http answers it (onExchange).
     inner.requireHost = false;
     inner.connectTunnels = true;  // CONNECT: 'connect' with the tunnel
+    inner.llhttpMethods = true;  // as node's parser: an unknown method at its first wrong byte
     inner.setDeferClientErrors(this.listenerCount('clientError') > 0);
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
@@ -740,9 +741,29 @@ export class Server extends HttpServerBase implements SocketHost {
     if (info.raw !== undefined) {
       // Not answered: as with node:http, the listener gets a live socket and writes its
       // own answer (lib/server.ts closes a connection it leaves alone).
-      socket.raw = info.raw;
-      adoptRaw(socket, info.raw, null);
-      this.emitClientError(refusedHeadError(info), socket);
+      const raw = info.raw;
+      socket.raw = raw;
+      adoptRaw(socket, raw, null);
+      const err = refusedHeadError(info) as NodeJS.ErrnoException;
+      this.emitClientError(err, socket);
+      // node's parser stays failed: while the listener has not answered, each later chunk
+      // is another 'clientError' with the same code and that chunk as its rawPacket.
+      const untouched = (): boolean => raw.bytesWritten === 0 && !raw.writableEnded && !raw.destroyed && !socket.destroyed;
+      if (untouched() && String(err.code).startsWith('HPE_')) {
+        const again = (chunk: Buffer): void => {
+          if (!untouched()) {
+            raw.removeListener('data', again);
+            return;
+          }
+          const next = clientErrorFor(info.status, err.code, { bytesParsed: 0, rawPacket: chunk });
+          try {
+            this.emit('clientError', next, socket);
+          } catch (e) {
+            process.nextTick(rethrow, e);
+          }
+        };
+        raw.on('data', again);
+      }
       return;
     }
     this.clientErrorOn(socket, refusedHeadError(info));

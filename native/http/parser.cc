@@ -7,6 +7,8 @@
 // No allocation, no mutable state outside the arguments.
 #include "parser.h"
 
+#include <string_view>
+
 #include "char_classes.h"
 #include "number_format.h"
 
@@ -114,6 +116,32 @@ bool spanIsExact(const unsigned char* p, size_t off, size_t n, const char (&lit)
 }
 
 // ---------------------------------------------------------------------------------------
+// llhttp's methods (HeadLimits::llhttpMethods).
+
+// What llhttp's request parser spells out: node's http.METHODS, RTSP's, and PRI.
+constexpr std::string_view kLlhttpMethods[] = {
+    "DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE", "COPY", "LOCK",
+    "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND",
+    "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE",
+    "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "QUERY", "PRI",
+    "DESCRIBE", "ANNOUNCE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER",
+    "SET_PARAMETER", "REDIRECT", "RECORD", "FLUSH"};
+constexpr size_t kNoMismatch = static_cast<size_t>(-1);
+
+// Where llhttp would refuse a method that begins m[0, len) (more may follow): the first
+// byte no known method has there, or kNoMismatch.
+size_t llhttpMethodMismatch(const unsigned char* m, size_t len) {
+  size_t longest = 0;  // the longest prefix of m some method begins with
+  for (std::string_view known : kLlhttpMethods) {
+    size_t k = 0;
+    while (k < len && k < known.size() && static_cast<unsigned char>(known[k]) == m[k]) ++k;
+    if (k == len) return kNoMismatch;
+    if (k > longest) longest = k;
+  }
+  return longest;
+}
+
+// ---------------------------------------------------------------------------------------
 // The scanning pass.
 
 class HeadScanner {
@@ -194,10 +222,22 @@ Outcome HeadScanner::requestLine(size_t& i) {
   int c;
   for (;;) {
     c = lineByte(i);
-    if (c < 0) return lineFetchFailure(c);
+    if (c < 0) {
+      if (limits_.llhttpMethods && c == kNeedMore) {
+        // Refused as soon as no method llhttp knows can begin so.
+        const size_t bad = llhttpMethodMismatch(p_ + lineStart, i - lineStart);
+        if (bad != kNoMismatch) {
+          i = lineStart + bad;
+          return fail(HttpError::BadRequest, ParseFault::Method);
+        }
+      }
+      return lineFetchFailure(c);
+    }
     if (!has(static_cast<unsigned char>(c), kTchar)) break;
     ++i;
   }
+  // A whole method token llhttp does not know is left to the caller (the node layer
+  // refuses it as a request, so a 'clientError' listener may answer it in turn).
   if (i == lineStart || c != ' ') return fail(HttpError::BadRequest, ParseFault::Method);
   const size_t mOff = lineStart;
   const size_t mLen = i - lineStart;

@@ -64,6 +64,11 @@ struct HeadLimits {
   // targets too, as llhttp takes them): the node layer's 'connect'. Otherwise the
   // connection refuses it (501).
   bool connectTunnels = false;
+  // A method llhttp does not know (node:http's parser: its HTTP and RTSP methods) is
+  // refused at its first byte off all of them while the method is still arriving, as
+  // llhttp does (the node layer, which refuses a whole unknown method itself).
+  // Otherwise any token is a method (RFC 9110 §9).
+  bool llhttpMethods = false;
 };
 
 struct RequestHead {

@@ -660,6 +660,44 @@ t.test("'clientError' codes name the rule a head broke, as llhttp's, with where 
   }
 });
 
+t.test("an unknown method is refused at its first wrong byte, before the line is whole, as llhttp; each later chunk is another 'clientError' while the listener has not answered", async (t) => {
+  const { server, port } = await startNode(t, () => t.fail("no 'request'"));
+  const seen: { code: string; raw: string; bytesParsed?: number }[] = [];
+  let client: net.Socket | null = null;
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }) => {
+    seen.push({ code: String(err.code), raw: String(err.rawPacket), bytesParsed: err.bytesParsed });
+    if (seen.length < 3) client!.write('*');
+    else client!.end();
+  });
+  client = net.connect(port, '127.0.0.1');
+  client.on('error', () => {});
+  client.resume();
+  await once(client, 'connect');
+  client.write('*');  // no method begins so
+  await once(client, 'close');
+  t.same(seen, [
+    { code: 'HPE_INVALID_METHOD', raw: '*', bytesParsed: 0 },
+    { code: 'HPE_INVALID_METHOD', raw: '*', bytesParsed: 0 },
+    { code: 'HPE_INVALID_METHOD', raw: '*', bytesParsed: 0 },
+  ]);
+});
+
+t.test('a partial unknown method pipelined after a request: its response, then 400 at once (no listener)', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.removeHeader('date');
+    res.writeHead(204);
+    res.end();
+  });
+  const c = net.connect(port, '127.0.0.1');
+  t.teardown(() => c.destroy());
+  let data = '';
+  c.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
+  await once(c, 'connect');
+  c.write('GET / HTTP/1.1\r\nHost:a\r\nContent-Length:1\r\n\r\n1\r\nINVALID');
+  await once(c, 'end');
+  t.equal(data, 'HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nHTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+});
+
 t.test("a head cut short by the client's end: 'clientError' with HPE_INVALID_EOF_STATE, as llhttp reports it", async (t) => {
   const { server, port } = await startNode(t, () => t.fail("no 'request'"));
   const codes: string[] = [];
