@@ -845,6 +845,7 @@ export class Server extends HttpServerBase implements SocketHost {
       old.closed_();
     }
     (stream as unknown as { server: unknown }).server = this;
+    (stream as unknown as { parser: null }).parser = null;  // node frees its parser before 'upgrade'
     if (old === undefined) this.emit('connection', stream);
     const req = new this.Req(stream as never) as Req;
     const maxFields = this.maxHeadersCount;
