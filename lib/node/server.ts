@@ -217,9 +217,11 @@ export class Server extends HttpServerBase implements SocketHost {
     // gives it a live socket); without one the native side answers them at once.
     this.on('newListener', (event: string | symbol) => {
       if (event === 'clientError') this.inner?.setDeferClientErrors(true);
+      else if (event === 'timeout') process.nextTick(() => this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive()));
     });
     this.on('removeListener', (event: string | symbol) => {
       if (event === 'clientError') this.inner?.setDeferClientErrors(this.listenerCount('clientError') > 0);
+      else if (event === 'timeout') this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
     });
     // Kept-alive responses announce both (keepAliveFields), so a change after listen()
     // reaches the native side, as node:http reads them at each response.
@@ -229,7 +231,7 @@ export class Server extends HttpServerBase implements SocketHost {
         set: (v: number) => {
           this.keepAliveMs = v;
           // What responses announce is what the native side applies (with node's margin).
-          this.inner?.setKeepAliveFields(this.keepAliveFields(), v > 0 && Number.isFinite(v) ? Math.min(Math.ceil(v + KEEP_ALIVE_BUFFER_MS), NEVER) : NEVER);
+          this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
         },
         enumerable: true,
         configurable: true,
@@ -378,6 +380,19 @@ export class Server extends HttpServerBase implements SocketHost {
     return this;
   }
 
+  /**
+   * The idle time after which the native side closes a kept-alive connection: node's
+   * margin past keepAliveTimeout, so a client reusing it at the announced time does not
+   * race the close (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER). With a 'timeout' listener, as
+   * node's socketOnTimeout, the listener hears of it instead and the connection stays:
+   * the socket's own timer says when (finished()), never the native side.
+   */
+  private nativeKeepAlive(): number {
+    const v = this.keepAliveTimeout;
+    if (!(v > 0) || !Number.isFinite(v) || this.listenerCount('timeout') > 0) return NEVER;
+    return Math.min(Math.ceil(v + KEEP_ALIVE_BUFFER_MS), NEVER);
+  }
+
   private innerServer(): SyshttpServer {
     if (this.inner !== null) return this.inner;
     const o = this.options;
@@ -388,7 +403,7 @@ export class Server extends HttpServerBase implements SocketHost {
       // node:http (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER) closes an idle connection 1 s
       // after the keep-alive time its responses announce, so that a client reusing it at
       // the announced limit does not race the close.
-      keepAliveTimeout: this.keepAliveTimeout > 0 ? ms(this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS) : NEVER,
+      keepAliveTimeout: this.nativeKeepAlive(),
       // node:http's requestTimeout covers the head too: with no headersTimeout (0), or a
       // longer one set after construction, it is what bounds a slow head.
       requestHeadersTimeout: Math.min(ms(this.headersTimeout), ms(this.requestTimeout)),
@@ -900,10 +915,11 @@ export class Server extends HttpServerBase implements SocketHost {
       if (active.length === 0) socket.closed_();
     } else {
       socket.lastUsed = this.sweepClock;
-      if (socket.timeout && active.length === 0 && this.keepAliveTimeout > 0) {
+      if ((socket.timeout || this.listenerCount('timeout') > 0) && active.length === 0 && this.keepAliveTimeout > 0) {
         // Idle between requests: node:http gives a socket with a timeout the keep-alive
         // time instead (plus its 1 s margin), so server.setTimeout() does not fire on it
-        // before the connection's keep-alive close.
+        // before the connection's keep-alive close; a 'timeout' listener hears of that
+        // close in its place (nativeKeepAlive).
         socket.setTimeout(this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS);
         socket.keepAliveTimeoutSet = true;
       } else {

@@ -450,6 +450,23 @@ t.test('close() goes through closeIdleConnections(), as node:http’s (framework
   t.equal(calls, 1);
 });
 
+t.test("with a 'timeout' listener, an idle kept-alive connection is its to close: 'timeout' after keepAliveTimeout and node's 1 s margin, and the connection stays", async (t) => {
+  const { server, port } = await startNode(t, hello);
+  server.keepAliveTimeout = 200;
+  let timedOutAt = 0;
+  server.on('timeout', () => (timedOutAt = Date.now()));
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  await c.readResponses(1);
+  const idleSince = Date.now();
+  await waitFor(() => timedOutAt > 0, 4000, "the server's 'timeout'");
+  t.ok(timedOutAt - idleSince >= 1100, `after keepAliveTimeout + 1 s (${timedOutAt - idleSince} ms)`);
+  t.notOk(await c.waitClose(500), 'the connection stays');
+  await c.write(buildRequest({}));
+  const [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), 'hello', 'and serves on');
+});
+
 t.test('server.setTimeout(): a socket idle between requests has the keep-alive time instead, and the server timeout again with its next request', async (t) => {
   const { server, port } = await startNode(t, (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.url !== '/hang') res.end('hello');
