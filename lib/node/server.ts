@@ -217,11 +217,17 @@ export class Server extends HttpServerBase implements SocketHost {
     // gives it a live socket); without one the native side answers them at once.
     this.on('newListener', (event: string | symbol) => {
       if (event === 'clientError') this.inner?.setDeferClientErrors(true);
-      else if (event === 'timeout') process.nextTick(() => this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive()));
+      else if (event === 'timeout') {
+        this.timeoutListened = true;
+        process.nextTick(() => this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive()));
+      }
     });
     this.on('removeListener', (event: string | symbol) => {
       if (event === 'clientError') this.inner?.setDeferClientErrors(this.listenerCount('clientError') > 0);
-      else if (event === 'timeout') this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
+      else if (event === 'timeout') {
+        this.timeoutListened = this.listenerCount('timeout') > 0;
+        this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
+      }
     });
     // Kept-alive responses announce both (keepAliveFields), so a change after listen()
     // reaches the native side, as node:http reads them at each response.
@@ -470,6 +476,8 @@ export class Server extends HttpServerBase implements SocketHost {
    * HTTP.sys, in-flight requests finish with Connection: close instead.
    */
   private closeCalls = 0;
+  /** A 'timeout' listener is there (kept up to date by newListener/removeListener). */
+  private timeoutListened = false;
   override close(callback?: (err?: Error) => void): this {
     const inner = this.inner;
     const wasListening = this.info !== null || this.binding;
@@ -915,7 +923,7 @@ export class Server extends HttpServerBase implements SocketHost {
       if (active.length === 0) socket.closed_();
     } else {
       socket.lastUsed = this.sweepClock;
-      if ((socket.timeout || this.listenerCount('timeout') > 0) && active.length === 0 && this.keepAliveTimeout > 0) {
+      if ((socket.timeout || this.timeoutListened) && active.length === 0 && this.keepAliveTimeout > 0) {
         // Idle between requests: node:http gives a socket with a timeout the keep-alive
         // time instead (plus its 1 s margin), so server.setTimeout() does not fire on it
         // before the connection's keep-alive close; a 'timeout' listener hears of that
