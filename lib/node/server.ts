@@ -229,29 +229,6 @@ export class Server extends HttpServerBase implements SocketHost {
         this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
       }
     });
-    // Kept-alive responses announce both (keepAliveFields), so a change after listen()
-    // reaches the native side, as node:http reads them at each response.
-    Object.defineProperties(this, {
-      keepAliveTimeout: {
-        get: () => this.keepAliveMs,
-        set: (v: number) => {
-          this.keepAliveMs = v;
-          // What responses announce is what the native side applies (with node's margin).
-          this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
-        },
-        enumerable: true,
-        configurable: true,
-      },
-      maxRequestsPerSocket: {
-        get: () => this.maxPerSocket,
-        set: (v: number) => {
-          this.maxPerSocket = v;
-          this.inner?.setKeepAliveFields(this.keepAliveFields());
-        },
-        enumerable: true,
-        configurable: true,
-      },
-    });
     if (typeof options === 'function') {
       requestListener = options;
       options = {};
@@ -475,6 +452,39 @@ export class Server extends HttpServerBase implements SocketHost {
    * (keep-alive included) until they close on their own, then 'close' is emitted. On
    * HTTP.sys, in-flight requests finish with Connection: close instead.
    */
+  static {
+    // keepAliveTimeout and maxRequestsPerSocket are accessors: kept-alive responses
+    // announce both (keepAliveFields), so a change after listen() reaches the native side,
+    // as node:http reads them at each response. On the prototype, not each instance:
+    // turning the instance's data properties (node's constructor sets them) into accessors
+    // would leave V8 a dictionary-mode object, a hash lookup for every field read.
+    Object.defineProperties(Server.prototype, {
+      keepAliveTimeout: {
+        get(this: Server): number {
+          return this.keepAliveMs;
+        },
+        set(this: Server, v: number) {
+          this.keepAliveMs = v;
+          // What responses announce is what the native side applies (with node's margin).
+          this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
+        },
+        enumerable: true,
+        configurable: true,
+      },
+      maxRequestsPerSocket: {
+        get(this: Server): number {
+          return this.maxPerSocket;
+        },
+        set(this: Server, v: number) {
+          this.maxPerSocket = v;
+          this.inner?.setKeepAliveFields(this.keepAliveFields());
+        },
+        enumerable: true,
+        configurable: true,
+      },
+    });
+  }
+
   private closeCalls = 0;
   /** A 'timeout' listener is there (kept up to date by newListener/removeListener). */
   private timeoutListened = false;
