@@ -566,9 +566,12 @@ export class Server extends EventEmitter implements ExchangeHost {
         }
         const list = this.inFlight.get(connection);
         this.inFlight.delete(connection);
+        const reading = this.bodies.get(connection);
         this.bodies.delete(connection);
         if (Array.isArray(list)) for (const ex of list) ex.onAbort();
         else list?.onAbort();
+        // A body still read after its response completed (released): it ends here too.
+        reading?.onAbort();
         return;
       }
       case C.RECORD_SHUTDOWN_COMPLETE:

@@ -439,7 +439,15 @@ SendResult Connection::sendInformational(Slot& s, int status, const char* head, 
 // for "100 Continue", or a large rest, ends the connection instead (RFC 9110 §10.1.1).
 // Decided before the head is written so that it can say "Connection: close".
 void Connection::settleUnreadBody(Slot& s) {
-  if (phase_ != Phase::Body || body_.seq != s.seq || body_.discard) return;
+  if (phase_ != Phase::Body || body_.seq != s.seq || body_.discard || body_.afterResponse) return;
+  if (body_.requested) {
+    // The app is reading it: the rest still goes to the app (node:http's parser delivers
+    // a body whatever the response does), within the time an unread one gets, and the
+    // connection goes on after it (JS hears of a close as an abort: still in flight).
+    body_.afterResponse = true;
+    discardDeadlineMs_ = now_ + limits_.requestHeadersTimeoutMs;
+    return;
+  }
   bool clientWaitsForUs = body_.expectContinue && !body_.continueSent;
   bool small = body_.kind == BodyKind::Chunked ? body_.received <= kMaxDiscardBytes
                                                : body_.remaining <= kMaxDiscardBytes;
@@ -681,7 +689,9 @@ bool Connection::hasRequestsInFlight() const {
   for (const Slot& s : slots_) {
     if (!s.synthetic && !s.ended) return true;
   }
-  return phase_ == Phase::Body && body_.requested && !body_.discard;
+  // A body the app reads, its response complete or not, until it ends (a close cuts it
+  // short: an abort for the app, even once input has stopped).
+  return (phase_ == Phase::Body || body_.afterResponse) && body_.requested && !body_.discard;
 }
 
 bool Connection::partialHeadBuffered() const {
@@ -694,7 +704,11 @@ bool Connection::partialHeadBuffered() const {
 }
 
 bool Connection::stopAfterOutput() {
-  if (phase_ == Phase::Raw || output_.empty() || output_.size() > limits_.responseHighWaterMark) return false;
+  if (phase_ == Phase::Raw || output_.empty()) return false;
+  // Complete responses go out whole, as bytes node:net had handed to the kernel would
+  // (a client that stops reading meets the send-stall limit); of one still being
+  // written, at most the high-water mark.
+  if (hasRequestsInFlight() && output_.size() > limits_.responseHighWaterMark) return false;
   slots_.clear();  // the front's output is output_ itself; later responses' is dropped
   abandoned_ = false;
   stopReading();  // no slot left: the close follows the flush
@@ -714,8 +728,8 @@ bool Connection::beginShutdown() {
     finishHead_ = true;
     return false;
   }
-  if (slots_.empty()) {
-    // Idle: nothing the app has seen is lost.
+  if (slots_.empty() && !(phase_ == Phase::Body && body_.afterResponse)) {
+    // Idle: nothing the app has seen is lost (a body it still reads is not idle).
     closeAfterFlush_ = true;
     phase_ = Phase::Stopped;
     host_.wantFlush(*this);
@@ -734,8 +748,11 @@ bool Connection::tick(uint64_t nowMs, uint32_t elapsedMs) {
   }
   if (closeAfterFlush_ || phase_ == Phase::Raw) return false;
 
+  // The rest of a body whose response is complete must arrive in time too: one the app
+  // still reads ends with the connection (it hears of an abort), one nobody reads is
+  // dropped and the connection closes after it.
+  if (phase_ == Phase::Body && body_.afterResponse && nowMs >= discardDeadlineMs_) return true;
   if (phase_ == Phase::Body && body_.discard) {
-    // The rest of an unanswered body must arrive in time too.
     if (nowMs >= discardDeadlineMs_) stopReading();
     return false;
   }

@@ -162,8 +162,9 @@ class Connection {
   // The app closes the connection without a reset (node's socket.destroy()): nothing
   // more is read or written (requests in flight are dropped), but the output already
   // queued goes out first, as bytes a node:net socket had handed to the kernel would.
-  // Returns false (close now) when there is none, or more than a send buffer's worth
-  // (responseHighWaterMark), or the connection is a detached stream.
+  // Returns false (close now) when there is none, or, with a response still being
+  // written, more than a send buffer's worth (responseHighWaterMark), or the connection
+  // is a detached stream.
   bool stopAfterOutput();
   // Bytes of a request head begun and not complete (not only empty lines, not a whole
   // head waiting behind queued output).
@@ -255,6 +256,7 @@ class Connection {
     bool expectContinue = false;
     bool continueSent = false;
     bool discard = false;     // the response completed first: drop the rest
+    bool afterResponse = false;  // the response completed while the app read it: the rest is still its
     uint64_t activeMs = 0;    // time spent waiting for body bytes the app wants
     uint64_t bytesWhileActive = 0;
   } body_;

@@ -568,6 +568,39 @@ t.test("end() right after req.resume(): the body still flows to its 'end', trail
   t.equal(next.status, 200, 'the connection is still in step');
 });
 
+t.test('a body still arriving when the response completes goes on to its end; a client gone mid-body aborts it', async (t) => {
+  const seen: Record<string, { bytes: number; events: string[] }> = {};
+  const { port } = await startNode(t, (req, res) => {
+    const s = (seen[req.url!] = { bytes: 0, events: [] });
+    req.on('data', (d: Buffer) => (s.bytes += d.length));
+    for (const e of ['end', 'aborted', 'close']) req.on(e, () => s.events.push(e));
+    req.on('error', () => s.events.push('error'));
+    res.end('x');
+  });
+  const late = net.connect(port, '127.0.0.1');
+  t.teardown(() => late.destroy());
+  late.on('error', () => {});
+  late.resume();
+  await once(late, 'connect');
+  late.write('POST /late HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n' + 'a'.repeat(5));
+  await sleep(200);
+  late.write('b'.repeat(200000 - 5));
+  await waitFor(() => seen['/late']?.events.includes('end'), 3000, "req 'end'");
+  t.equal(seen['/late'].bytes, 200000, 'every byte, the late ones too');
+  if (!againstNode) {
+    // (node:http hears nothing of it once the response is done)
+    const gone = net.connect(port, '127.0.0.1');
+    gone.on('error', () => {});
+    await once(gone, 'connect');
+    gone.write('POST /gone HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n' + 'a'.repeat(5));
+    await waitFor(() => seen['/gone'] !== undefined, 2000, 'the request');
+    await sleep(100);
+    gone.destroy();
+    await waitFor(() => seen['/gone'].events.includes('close'), 3000, "req 'close'");
+    t.ok(seen['/gone'].events.includes('aborted'), `aborted (${seen['/gone'].events.join(', ')})`);
+  }
+});
+
 t.test('flushHeaders sends the head before the body', async (t) => {
   let finish: (() => void) | null = null;
   const { port } = await startNode(t, (req, res) => {
