@@ -805,12 +805,14 @@ export class Server extends HttpServerBase implements SocketHost {
   /**
    * node's socketOnError where nobody listens for 'clientError': the socket is destroyed
    * with the error (its 'error', then 'close'). Here the native side has answered and
-   * closes after the responses ahead of the refused head, so that is when.
+   * closes after the responses ahead of the refused head: the 'error' comes once those
+   * are out, the 'close' with the connection's end. (The socket stays known until then,
+   * so requests pipelined behind the refused one are refused too, never the app's.)
    */
   private failSocket(socket: NodeSocket, err: Error): void {
     const fail = (): void => {
       ignoreLaterErrors(socket);
-      socket.closed_(err);
+      socket.emit('error', err);
     };
     if (socket.active.length === 0) fail();
     else socket.afterResponses ??= fail;

@@ -280,8 +280,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     process.nextTick(emitSocketClose, this, err !== null && err !== undefined);
   }
 
-  /** @internal The connection is gone (reset, closed by the peer, or after a closing response); err: the error it ends with. */
-  closed_(err?: Error): void {
+  /** @internal The connection is gone (reset, closed by the peer, or after a closing response). */
+  closed_(): void {
     if (this.gone) return;
     this.keepFinalCounts();
     this.gone = true;
@@ -291,7 +291,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     }
     this.active.length = 0;
     this.host.socketClosed(this);
-    if (!this.destroyed) this.destroy(err);
+    if (!this.destroyed) this.destroy();
   }
 
   /** @internal */

@@ -885,6 +885,22 @@ t.test("no 'clientError' listener: the socket is destroyed with the parse error 
   t.same(error!.rawPacket, Buffer.from('FOO /\r\n'));
 });
 
+t.test("no 'clientError' listener: a request pipelined behind a refused one never reaches the app, on the same socket", async (t) => {
+  const { server, port } = await startNode(t, (req, res) => {
+    t.fail(`no 'request' (${req.url})`);
+    res.end();
+  });
+  let connections = 0;
+  server.on('connection', (socket: net.Socket) => {
+    connections++;
+    socket.on('error', () => {});
+  });
+  const r = await rawRequest(port, 'FOO / HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n');
+  t.equal(r.data.toString('latin1'), 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  await sleep(100);
+  t.equal(connections, 1, "one 'connection'");
+});
+
 t.test("no 'clientError' listener: the bad head is answered 400 and the server serves on", async (t) => {
   const { port } = await startNode(t, hello);
   const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nno colon\r\n\r\n');
