@@ -219,7 +219,18 @@ export class Server extends HttpServerBase implements SocketHost {
       if (event === 'clientError') this.inner?.setDeferClientErrors(true);
       else if (event === 'timeout') {
         this.timeoutListened = true;
-        process.nextTick(() => this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive()));
+        process.nextTick(() => {
+          this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
+          // Connections idle already: their keep-alive end is the listener's from now.
+          if (this.keepAliveTimeout > 0) {
+            for (const socket of this.sockets.values()) {
+              if (socket.active.length === 0 && socket.requests > 0 && !socket.keepAliveTimeoutSet && !socket.timeout) {
+                socket.setTimeout(this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS);
+                socket.keepAliveTimeoutSet = true;
+              }
+            }
+          }
+        });
       }
     });
     this.on('removeListener', (event: string | symbol) => {

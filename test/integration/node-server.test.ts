@@ -467,6 +467,21 @@ t.test("with a 'timeout' listener, an idle kept-alive connection is its to close
   t.equal(r.body.toString(), 'hello', 'and serves on');
 });
 
+t.test("a 'timeout' listener added while a connection is idle hears of its keep-alive end too", async (t) => {
+  const { server, port } = await startNode(t, hello);
+  server.keepAliveTimeout = 200;
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  await c.readResponses(1);
+  let timedOut = false;
+  server.on('timeout', (socket: net.Socket) => {
+    timedOut = true;
+    socket.destroy();
+  });
+  t.ok(await c.waitClose(4000), 'closed by the listener');
+  t.ok(timedOut, "'timeout' came");
+});
+
 t.test('server.setTimeout(): a socket idle between requests has the keep-alive time instead, and the server timeout again with its next request', async (t) => {
   const { server, port } = await startNode(t, (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.url !== '/hang') res.end('hello');
