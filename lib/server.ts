@@ -142,7 +142,9 @@ export class Server extends EventEmitter implements ExchangeHost {
   private readonly tag: string;
   private stopping: Promise<void> | null = null;
   /** The stop in progress, and the promises that settle with its end (resumeAfterStop). */
-  private stopState: { timer: NodeJS.Timeout | null; keepConnections: boolean } | null = null;
+  private stopState: { timer: NodeJS.Timeout | null; keepConnections: boolean; timeout: number } | null = null;
+  /** The timeout of the stop resumeAfterStop() undid (a failed listen() resumes it). */
+  private resumedStopTimeout = 30_000;
   private carriedStops: (() => void)[] = [];
   private shutdownComplete: (() => void) | null = null;
   private readonly backendChoice: BackendChoice;
@@ -219,21 +221,22 @@ export class Server extends EventEmitter implements ExchangeHost {
     return this.handle ?? closedHandle;
   }
 
+  /** @internal The stop in progress, if any. */
+  get stoppingNow(): Promise<void> | null {
+    return this.stopping;
+  }
+
   /**
    * @internal Undoes a stop({ keepConnections: true }) still waiting for its connections
    * (node:http's listen() straight after close(), which stopped only the listeners): the
    * server may listen again and its connections serve on. The stop's promise settles
    * when a later stop completes. False when there is no such stop or the backend cannot.
    */
-  /** @internal The stop in progress, if any. */
-  get stoppingNow(): Promise<void> | null {
-    return this.stopping;
-  }
-
   resumeAfterStop(): boolean {
     const state = this.stopState;
     if (state === null || !state.keepConnections || this.handle === null || !this.handle.resumeAfterShutdown()) return false;
     if (state.timer !== null) clearTimeout(state.timer);
+    this.resumedStopTimeout = state.timeout;
     this.stopState = null;
     this.shutdownComplete = null;  // a ShutdownComplete already in this batch is stale
     this.addressList.addresses.length = 0;  // the listeners are closed
@@ -279,7 +282,7 @@ export class Server extends EventEmitter implements ExchangeHost {
       // No IPv6 on this machine: the default falls back to IPv4 as node:net does.
       if (options.host !== undefined || (r.errno !== 97 && r.errno !== 99)) break;
     }
-    if (this.addressList.addresses.length === 0) this.closeHandle();
+    if (this.addressList.addresses.length === 0) this.dropUnusedHandle();
     const f = failure as { errno: number; syscall: string; message: string };
     const err = new SyshttpError('SYSHTTP_ERR_LISTEN', `${f.syscall} ${hosts[0]}:${port}: ${f.message}`);
     err.errno = f.errno;
@@ -297,7 +300,7 @@ export class Server extends EventEmitter implements ExchangeHost {
       this.unixPaths.push(path);
       return { address: path, family: 'unix', port: 0 };
     }
-    if (this.addressList.addresses.length === 0) this.closeHandle();
+    if (this.addressList.addresses.length === 0) this.dropUnusedHandle();
     const err = new SyshttpError('SYSHTTP_ERR_LISTEN', `${r.syscall} ${path}: ${r.message}`);
     err.errno = r.errno;
     err.syscall = r.syscall;
@@ -323,6 +326,19 @@ export class Server extends EventEmitter implements ExchangeHost {
     if (!this.refed) this.handle.setRef(false);
     if (this.deferClientErrors) this.handle.setDeferClientErrors(true);
     return this.handle;
+  }
+
+  /**
+   * After a failed listen() with no listener left: the native server goes, unless a stop
+   * was undone for this listen() (resumeAfterStop): that stop resumes, so the connections
+   * it kept serve on to their end and its promise settles then.
+   */
+  private dropUnusedHandle(): void {
+    if (this.carriedStops.length > 0 && this.handle !== null) {
+      void this.stop({ timeout: this.resumedStopTimeout, keepConnections: true });
+      return;
+    }
+    this.closeHandle();
   }
 
   private closeHandle(): void {
@@ -364,7 +380,7 @@ export class Server extends EventEmitter implements ExchangeHost {
         for (const carried of this.carriedStops.splice(0)) carried();
       };
       this.shutdownComplete = finish;
-      this.stopState = { timer: setTimeout(finish, timeout), keepConnections: options.keepConnections === true };
+      this.stopState = { timer: setTimeout(finish, timeout), keepConnections: options.keepConnections === true, timeout };
       // Settles with this stop, or with a later one if this one is undone (resumeAfterStop).
       this.carriedStops.push(resolve);
       handle.beginShutdown(options.keepConnections === true);

@@ -458,11 +458,6 @@ export class Server extends HttpServerBase implements SocketHost {
     return info !== null && info.family === 'unix' ? info.address : info;
   }
 
-  /**
-   * As node:http's: stops accepting and closes idle connections; the others serve on
-   * (keep-alive included) until they close on their own, then 'close' is emitted. On
-   * HTTP.sys, in-flight requests finish with Connection: close instead.
-   */
   static {
     // keepAliveTimeout and maxRequestsPerSocket are accessors: kept-alive responses
     // announce both (keepAliveFields), so a change after listen() reaches the native side,
@@ -499,6 +494,11 @@ export class Server extends HttpServerBase implements SocketHost {
   private closeCalls = 0;
   /** A 'timeout' listener is there (kept up to date by newListener/removeListener). */
   private timeoutListened = false;
+  /**
+   * As node:http's: stops accepting and closes idle connections; the others serve on
+   * (keep-alive included) until they close on their own, then 'close' is emitted. On
+   * HTTP.sys, in-flight requests finish with Connection: close instead.
+   */
   override close(callback?: (err?: Error) => void): this {
     const inner = this.inner;
     const wasListening = this.info !== null || this.binding;
@@ -515,7 +515,9 @@ export class Server extends HttpServerBase implements SocketHost {
     this.listenAttempt++;
     this.stopSweeper();
     if (inner === null || !wasListening) {
-      process.nextTick(() => this.emit('close'));
+      // As node:net's: 'close' once no connection is left; while an earlier close()'s
+      // stop still waits for some, it comes with that.
+      if (inner?.stoppingNow == null) process.nextTick(() => this.emit('close'));
       return this;
     }
     // With the connections announced (Linux), they are left as node:http leaves them;

@@ -427,6 +427,57 @@ t.test("listen() straight after close(): the server listens again at once, its c
   t.equal(closes, 1, "'close' once");
 });
 
+t.test("listen() on the same port straight after close(), or a listen() that fails there: the connections close() left serve on, and 'close' follows them", async (t) => {
+  let release: (() => void) | null = null;
+  const { server, port } = await startNode(t, (req, res) => {
+    if (req.url === '/slow') release = () => res.end('slow');
+    else res.end('hello');
+  });
+  const busy = await openRaw(t, port);
+  await busy.write(buildRequest({ target: '/slow' }));
+  await waitFor(() => release !== null, 2000, 'the slow request');
+  server.close();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  t.equal((server.address() as net.AddressInfo).port, port, 'the same port, free at once');
+  const r = await request(`http://127.0.0.1:${port}/`);
+  t.equal(await r.body.text(), 'hello');
+  // Again, now onto a port another socket holds: the listen fails, the connection stays.
+  const held = await occupyPort(t);
+  let closed = false;
+  server.close(() => (closed = true));
+  const failed = new Promise<NodeJS.ErrnoException>((resolve) => server.once('error', resolve));
+  server.listen(held, '127.0.0.1');
+  t.equal((await failed).code, 'EADDRINUSE');
+  release!();
+  const [slow] = await busy.readResponses(1);
+  t.equal(slow.body.toString(), 'slow', 'the connection from before serves on');
+  busy.socket.end();
+  await waitFor(() => closed, 3000, "'close' once it is gone");
+});
+
+t.test("close() twice with a connection left: one 'close', after it; the second callback gets ERR_SERVER_NOT_RUNNING", async (t) => {
+  let release: (() => void) | null = null;
+  const { server, port } = await startNode(t, (req, res) => (release = () => res.end('ok')));
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  await waitFor(() => release !== null, 2000, 'the request');
+  let closes = 0;
+  server.on('close', () => closes++);
+  let second: NodeJS.ErrnoException | null = null;
+  server.close();
+  server.close((err?: Error) => (second = err as NodeJS.ErrnoException));
+  await sleep(100);
+  t.equal(closes, 0, "no 'close' while the connection is there");
+  release!();
+  await c.readResponses(1);
+  c.socket.end();
+  await waitFor(() => closes === 1 && second !== null, 3000, "'close'");
+  t.equal(second!.code, 'ERR_SERVER_NOT_RUNNING');
+  await sleep(100);
+  t.equal(closes, 1, "'close' once");
+});
+
 t.test("listen() straight after a close() that left no connection: that close()'s 'close' comes all the same, as node:net's", async (t) => {
   const { server } = await startNode(t, hello);
   const events: string[] = [];

@@ -459,6 +459,11 @@ void IoUringBackend::unwatchListeners() {
     if (!listeners_[i].valid()) continue;
     if (i < acceptArmed_.size() && acceptArmed_[i]) {
       listenerClosing_[i] = 1;
+      // The fd stays open until the cancelled accept completes: leave the listening state
+      // now, so the port is free at once (node's close() then listen() on the same port).
+      if (::shutdown(listeners_[i].get(), SHUT_RD) != 0) {
+        // Not fatal: the port is then free once the cancel completes and the fd closes.
+      }
       cancel(tag(static_cast<uint32_t>(i), kAccept));
     } else {
       listeners_[i].reset();
