@@ -589,15 +589,24 @@ export class Server extends HttpServerBase implements SocketHost {
   private onExchange(ex: Exchange): void {
     const C = ex.host.constants;
     if ((ex.flags & C.REQUEST_UPGRADE) !== 0) {
-      if (ex.method === 'CONNECT') {
-        // node:http: 'connect' with the tunnel; with no listener the connection is destroyed.
-        if (this.listenerCount('connect') === 0) {
-          this.abortConnection(ex.connection);
+      const event = ex.method === 'CONNECT' ? 'connect' : 'upgrade';
+      // node:http: 'connect' with the tunnel; with no listener the connection is destroyed.
+      if (event === 'connect' && this.listenerCount('connect') === 0) {
+        this.abortConnection(ex.connection);
+        return;
+      }
+      if (this.listenerCount(event) > 0) {
+        if (this.upgrade(ex, event)) return;
+        // Responses to requests before it are still going (pipelined): node hands the
+        // connection over at once; here once they are out (nothing is parsed after an
+        // upgrade head meanwhile). Otherwise, a plain request.
+        const ahead = this.sockets.get(ex.connection);
+        if (ahead !== undefined && ahead.active.length > 0 && ahead.afterResponses === null) {
+          ahead.afterResponses = () => {
+            if (!this.upgrade(ex, event)) this.abortConnection(ex.connection);
+          };
           return;
         }
-        if (this.upgrade(ex, 'connect')) return;
-      } else if (this.listenerCount('upgrade') > 0 && this.upgrade(ex, 'upgrade')) {
-        return;
       }
     }
     let socket = this.sockets.get(ex.connection);

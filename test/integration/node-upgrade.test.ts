@@ -116,6 +116,23 @@ t.test("'connect': a CONNECT request's tunnel, raw both ways, with what came aft
   t.ok(await c.waitClose(3000));
 });
 
+t.test("a CONNECT pipelined behind a request: 'connect' with its head once the response ahead is out, never a 'request'", async (t) => {
+  const seen: string[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    seen.push(`request ${req.method}`);
+    res.end('get');
+  });
+  server.on('connect', (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    seen.push(`connect ${req.url} ${head.toString()}`);
+    socket.end('HTTP/1.1 200 Connection Established\r\n\r\n');
+  });
+  const c = await openRaw(t, port);
+  await c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\nCONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\ntunnel-bytes');
+  t.ok(await c.waitClose(3000));
+  t.same(seen, ['request GET', 'connect example.com:443 tunnel-bytes']);
+  t.match(c.data.toString('latin1'), /HTTP\/1\.1 200 Connection Established\r\n\r\n$/);
+});
+
 t.test("CONNECT with no 'connect' listener: the connection is destroyed, as node:http's", async (t) => {
   const { port } = await startNode(t, () => t.fail("no 'request'"));
   const c = await openRaw(t, port);
