@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import { request } from 'undici';
-import { openRaw, buildRequest, rawRequest, occupyPort, waitFor, tryConnect, sleep } from '../helpers/server';
+import { openRaw, buildRequest, rawRequest, occupyPort, waitFor, tryConnect, sleep, type TeardownHost } from '../helpers/server';
 import { againstNode, closeServer, createServer, startNode } from '../node/helpers';
 
 const hello = (req: http.IncomingMessage, res: http.ServerResponse) => res.end('hello');
@@ -398,15 +398,21 @@ t.test('the server is an http.Server (and a net.Server), as node:http\'s are', a
   t.equal(server.maxRequestsPerSocket, 0);
 });
 
-t.test("listen() straight after close(): the server listens again at once, its connections serve on, and 'close' waits for a later close() (as node:net's)", async (t) => {
-  let release: (() => void) | null = null;
+/** A server answering '/' at once, with a request to '/slow' in flight on `busy` until release(). */
+async function withSlowRequest(t: TeardownHost) {
+  let answer: (() => void) | null = null;
   const { server, port } = await startNode(t, (req, res) => {
-    if (req.url === '/slow') release = () => res.end('slow');
+    if (req.url === '/slow') answer = () => res.end('slow');
     else res.end('hello');
   });
   const busy = await openRaw(t, port);
   await busy.write(buildRequest({ target: '/slow' }));
-  await waitFor(() => release !== null, 2000, 'the slow request');
+  await waitFor(() => answer !== null, 2000, 'the slow request');
+  return { server, port, busy, release: () => answer!() };
+}
+
+t.test("listen() straight after close(): the server listens again at once, its connections serve on, and 'close' waits for a later close() (as node:net's)", async (t) => {
+  const { server, port, busy, release } = await withSlowRequest(t);
   let closes = 0;
   server.on('close', () => closes++);
   let firstCb = false;
@@ -416,7 +422,7 @@ t.test("listen() straight after close(): the server listens again at once, its c
   const again = server.address().port as number;
   const r = await request(`http://127.0.0.1:${again}/`);
   t.equal(await r.body.text(), 'hello', 'the new listener serves');
-  release!();
+  release();
   const [slow] = await busy.readResponses(1);
   t.equal(slow.body.toString(), 'slow', 'the connection from before serves on');
   await sleep(100);
@@ -428,14 +434,7 @@ t.test("listen() straight after close(): the server listens again at once, its c
 });
 
 t.test("listen() on the same port straight after close(), or a listen() that fails there: the connections close() left serve on, and 'close' follows them", async (t) => {
-  let release: (() => void) | null = null;
-  const { server, port } = await startNode(t, (req, res) => {
-    if (req.url === '/slow') release = () => res.end('slow');
-    else res.end('hello');
-  });
-  const busy = await openRaw(t, port);
-  await busy.write(buildRequest({ target: '/slow' }));
-  await waitFor(() => release !== null, 2000, 'the slow request');
+  const { server, port, busy, release } = await withSlowRequest(t);
   server.close();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -449,7 +448,7 @@ t.test("listen() on the same port straight after close(), or a listen() that fai
   const failed = new Promise<NodeJS.ErrnoException>((resolve) => server.once('error', resolve));
   server.listen(held, '127.0.0.1');
   t.equal((await failed).code, 'EADDRINUSE');
-  release!();
+  release();
   const [slow] = await busy.readResponses(1);
   t.equal(slow.body.toString(), 'slow', 'the connection from before serves on');
   busy.socket.end();
