@@ -832,22 +832,18 @@ export class Server extends HttpServerBase implements SocketHost {
    * so requests pipelined behind the refused one are refused too, never the app's.)
    */
   private failSocket(socket: NodeSocket, err: Error): void {
-    const fail = (): void => {
+    whenResponsesOut(socket, () => {
       ignoreLaterErrors(socket);
       socket.emit('error', err);
-    };
-    if (socket.active.length === 0) fail();
-    else socket.afterResponses ??= fail;
+    });
   }
 
   /** 'clientError' for a connection the native side closes after its answer: now, or once the responses ahead of it are out. */
   private clientErrorOn(socket: NodeSocket, err: Error): void {
-    const tell = (): void => {
+    whenResponsesOut(socket, () => {
       socket.closed_();
       this.emitClientError(err, socket);
-    };
-    if (socket.active.length === 0) tell();
-    else socket.afterResponses ??= tell;  // a refusal already waiting is told first (node stops there)
+    });
   }
 
   /** SocketHost: a raw write hands the connection's one unanswered request over. */
@@ -1267,6 +1263,15 @@ function emitCloseNT(res: Res): void {
   res.destroyed = true;
   res._closed = true;
   res.emit('close');
+}
+
+/**
+ * Runs `fn` now, or once the responses ahead on the connection are out (finished()); a
+ * refusal already waiting there is told first, as node's parser stops at it.
+ */
+function whenResponsesOut(socket: NodeSocket, fn: () => void): void {
+  if (socket.active.length === 0) fn();
+  else socket.afterResponses ??= fn;
 }
 
 /** A response whose request came in whole and whose end() was called. */
