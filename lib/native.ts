@@ -111,6 +111,8 @@ export interface NativeConstants {
   REQUEST_UPGRADE: number;
   REQUEST_HAS_CONTENT_LENGTH: number;
   REQUEST_NO_HOST: number;
+  /** The field lines are byte for byte those of the connection's request seq - 1 (Linux backends). */
+  REQUEST_SAME_FIELDS: number;
   SEND_END: number;
   SEND_HAS_DATE: number;
   SEND_CLOSE: number;

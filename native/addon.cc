@@ -36,6 +36,7 @@ Napi::Object constants(Napi::Env env) {
   set("REQUEST_UPGRADE", bridge::kRequestUpgrade);
   set("REQUEST_HAS_CONTENT_LENGTH", bridge::kRequestHasContentLength);
   set("REQUEST_NO_HOST", bridge::kRequestNoHost);
+  set("REQUEST_SAME_FIELDS", bridge::kRequestSameFields);
   set("SEND_END", backends::kSendEnd);
   set("SEND_HAS_DATE", backends::kSendHasDate);
   set("SEND_CLOSE", backends::kSendClose);

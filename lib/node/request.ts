@@ -38,11 +38,15 @@ type RequestView = IncomingMessage &
 /**
  * The strings of a connection's previous request. A keep-alive client sends the same
  * target and fields again and again: a string whose bytes repeat is reused (a byte
- * comparison) instead of made anew.
+ * comparison) instead of made anew, and when the native side says the field lines are
+ * the previous request's byte for byte (REQUEST_SAME_FIELDS), all of them are, unread.
  */
 export interface RequestStrings {
   url: string;
+  /** The field strings of request `seq`: a copy of its rawHeaders, which the app may change. */
   raw: string[];
+  /** The request they came from (0: none yet). */
+  seq: number;
 }
 
 function sliceOrReuse(bytes: Latin1Buffer, start: number, end: number, prev: string | undefined): string {
@@ -86,16 +90,27 @@ export function initRequest(
   }
   // Header fields as sent; node's `headers` getter builds the object from them on first use.
   const n = Math.min(ex.fieldCount, maxFields);
-  const raw: string[] = new Array(2 * n);
-  const prevRaw = prev === null ? EMPTY_RAW : prev.raw;
-  for (let i = 0, w = ex.firstFieldWord; i < 2 * n; i += 2, w += 4) {
-    raw[i] = sliceOrReuse(bytes, words[w], words[w] + words[w + 1], prevRaw[i]);
-    raw[i + 1] = sliceOrReuse(bytes, words[w + 2], words[w + 2] + words[w + 3], prevRaw[i + 1]);
+  let raw: string[];
+  if (
+    prev !== null &&
+    prev.seq === ex.seq - 1 &&
+    (ex.flags & ex.host.constants.REQUEST_SAME_FIELDS) !== 0 &&
+    prev.raw.length === 2 * n
+  ) {
+    raw = prev.raw.slice();
+  } else {
+    raw = new Array(2 * n);
+    const prevRaw = prev === null ? EMPTY_RAW : prev.raw;
+    for (let i = 0, w = ex.firstFieldWord; i < 2 * n; i += 2, w += 4) {
+      raw[i] = sliceOrReuse(bytes, words[w], words[w] + words[w + 1], prevRaw[i]);
+      raw[i + 1] = sliceOrReuse(bytes, words[w + 2], words[w + 2] + words[w + 3], prevRaw[i + 1]);
+    }
+    if (prev !== null) prev.raw = raw.slice();
   }
   r.rawHeaders = raw;
   if (prev !== null) {
     prev.url = url;
-    prev.raw = raw;
+    prev.seq = ex.seq;
   }
   r[kHeadersCount] = 2 * n;
   // Without a body the request is complete now; its end is pushed when it is read

@@ -78,7 +78,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   /** @internal the refused request whose 'clientError' is being emitted (hijack() takes it) */
   refusedExchange: { ex: Exchange; status: number } | null = null;
   /** @internal the previous request's strings, reused when the next repeats them (initRequest) */
-  readonly strings: RequestStrings = { url: '', raw: [] };
+  readonly strings: RequestStrings = { url: '', raw: [], seq: 0 };
   /** @internal a request was refused (node:http's parser would have stopped): later ones are too */
   refused = false;
   private timer: NodeJS.Timeout | null = null;

@@ -45,6 +45,7 @@ void Batch::request(uint32_t connection, uint32_t seq, const http::RequestHead& 
   if (head.expectContinue) flags |= kRequestExpectContinue;
   if (head.upgrade) flags |= kRequestUpgrade;
   if (head.noHost) flags |= kRequestNoHost;
+  if (head.sameFields) flags |= kRequestSameFields;
   header(kRecordRequest, connection, seq);
   words_.push_back(flags);
   words_.push_back(at + head.method.offset);

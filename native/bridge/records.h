@@ -60,6 +60,7 @@ enum RequestFlags : uint32_t {
   kRequestUpgrade = 1u << 5,
   kRequestHasContentLength = 1u << 6,
   kRequestNoHost = 1u << 7,  // HTTP/1.1 without Host, taken (HeadLimits::requireHost off)
+  kRequestSameFields = 1u << 8,  // field lines byte for byte those of request seq - 1 (Linux backends)
 };
 
 }  // namespace syshttp::bridge

@@ -126,6 +126,26 @@ void Connection::process() {
   if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
 }
 
+// A keep-alive client mostly sends the same field lines request after request (the same
+// Host, Accept, User-Agent …). Saying so (kRequestSameFields) lets JS reuse the previous
+// request's strings instead of comparing them byte by byte; here it is one memcmp. The
+// copy is kept only for heads of ordinary size.
+bool Connection::fieldsRepeat(const char* base, const RequestHead& head) {
+  if (head.fieldCount == 0) {
+    prevFields_.clear();
+    return false;
+  }
+  const size_t start = head.fields[0].name.offset;
+  const size_t length = head.headLength - start;
+  if (length > kMaxRememberedFields) {
+    std::string().swap(prevFields_);  // no copy of a large head kept on an idle connection
+    return false;
+  }
+  if (prevFields_.size() == length && std::memcmp(prevFields_.data(), base + start, length) == 0) return true;
+  prevFields_.assign(base + start, length);
+  return false;
+}
+
 bool Connection::parseHead() {
   if ((shuttingDown_ && !finishHead_) || awaitingUpgrade_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
   // A client that pipelines without reading its responses is not served further until
@@ -171,6 +191,7 @@ bool Connection::parseHead() {
   }
 
   finishHead_ = false;  // the one head a graceful stop waited for: it gets the last answer
+  head.sameFields = fieldsRepeat(base, head);
   Slot& s = slots_.emplace_back();
   s.seq = nextSeq_++;
   s.headMethod = head.method.length == 4 && std::memcmp(base + head.method.offset, "HEAD", 4) == 0;

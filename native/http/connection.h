@@ -198,6 +198,7 @@ class Connection {
 
   void process();
   bool parseHead();
+  bool fieldsRepeat(const char* base, const RequestHead& head);
   bool deliverBody();
   bool deliverRaw();
   void finishBody();
@@ -232,6 +233,10 @@ class Connection {
   // Parsed fields of the head being read: kInitialFields at first, grown as heads need.
   static constexpr size_t kInitialFields = 32;
   std::vector<Field> fields_;
+  // The previous request's field lines (up to kMaxRememberedFields bytes), to tell a
+  // repeat (fieldsRepeat). Empty: none, or too long to keep.
+  static constexpr size_t kMaxRememberedFields = 2048;
+  std::string prevFields_;
 
   Phase phase_ = Phase::Head;
   uint32_t nextSeq_ = 1;

@@ -90,6 +90,9 @@ struct RequestHead {
   bool expectContinue = false; // "Expect: 100-continue" on HTTP/1.1
   bool upgrade = false;        // "Connection: upgrade" together with an Upgrade field
   bool noHost = false;         // HTTP/1.1 without Host, taken as limits.requireHost is off
+  // Set by the Connection, not the parser: the field lines are byte for byte the previous
+  // request's on the same connection (the request with the sequence number before).
+  bool sameFields = false;
   uint32_t headLength = 0;     // bytes consumed, through the empty line's CRLF
   ParseFault fault = ParseFault::Other;  // with ParseStatus::Error: which rule broke
   uint32_t faultOffset = 0;  // with ParseStatus::Error: where in buf the parser stopped

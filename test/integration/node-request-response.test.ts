@@ -899,6 +899,35 @@ t.test('requests on one connection: each gets its own target and fields, also wh
   t.same(seen, specs.map(([target, value]) => `${target} Host|localhost|X-V|${value}`));
 });
 
+
+t.test("requests repeating the previous one's fields: each gets them whole, whatever the app did to the last one's rawHeaders", async (t) => {
+  const seen: string[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    seen.push(`${req.url} ${req.rawHeaders.join('|')}`);
+    // An app that edits rawHeaders (a proxy's clean-up, say) changes its own request only.
+    req.rawHeaders[1] = 'edited';
+    if (req.url === '/3') req.rawHeaders.push('X-Added', 'yes');
+    res.end('ok');
+  });
+  const c = await openRaw(t, port);
+  const fields: [string, string][] = [['Accept', 'text/plain,*/*;q=0.8'], ['X-V', 'same']];
+  const expected = (target: string, count = 3) =>
+    `${target} ${['Host', 'localhost', 'Accept', 'text/plain,*/*;q=0.8', 'X-V', 'same'].slice(0, 2 * count).join('|')}`;
+  for (const target of ['/1', '/2', '/3']) {
+    await c.write(buildRequest({ target, headers: fields }));
+    await c.readResponses(1);
+  }
+  // Pipelined in one write: the repeats arrive in one batch.
+  await c.write(Buffer.concat(['/4', '/5', '/6'].map((target) => buildRequest({ target, headers: fields }))));
+  await c.readResponses(3);
+  t.same(seen, ['/1', '/2', '/3', '/4', '/5', '/6'].map((target) => expected(target)));
+  if (againstNode) return;  // node:http reads maxHeadersCount once per connection
+  // maxHeadersCount changed between two identical heads: the new count holds.
+  server.maxHeadersCount = 2;
+  await c.write(buildRequest({ target: '/7', headers: fields }));
+  await c.readResponses(1);
+  t.equal(seen[6], expected('/7', 2));
+});
 t.test("removeHeader of the framing fields: no Content-Length means chunked, neither field means the close ends the body", async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.removeHeader('content-length');
