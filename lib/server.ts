@@ -90,6 +90,8 @@ export interface BackendInfo {
 }
 
 const NO_PATH_BASES: readonly string[] = [];
+/** Entries of connections without exchanges (idle, or closed) stay in the in-flight map until it reaches this size. */
+const MIN_IN_FLIGHT_SWEEP = 1024;
 const ABORTED = -1;  // SendResult.Gone
 // Stands in for the native server before listen() and after stop(): every call on it
 // says "gone", so a late ctx.abort() or body read settles instead of throwing.
@@ -130,9 +132,12 @@ export class Server extends EventEmitter implements ExchangeHost {
   private refed = true;
   private epoch = 0;  // increases at each stop(): a listen() that raced with it gives up
   private C: NativeConstants | null = null;
-  // A connection's exchanges in flight: the one itself (most connections), or a list of
-  // pipelined ones, oldest first.
-  private readonly inFlight = new Map<number, Exchange | Exchange[]>();
+  // A connection's exchanges in flight: the one itself (most connections), a list of
+  // pipelined ones, oldest first, or null while it has none. A connection between requests
+  // keeps its entry: deleting it at every response made V8 shrink and regrow the Map's
+  // table as a batch came and went. Entries of closed connections go in sweeps (idle()).
+  private readonly inFlight = new Map<number, Exchange | Exchange[] | null>();
+  private sweepInFlightAt = MIN_IN_FLIGHT_SWEEP;
   private readonly bodies = new Map<number, Exchange>();
   /** Connections that left HTTP (upgrades), by connection id. */
   private readonly upgraded = new Map<number, UpgradedStream>();
@@ -367,7 +372,7 @@ export class Server extends EventEmitter implements ExchangeHost {
         if (handle.connectionCount() > 0) handle.closeAll();
         // Whatever is still in flight is over now, whether or not its abort record
         // made it into a batch.
-        const left = [...this.inFlight.values()].flat();
+        const left = [...this.inFlight.values()].flat().filter((ex) => ex !== null);
         this.inFlight.clear();
         this.bodies.clear();
         for (const ex of left) ex.onAbort();
@@ -401,11 +406,11 @@ export class Server extends EventEmitter implements ExchangeHost {
   /** @internal */
   release(ex: Exchange): void {
     const list = this.inFlight.get(ex.connection);
-    if (list === undefined) return;
+    if (list === undefined || list === null) return;
     if (!Array.isArray(list)) {
-      if (list === ex) this.inFlight.delete(ex.connection);
+      if (list === ex) this.inFlight.set(ex.connection, null);
     } else if (list.length === 1) {
-      if (list[0] === ex) this.inFlight.delete(ex.connection);
+      if (list[0] === ex) this.inFlight.set(ex.connection, null);
     } else if (list[0] === ex) {
       list.shift();  // responses complete in order, as a rule
     } else {
@@ -451,9 +456,19 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.report(err, undefined);
   }
 
+  /** A connection's first exchange; entries without one are swept when the map has doubled since the last sweep. */
+  private addInFlight(connection: number, ex: Exchange): void {
+    const inFlight = this.inFlight;
+    if (inFlight.size >= this.sweepInFlightAt) {
+      for (const [id, list] of inFlight) if (list === null) inFlight.delete(id);
+      this.sweepInFlightAt = Math.max(MIN_IN_FLIGHT_SWEEP, 2 * inFlight.size);
+    }
+    inFlight.set(connection, ex);
+  }
+
   private find(connection: number, seq: number): Exchange | undefined {
     const list = this.inFlight.get(connection);
-    if (list === undefined) return undefined;
+    if (list === undefined || list === null) return undefined;
     if (!Array.isArray(list)) return list.seq === seq ? list : undefined;
     for (const ex of list) if (ex.seq === seq) return ex;
     return undefined;
@@ -523,7 +538,8 @@ export class Server extends EventEmitter implements ExchangeHost {
       case C.RECORD_REQUEST: {
         const ex = new Exchange(this, words, bytes, i);
         const list = this.inFlight.get(connection);
-        if (list === undefined) this.inFlight.set(connection, ex);
+        if (list === undefined) this.addInFlight(connection, ex);
+        else if (list === null) this.inFlight.set(connection, ex);
         else if (Array.isArray(list)) list.push(ex);
         else this.inFlight.set(connection, [list, ex]);
         if (ex.has(C.REQUEST_HAS_BODY)) this.bodies.set(connection, ex);
