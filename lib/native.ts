@@ -33,6 +33,7 @@ export interface NativeBackendOptions {
   /** HTTP.sys settings (lib/options.ts resolveWindowsOptions); other backends ignore them. */
   windows: NativeWindowsOptions;
   ioUringNoMultishotAccept: boolean;
+  ioUringDeferTaskrun: boolean;
   ioUringNoBufferRing: boolean;
   /** ConnectionOpen/ConnectionClosed records (Linux backends; the node:http layer asks). */
   connectionEvents: boolean;

@@ -158,7 +158,7 @@ export class Server extends EventEmitter implements ExchangeHost {
   get pathBases(): readonly string[] {
     return process.platform === 'win32' ? this.windows.pathBases : NO_PATH_BASES;
   }
-  private readonly backendTuning: { ioUringNoMultishotAccept: boolean; ioUringNoBufferRing: boolean };
+  private readonly backendTuning: { ioUringNoMultishotAccept: boolean; ioUringNoBufferRing: boolean; ioUringDeferTaskrun: boolean };
 
   constructor(options: ServerOptions = {}, handler?: Handler) {
     super();
@@ -169,9 +169,14 @@ export class Server extends EventEmitter implements ExchangeHost {
     }
     this.backendChoice = backend;
     this.windows = resolveWindowsOptions(options.windows);  // HTTP.sys only (lib/options.ts)
-    // Internal switches for the bench's ablation (SYSHTTP_IOURING_NO=accept,bufring).
+    // Internal switches for the bench's ablation (SYSHTTP_IOURING_NO=accept,bufring; SYSHTTP_IOURING_DEFER_TASKRUN=1).
     const off = (process.env.SYSHTTP_IOURING_NO ?? '').split(',');
-    this.backendTuning = { ioUringNoMultishotAccept: off.includes('accept'), ioUringNoBufferRing: off.includes('bufring') };
+    this.backendTuning = {
+      ioUringNoMultishotAccept: off.includes('accept'),
+      ioUringNoBufferRing: off.includes('bufring'),
+      // DEFER_TASKRUN, for the ablation only (SYSHTTP_IOURING_DEFER_TASKRUN=1): see native Ring::init.
+      ioUringDeferTaskrun: process.env.SYSHTTP_IOURING_DEFER_TASKRUN === '1',
+    };
     this.limits = resolveLimits(options.limits);
     this.maxRequestBodySize = this.limits.maxRequestBodySize;
     if (handler !== undefined) {

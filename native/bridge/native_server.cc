@@ -228,6 +228,7 @@ bool NativeServer::createLinux(Napi::Env env, const Napi::Object& o) {
       backends::IoUringOptions ringOptions;
       ringOptions.multishotAccept = !o.Get("ioUringNoMultishotAccept").ToBoolean().Value();
       ringOptions.multishotRecv = !o.Get("ioUringNoBufferRing").ToBoolean().Value();
+      ringOptions.deferTaskrun = o.Get("ioUringDeferTaskrun").ToBoolean().Value();
       auto ring = backends::IoUringBackend::create(loop, limits_, batch_, *this, ringOptions, &error, &why);
       if (ring) {
         detail_ = ring->describe();

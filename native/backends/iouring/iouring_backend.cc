@@ -43,7 +43,7 @@ IoUringBackend::IoUringBackend(uv_loop_t* loop, const http::ServerLimits& limits
 // handles polling the ring fd. Teardown: handles, then in-flight operations drained,
 // then the ring (its destructor unmaps and closes).
 int IoUringBackend::init(std::string* why) {
-  int err = ring_.init(kRingEntries, why);
+  int err = ring_.init(kRingEntries, options_.deferTaskrun, why);
   if (err != 0) return err;
   const unsigned needed[] = {IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SENDMSG, IORING_OP_ASYNC_CANCEL};
   for (unsigned op : needed) {
@@ -136,8 +136,9 @@ void IoUringBackend::onReadable() {
   uint64_t signals = 0;
   while (::read(eventfd_.get(), &signals, sizeof(signals)) < 0 && errno == EINTR) {
   }
-  // With DEFER_TASKRUN completions are posted only when we ask (GETEVENTS). One enter
-  // per wake-up: work queued after it signals the eventfd again.
+  // Completions are posted as the thread enters the kernel (COOP_TASKRUN), or only when
+  // we ask (GETEVENTS, DEFER_TASKRUN). One enter per wake-up: work queued after it
+  // signals the eventfd again.
   ring_.enter(true);
   ring_.reap([this](const io_uring_cqe& cqe) { complete(cqe); });
 }

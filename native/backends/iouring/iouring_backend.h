@@ -18,6 +18,7 @@ namespace syshttp::backends {
 struct IoUringOptions {
   bool multishotAccept = true;
   bool multishotRecv = true;  // with a provided-buffer ring
+  bool deferTaskrun = false;  // IORING_SETUP_DEFER_TASKRUN (ablation only: late wake-ups when idle, see Ring::init)
 };
 
 class IoUringBackend final : public LinuxBackend {

@@ -26,9 +26,10 @@ class Ring {
   Ring& operator=(const Ring&) = delete;
   ~Ring();
 
-  // Sets the ring up, trying SINGLE_ISSUER|DEFER_TASKRUN, then COOP_TASKRUN, then no
-  // flags. Returns 0 or an errno, with *why saying which call failed.
-  int init(unsigned entries, std::string* why);
+  // Sets the ring up, trying SINGLE_ISSUER|COOP_TASKRUN (SINGLE_ISSUER|DEFER_TASKRUN
+  // first when deferTaskrun), then COOP_TASKRUN, then no flags. Returns 0 or an errno,
+  // with *why saying which call failed.
+  int init(unsigned entries, bool deferTaskrun, std::string* why);
 
   int fd() const { return fd_; }
   const RingFeatures& features() const { return features_; }
