@@ -512,6 +512,7 @@ export class Exchange {
     if (fields.closeAnnounced) this.presetFlags &= ~C.SEND_CLOSE;
     if (fields.noLength) this.presetFlags |= C.SEND_NO_LENGTH;
     if (fields.noChunked) this.presetFlags |= C.SEND_NO_CHUNKED;
+    if (fields.closeAfter) this.presetFlags |= C.SEND_CLOSE_AFTER;
     // Without framing the close ends the body; with Connection removed, say nothing of it.
     if (fields.noLength && fields.noChunked && fields.connectionRemoved) this.presetFlags |= C.SEND_CLOSE;
     this.presetLength = fields.contentLength === undefined ? -1 : Number(fields.contentLength);
@@ -526,7 +527,7 @@ export class Exchange {
 
   /** @internal Whether the response asks to close the connection (Connection: close). */
   get closeAsked(): boolean {
-    if (this.presetLines !== null) return (this.presetFlags & this.host.constants.SEND_CLOSE) !== 0;
+    if (this.presetLines !== null) return (this.presetFlags & (this.host.constants.SEND_CLOSE | this.host.constants.SEND_CLOSE_AFTER)) !== 0;
     const connection = this.headers.getLower('connection');
     return connection !== undefined && CLOSE.test(connection);
   }

@@ -296,6 +296,8 @@ export class FieldLines {
   /** node's removeHeader('content-length') / ('transfer-encoding'): the server adds neither framing field of that kind. */
   noLength = false;
   noChunked = false;
+  /** The server closes the connection after this response, and says so (not one of these lines). */
+  closeAfter = false;
   /** The app's Transfer-Encoding ends in chunked (node:http then frames the body chunked). */
   teChunked = false;
   /** The Connection values, joined with ", " when repeated. */
@@ -315,6 +317,7 @@ export class FieldLines {
     this.closeAnnounced = false;
     this.noLength = false;
     this.noChunked = false;
+    this.closeAfter = false;
     this.teChunked = false;
     this.connection = undefined;
     this.contentLength = undefined;

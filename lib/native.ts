@@ -123,6 +123,8 @@ export interface NativeConstants {
   CLIENT_ERROR_DEFERRED: number;
   SEND_NO_LENGTH: number;
   SEND_NO_CHUNKED: number;
+  /** Close after this response, the server's decision: the native side says Connection: close. */
+  SEND_CLOSE_AFTER: number;
 }
 
 export interface Binding {

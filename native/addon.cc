@@ -45,6 +45,7 @@ Napi::Object constants(Napi::Env env) {
   set("SEND_HAS_KEEP_ALIVE", backends::kSendHasKeepAlive);
   set("SEND_NO_LENGTH", backends::kSendNoLength);
   set("SEND_NO_CHUNKED", backends::kSendNoChunked);
+  set("SEND_CLOSE_AFTER", backends::kSendCloseAfter);
   return c;
 }
 

@@ -161,6 +161,13 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
     f.closeAnnounced = true;
   }
   const status = this.statusCode;
+  if (f.teChunked && (status === 204 || status === 304) && f.connection === undefined && !f.connectionRemoved) {
+    // The app framed a response that has no body chunked: node:http then closes the
+    // connection after it and says so (its Transfer-Encoding line is not sent here: a
+    // 204 or 304 carries none, RFC 9110 §8.6, RFC 9112 §6.1).
+    f.closeAfter = true;
+    this.shouldKeepAlive = false;
+  }
   // node:http's rule: a Trailer field needs chunked framing, which HTTP/1.0, a
   // Content-Length and a body-less response do not have.
   if (f.hasTrailer) {
@@ -481,6 +488,9 @@ function writeProcessing(this: ResponseView, callback?: Callback): void {
   if (typeof callback === 'function') process.nextTick(callback);
 }
 
+/** A Link value as node's writeEarlyHints takes it: `<uri>` then `; param[=value]`s. */
+const LINK_VALUE = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
+
 /** 103 Early Hints: a Link field (node's validation) and any other hint fields. */
 function writeEarlyHints(this: ResponseView, hints: unknown, callback?: Callback): void {
   if (hints === null || typeof hints !== 'object' || Array.isArray(hints)) {
@@ -490,11 +500,12 @@ function writeEarlyHints(this: ResponseView, hints: unknown, callback?: Callback
   if (h.link === null || h.link === undefined) return;
   const links = Array.isArray(h.link) ? h.link : [h.link];
   for (const v of links) {
-    if (typeof v !== 'string' || !/^<[^>]*>/.test(v.trim()) || /[\r\n]/.test(v)) {
+    // node's format check (validateLinkHeaderValue), and no line breaks in any part.
+    if (typeof v !== 'string' || !LINK_VALUE.test(v) || /[\r\n]/.test(v)) {
       throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument 'hints' is invalid. Received ${String(h.link)}`);
     }
   }
-  const link = links.map((v) => (v as string).trim()).join(', ');
+  const link = links.join(', ');
   if (link.length === 0) return;
   const fields: [string, string][] = [['Link', link]];
   for (const key of Object.keys(h)) {

@@ -27,7 +27,9 @@ enum SendFlags : uint32_t {
                                 // announcement (ServerLimits::keepAliveFields) only Connection
   kSendNoLength = 1u << 6,      // no Content-Length of the server's (node's removed one):
                                 // chunked, or the close, ends the body
-  kSendNoChunked = 1u << 7      // no chunked framing (node's removed Transfer-Encoding)
+  kSendNoChunked = 1u << 7,     // no chunked framing (node's removed Transfer-Encoding)
+  kSendCloseAfter = 1u << 8     // close after this response, the server's own decision:
+                                // it says Connection: close (kSendClose: the app's field did)
 };
 
 enum class SendResult : int32_t {

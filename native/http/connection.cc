@@ -490,7 +490,7 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
   out.append(head, headLength);
   if (!(flags & kSendHasDate)) out.append(date_.line(), DateCache::kLineLength);
 
-  bool close = s.closeAfter || !s.keepAlive || (flags & kSendClose) != 0 ||
+  bool close = s.closeAfter || !s.keepAlive || (flags & (kSendClose | kSendCloseAfter)) != 0 ||
                (shuttingDown_ && &s == &slots_.back());
   // The framing first decided, then written after the Connection fields (node:http's
   // order: the app's fields, Date, Connection and Keep-Alive, then the framing).

@@ -56,7 +56,8 @@ enum SendFlags : uint32_t {
   kSendTrailers = 1u << 4,      // see backends/backend.h
   kSendHasKeepAlive = 1u << 5,  // see backends/backend.h
   kSendNoLength = 1u << 6,      // see backends/backend.h
-  kSendNoChunked = 1u << 7      // see backends/backend.h
+  kSendNoChunked = 1u << 7,     // see backends/backend.h
+  kSendCloseAfter = 1u << 8     // see backends/backend.h
 };
 
 enum class SendResult : int32_t {

@@ -520,6 +520,41 @@ t.test('end(body) alone: Content-Length; HEAD and 204: no body', async (t) => {
   t.equal(r.body.toString(), 'twelve bytes', 'the connection is still in step');
 });
 
+t.test('a 204 or 304 the app frames chunked: node:http says Connection: close after Date, sends no last chunk and closes', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.writeHead(Number(req.url?.slice(1)), { 'Transfer-Encoding': 'chunked' });
+    res.end();
+  });
+  for (const status of [204, 304]) {
+    const c = await openRaw(t, port);
+    await c.write(buildRequest({ target: `/${status}` }));
+    t.ok(await c.waitClose(), `${status}: the connection closes`);
+    const text = c.data.toString('latin1');
+    t.match(text, new RegExp(`^HTTP/1\\.1 ${status} `), `${status}: the status`);
+    t.match(text, /\r\nDate: [^\r]+\r\nConnection: close\r\n\r\n$/, `${status}: Connection: close last, after Date; nothing after the head`);
+  }
+});
+
+t.test("writeEarlyHints takes Link values in node's format only", async (t) => {
+  const thrown: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    for (const link of ['</>; ', 'rel=preload; </scripts.js>', 'invalid string', '<a>\r\nX-Injected: 1']) {
+      try {
+        res.writeEarlyHints({ link });
+        thrown.push('none');
+      } catch (err) {
+        thrown.push((err as NodeJS.ErrnoException).code ?? 'no code');
+      }
+    }
+    res.writeEarlyHints({ link: ['</style.css>; rel=preload; as=style', '</app.js>;rel=preload;as="script"'] });
+    res.end('ok');
+  });
+  const r = await rawRequest(port, buildRequest({}), { responses: 1 });
+  t.same(thrown, ['ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE']);
+  const text = r.data.toString('latin1');
+  t.match(text, /^HTTP\/1\.1 103 Early Hints\r\nLink: <\/style\.css>; rel=preload; as=style, <\/app\.js>;rel=preload;as="script"\r\n\r\nHTTP\/1\.1 200 OK\r\n/, 'the good ones go out in one 103, as given');
+});
+
 t.test('writeHead() without a Content-Length, then end(body) or end(): chunked, as node decides the framing at writeHead; an HTTP/1.0 body ends with the close', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });

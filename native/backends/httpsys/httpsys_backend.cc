@@ -583,7 +583,8 @@ SendResult HttpSysBackend::send(uint32_t connection, uint32_t seq, int status, c
     req->started = true;
     req->declared = declaredLength;
     req->noBody = req->summary.head || !bodyAllowed(status);
-    req->disconnect = (flags & backends::kSendClose) != 0 || shuttingDown_ || !req->summary.keepAlive;
+    req->disconnect = (flags & (backends::kSendClose | backends::kSendCloseAfter)) != 0 || shuttingDown_ ||
+                      !req->summary.keepAlive;
     std::string h(head, headLength);
     if (ending) return sendWhole(*req, h, status, body, bodyLength);
     return sendStart(*req, h, status, body, bodyLength, false);

@@ -38,7 +38,8 @@ constexpr uint32_t u(uint32_t flag) { return flag; }
 static_assert(u(kSendEnd) == u(http::kSendEnd) && u(kSendHasDate) == u(http::kSendHasDate) &&
               u(kSendClose) == u(http::kSendClose) && u(kSendHasConnection) == u(http::kSendHasConnection) &&
               u(kSendTrailers) == u(http::kSendTrailers) && u(kSendHasKeepAlive) == u(http::kSendHasKeepAlive) &&
-              u(kSendNoLength) == u(http::kSendNoLength) && u(kSendNoChunked) == u(http::kSendNoChunked));
+              u(kSendNoLength) == u(http::kSendNoLength) && u(kSendNoChunked) == u(http::kSendNoChunked) &&
+              u(kSendCloseAfter) == u(http::kSendCloseAfter));
 
 }  // namespace
 
