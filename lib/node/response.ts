@@ -244,11 +244,7 @@ function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: 
     return false;
   }
   if (r === SendResult.LengthMismatch) {
-    throw nodeError(
-      RangeError,
-      'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
-      `Response body's content-length of ${body === null ? 0 : Buffer.byteLength(body)} byte(s) does not match the content-length of ${ex.declaredLength} byte(s) set in header`,
-    );
+    throw lengthMismatch(body === null ? 0 : Buffer.byteLength(body), ex.declaredLength);
   }
   if (r === SendResult.BadStatus) {
     throw new SyshttpError('SYSHTTP_ERR_INVALID_ARG', `status ${ex.status}`);
@@ -260,6 +256,42 @@ function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: 
   // Gone: the connection went away; the exchange is aborted (and 'close' follows).
   if (callback !== null) process.nextTick(callback, destroyedError('write'));
   return false;
+}
+
+function lengthMismatch(actual: number, declared: number): Error {
+  return nodeError(
+    Error,
+    'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
+    `Response body's content-length of ${actual} byte(s) does not match the content-length of ${declared} byte(s) set in header`,
+  );
+}
+
+/** @internal Body bytes given so far, counted with res.strictContentLength (node's kBytesWritten). */
+export const kBytesGiven = Symbol('syshttp.bytesGiven');
+
+/**
+ * node's res.strictContentLength: with a Content-Length among the stored fields (and a
+ * body allowed, no Transfer-Encoding), a write past it, an end() short of it, or an
+ * end(chunk) that does not make it exact throws ERR_HTTP_CONTENT_LENGTH_MISMATCH before
+ * anything is sent. (Bytes past a Content-Length are refused either way, see sendChunk.)
+ */
+function countStrict(res: ResponseView, body: string | Uint8Array | null, fromEnd: boolean): void {
+  const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  const given = (res[kBytesGiven] as number | undefined) ?? 0;
+  const declared = strictDeclared(res);
+  if (declared >= 0 && (fromEnd ? given + length !== declared : given + length > declared)) {
+    throw lengthMismatch(given + length, declared);
+  }
+  res[kBytesGiven] = given + length;
+}
+
+function strictDeclared(res: ResponseView): number {
+  if (!res._header) return -1;  // as node: the fields are not stored yet
+  const ex = res[kExchange] as Exchange;
+  const status = ex.status;
+  const method = (res.req as { method?: string } | undefined)?.method;
+  if (status === 204 || status === 304 || method === 'HEAD' || res.hasHeader('transfer-encoding')) return -1;
+  return ex.declaredLength;
 }
 
 function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
@@ -277,9 +309,10 @@ function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?
     else if (cb !== null) process.nextTick(cb, err);
     return false;
   }
+  const body = toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null);
+  if (this.strictContentLength === true) countStrict(this, body, false);
   if (!this._header) this._implicitHeader();
   markWrite(this);  // before sendChunk schedules the callback: the tick ends first
-  const body = toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null);
   const ok = sendChunk(this, body, false, cb);
   if (!ok) {
     this[kNeedDrain] = true;
@@ -338,6 +371,8 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
     if (cb !== null) process.nextTick(cb, destroyedError('end'));
     return this;
   }
+  const body = chunk ? toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null) : null;
+  if (this.strictContentLength === true && body !== null) countStrict(this, body, true);
   if (!this._header) {
     headAtEnd = true;  // the body is whole: a Content-Length for it
     try {
@@ -347,6 +382,7 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
     }
   }
   if (cb !== null) this.once('finish', cb);
+  if (this.strictContentLength === true && body === null) countStrict(this, null, true);
   // A body the app asked for (resume(), a 'data' listener) but that has not started to
   // flow: node:http's parser delivers it all the same; start it now, before the native
   // side drops a body unread at the response's end.
@@ -358,7 +394,7 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
       ex.body.read(0);  // and the native read, now
     }
   }
-  sendChunk(this, chunk ? toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null) : null, true, null);
+  sendChunk(this, body, true, null);
   this.finished = true;
   const ex = this[kExchange] as Exchange;
   // Aborted meanwhile: 'close' comes from the abort, without 'finish' (as node).

@@ -520,6 +520,46 @@ t.test('end(body) alone: Content-Length; HEAD and 204: no body', async (t) => {
   t.equal(r.body.toString(), 'twelve bytes', 'the connection is still in step');
 });
 
+t.test('res.strictContentLength: a write past the Content-Length, an end() short of it, throw ERR_HTTP_CONTENT_LENGTH_MISMATCH before sending', async (t) => {
+  const seen: Record<string, string[]> = {};
+  const attempt = (log: string[], what: string, fn: () => unknown): void => {
+    try {
+      fn();
+      log.push(`${what} ok`);
+    } catch (err) {
+      log.push(`${what} ${(err as NodeJS.ErrnoException).code} ${(err as Error).constructor.name}`);
+    }
+  };
+  const { port } = await startNode(t, (req, res) => {
+    const log: string[] = (seen[req.url ?? ''] = []);
+    res.strictContentLength = true;
+    res.setHeader('Content-Length', 5);
+    if (req.url === '/more') {
+      attempt(log, 'write 5', () => res.write('hello'));
+      attempt(log, 'write 1', () => res.write('a'));
+      attempt(log, 'end', () => res.end());
+    } else if (req.url === '/fewer') {
+      attempt(log, 'write 1', () => res.write('a'));
+      attempt(log, 'end 3', () => res.end('aaa'));
+      attempt(log, 'end 4', () => res.end('aaaa'));
+    } else {
+      attempt(log, 'write 2', () => res.write('ab'));
+      attempt(log, 'end', () => res.end());
+      res.destroy();
+    }
+  });
+  let r = await rawRequest(port, buildRequest({ target: '/more' }), { responses: 1 });
+  t.equal(r.parsed.responses[0]?.body.toString(), 'hello');
+  r = await rawRequest(port, buildRequest({ target: '/fewer' }), { responses: 1 });
+  t.equal(r.parsed.responses[0]?.body.toString(), 'aaaaa', 'the refused end(chunk) sent nothing');
+  await rawRequest(port, buildRequest({ target: '/short' }));
+  t.same(seen, {
+    '/more': ['write 5 ok', 'write 1 ERR_HTTP_CONTENT_LENGTH_MISMATCH Error', 'end ok'],
+    '/fewer': ['write 1 ok', 'end 3 ERR_HTTP_CONTENT_LENGTH_MISMATCH Error', 'end 4 ok'],
+    '/short': ['write 2 ok', 'end ERR_HTTP_CONTENT_LENGTH_MISMATCH Error'],
+  });
+});
+
 t.test('a 204 or 304 the app frames chunked: node:http says Connection: close after Date, sends no last chunk and closes', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     res.writeHead(Number(req.url?.slice(1)), { 'Transfer-Encoding': 'chunked' });
