@@ -39,6 +39,8 @@ export class UpgradedStream extends Duplex {
   ) {
     // allowHalfOpen off, like a server socket of node:net: the peer's end ends ours.
     super({ allowHalfOpen: false, highWaterMark: 64 * 1024 });
+    // net.Socket's own 'end' listener (apps and node's tests count the socket's listeners).
+    this.on('end', onPeerEnd);
     this.localAddress = endpoints.localAddress;
     this.localPort = endpoints.localPort;
     this.remoteAddress = endpoints.remoteAddress;
@@ -194,4 +196,18 @@ export class UpgradedStream extends Duplex {
     if (byServer || (this.closedByPeer && this.endedOurs)) this.destroy();
     else this.destroy(new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED', 'the connection was closed'));
   }
+}
+
+/** As net.Socket's onReadableStreamEnd: once the peer has ended, a write after ours is EPIPE. */
+function onPeerEnd(this: UpgradedStream): void {
+  if (!this.allowHalfOpen) this.write = writeAfterPeerEnd;
+}
+
+function writeAfterPeerEnd(this: UpgradedStream, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+  if (!this.writableEnded) return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as (err?: Error | null) => void);
+  const callback = typeof encoding === 'function' ? encoding : cb;
+  const err = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+  if (typeof callback === 'function') process.nextTick(callback as (err: Error) => void, err);
+  this.destroy(err);
+  return false;
 }

@@ -101,6 +101,8 @@ t.test("'connect': a CONNECT request's tunnel, raw both ways, with what came aft
     seen.method = req.method;
     seen.url = req.url;
     seen.head = head.toString();
+    // As net.Socket: one 'end' listener of its own (ending our side), nothing else.
+    seen.listeners = ['end', 'data', 'close', 'drain', 'error', 'timeout'].map((e) => `${e}:${socket.listenerCount(e)}`).join(' ');
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     socket.on('data', (chunk: Buffer) => socket.write(`<${chunk.toString()}>`));
     socket.on('end', () => socket.end());
@@ -111,7 +113,7 @@ t.test("'connect': a CONNECT request's tunnel, raw both ways, with what came aft
   t.match(c.data.toString('latin1'), /^HTTP\/1\.1 200 Connection Established\r\n\r\n/);
   await c.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');  // tunnel bytes, not a request
   await c.waitForText('<GET / HTTP/1.1');
-  t.same(seen, { method: 'CONNECT', url: 'example.com:443', head: 'hello' });
+  t.same(seen, { method: 'CONNECT', url: 'example.com:443', head: 'hello', listeners: 'end:1 data:0 close:0 drain:0 error:0 timeout:0' });
   c.socket.end();
   t.ok(await c.waitClose(3000));
 });
