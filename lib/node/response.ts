@@ -411,9 +411,10 @@ export const finishHooks: { onFinish: (res: ServerResponse) => void } = { onFini
 function finishNT(res: ResponseView): void {
   settlePending(res, null);
   // The server's part runs from a 'finish' listener, as node's resOnFinish does, so an app
-  // that delays the event (wrapping emit) delays 'close' too; added last, it runs after the
-  // app's own 'finish' listeners, and the 'close' it emits comes after them.
-  res.on('finish', onFinished);
+  // that delays the event (wrapping emit) delays 'close' too. First, as node's (added when
+  // the response is made): the app's 'finish' listeners see the socket detached, and the
+  // 'close' it schedules comes before what they schedule.
+  res.prependListener('finish', onFinished);
   try {
     res.emit('finish');
   } catch (err) {

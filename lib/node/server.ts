@@ -136,7 +136,7 @@ function baseOptions(options: unknown): object {
   return base;
 }
 
-/** Stops node's timeout checks of handed-over sockets (its close() clears the interval too). */
+/** Stops node's connection checks' interval (server[kConnectionsCheckingInterval]), as its close() does. */
 function stopConnectionsChecking(server: object): void {
   for (const key of Object.getOwnPropertySymbols(server)) {
     if (key.description === 'http.server.connectionsCheckingInterval') {
@@ -201,6 +201,10 @@ export class Server extends HttpServerBase implements SocketHost {
     const nodeConnectionsTracking = this.listeners('listening')[0] as ((this: Server) => void) | undefined;
     this.removeAllListeners('connection');
     this.removeAllListeners('listening');
+    // The checks' interval itself runs from 'listening' to close() as node's does (unref'd;
+    // it finds nothing to check until a socket is handed over): apps and node's tests read
+    // server[kConnectionsCheckingInterval].
+    if (nodeConnectionsTracking !== undefined) this.on('listening', nodeConnectionsTracking);
     if (nodeConnectionListener !== undefined) {
       this.on('connection', function (this: Server, socket: unknown) {
         if (isOwnSocket(socket)) return;
@@ -507,9 +511,9 @@ export class Server extends HttpServerBase implements SocketHost {
       else this.once('close', callback);
     }
     // As node:http's close(): through the (overridable) closeIdleConnections(), and the
-    // timeout checks of sockets handed over stop.
+    // connection checks' interval (for sockets handed over) stops.
     this.closeIdleConnections();
-    if (this.foreignTracked) stopConnectionsChecking(this);
+    stopConnectionsChecking(this);
     this.info = null;
     this.binding = false;
     this.listenAttempt++;
@@ -941,7 +945,7 @@ export class Server extends HttpServerBase implements SocketHost {
         req._dump();
       }
     }
-    emitCloseNT(res);
+    process.nextTick(emitCloseNT, res);  // as node's resOnFinish: a tick after 'finish'
     if (ex.aborted) return;
     if (active.length === 0 && socket.afterResponses !== null) {
       // A refused or bad head was pipelined behind this response: its 'clientError' now.

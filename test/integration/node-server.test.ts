@@ -87,6 +87,23 @@ t.test('bad ports throw ERR_SOCKET_BAD_PORT; a second listen throws ERR_SERVER_A
   t.throws(() => server.listen(0), { code: 'ERR_SERVER_ALREADY_LISTEN' });
 });
 
+t.test("node's connection-checking interval (server[kConnectionsCheckingInterval]) runs from 'listening' to close(), also through Symbol.asyncDispose", async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { kConnectionsCheckingInterval } = require('_http_server') as { kConnectionsCheckingInterval: symbol };
+  const timerOf = (server: unknown) => (server as Record<symbol, { _destroyed: boolean } | undefined>)[kConnectionsCheckingInterval];
+  const { server } = await startNode(t, hello);
+  const first = timerOf(server);
+  t.equal(first?._destroyed, false, 'running once listening');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  t.equal(first?._destroyed, true, 'stopped by close()');
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const second = timerOf(server);
+  t.ok(second !== undefined && second !== first && !second._destroyed, 'a new one for the next listen()');
+  await server[Symbol.asyncDispose]();
+  t.equal(second?._destroyed, true, 'stopped by Symbol.asyncDispose');
+});
+
 t.test("close(cb): stops accepting, waits for in-flight requests, then 'close'", async (t) => {
   let release: (() => void) | null = null;
   const { server, port } = await startNode(t, (req, res) => {
