@@ -184,6 +184,7 @@ void IoUringBackend::onRecv(UringConn& c, const io_uring_cqe& cqe) {
   if (!more) {
     c.recvArmed = false;
     c.multishot = false;
+    c.recvCancelling = false;
     uint32_t id = c.http.id();
     opDone(c);
     if (find(id) == nullptr) return;
@@ -226,7 +227,15 @@ void IoUringBackend::feed(UringConn& c, const char* data, size_t length) {
   }
   if (take < length) {
     c.stash.assign(data + take, data + length);
-    if (c.multishot && c.recvArmed) cancel(tag(c.http.id(), kRecv));
+    if (c.multishot && c.recvArmed && !c.recvCancelling) {
+      // At once, not at the end of the turn: under COOP_TASKRUN the receive runs as task
+      // work whenever the thread enters or leaves the kernel, and each run takes more of
+      // the socket's bytes into provided buffers, so into the stash, until the cancel is
+      // in. What it took before is bounded by the ring (kBufferCount x kBufferSize).
+      cancel(tag(c.http.id(), kRecv));
+      c.recvCancelling = true;
+      ring_.enter(false);
+    }
   }
 }
 

@@ -42,6 +42,7 @@ class IoUringBackend final : public LinuxBackend {
     using Conn::Conn;
     unsigned ops = 0;          // operations the kernel still holds (our memory in use)
     bool recvArmed = false;
+    bool recvCancelling = false;  // a cancel of the multishot receive is in (feed)
     bool hangupArmed = false;  // a poll for the peer hanging up while we do not read
     bool multishot = false;    // the armed receive is multishot
     bool sending = false;
