@@ -258,6 +258,9 @@ function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: 
   return false;
 }
 
+const bodyNotAllowed = (): Error =>
+  nodeError(Error, 'ERR_HTTP_BODY_NOT_ALLOWED', 'Adding content for this request method or response status is not allowed.');
+
 function lengthMismatch(actual: number, declared: number): Error {
   return nodeError(
     Error,
@@ -312,6 +315,9 @@ function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?
   const body = toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null);
   if (this.strictContentLength === true) countStrict(this, body, false);
   if (!this._header) this._implicitHeader();
+  if (this._hasBody === false && (this.socket as { server?: { rejectNonStandardBodyWrites?: boolean } } | null)?.server?.rejectNonStandardBodyWrites === true) {
+    throw bodyNotAllowed();  // HEAD, 204, 304 (node's rejectNonStandardBodyWrites)
+  }
   markWrite(this);  // before sendChunk schedules the callback: the tick ends first
   const ok = sendChunk(this, body, false, cb);
   if (!ok) {
@@ -380,6 +386,9 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
     } finally {
       headAtEnd = false;
     }
+  }
+  if (body !== null && this._hasBody === false && (this.socket as { server?: { rejectNonStandardBodyWrites?: boolean } } | null)?.server?.rejectNonStandardBodyWrites === true) {
+    throw bodyNotAllowed();
   }
   if (cb !== null) this.once('finish', cb);
   if (this.strictContentLength === true && body === null) countStrict(this, null, true);

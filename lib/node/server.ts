@@ -2,7 +2,7 @@
 // an http.IncomingMessage / http.ServerResponse pair that are views over the same exchange
 // the feature layer uses (lib/exchange.ts): no second HTTP implementation, no bytes
 // serialised in JS.
-import type { Duplex } from 'node:stream';
+import { getDefaultHighWaterMark, type Duplex } from 'node:stream';
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
@@ -125,6 +125,7 @@ const BASE_OPTIONS = [
   'requireHostHeader',
   'joinDuplicateHeaders',
   'rejectNonStandardBodyWrites',
+  'highWaterMark',
 ] as const;
 function baseOptions(options: unknown): object {
   const o = options !== null && typeof options === 'object' ? (options as Record<string, unknown>) : {};
@@ -184,6 +185,8 @@ export class Server extends HttpServerBase implements SocketHost {
   private foreignTracked = false;
   /** The uniqueHeaders option as node's constructor parsed it (each response gets it). */
   private readonly uniqueHeaders: Set<string> | null;
+  /** What node:http gives each ServerResponse: its sockets' high-water mark and rejectNonStandardBodyWrites. */
+  private readonly resOptions: { highWaterMark: number; rejectNonStandardBodyWrites: boolean };
   /** node:http's maxHeaderSize, applied as node counts it (onExchange). */
   private maxHeaderBytes = http.maxHeaderSize;
 
@@ -192,6 +195,11 @@ export class Server extends HttpServerBase implements SocketHost {
   constructor(options?: ServerOptions | RequestListener, requestListener?: RequestListener) {
     super(baseOptions(options));
     this.uniqueHeaders = ((this as unknown as Record<symbol, unknown>)[kUniqueHeaders] as Set<string> | null | undefined) ?? null;
+    const hwm = typeof options === 'object' && options !== null ? options.highWaterMark : undefined;
+    this.resOptions = {
+      highWaterMark: typeof hwm === 'number' && hwm > 0 ? hwm : getDefaultHighWaterMark(false),
+      rejectNonStandardBodyWrites: (this as unknown as { rejectNonStandardBodyWrites?: boolean }).rejectNonStandardBodyWrites === true,
+    };
     // node's parser setup on 'connection' and its connection checks on 'listening' are
     // for net.Sockets; syshttp's native side does both for its own connections. A socket
     // an app hands over itself (server.emit('connection', socket), as proxies and
@@ -648,7 +656,7 @@ export class Server extends HttpServerBase implements SocketHost {
     const maxFields = this.maxHeadersCount;
     initRequest(req, ex, method, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0, fieldLimit(maxFields), socket.strings);
     if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
-    const res = new this.Res(req as never) as unknown as Res;
+    const res = new (this.Res as unknown as ResponseClass)(req, this.resOptions) as unknown as Res;
     initResponse(res as never, ex);
     if (this.uniqueHeaders !== null) (res as unknown as Record<symbol, unknown>)[kUniqueHeaders] = this.uniqueHeaders;
     res.socket = socket;
@@ -764,7 +772,7 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   private newSocket(id: number, endpoints: SocketEndpoints): NodeSocket {
-    const socket = new NodeSocket(this, id, endpoints);
+    const socket = new NodeSocket(this, id, endpoints, this.resOptions.highWaterMark);
     socket.server = this;
     // node:http always listens for socket errors (res.destroy(err) passes err to the socket).
     socket.on('error', socketOnError);
@@ -1119,6 +1127,8 @@ export class Server extends HttpServerBase implements SocketHost {
 // code for the rule a malformed head broke where the parser says which (FAULT_CODES),
 // HPE_INVALID_CONSTANT for other 400s, ERR_HTTP_REQUEST_TIMEOUT for 408.
 const KNOWN_METHODS = new Set(http.METHODS);
+/** ServerResponse as node's parserOnIncoming makes it: (req, { highWaterMark, rejectNonStandardBodyWrites }). */
+type ResponseClass = new (req: Req, options: object) => http.ServerResponse;
 
 const PARSE_ERRORS: Record<string, string> = {
   HPE_INVALID_METHOD: 'Parse Error: Invalid method encountered',

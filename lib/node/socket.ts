@@ -94,8 +94,9 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     private readonly host: SocketHost,
     /** @internal the native connection id */ readonly id: number,
     c: SocketEndpoints,
+    highWaterMark?: number,
   ) {
-    super({ allowHalfOpen: true });
+    super({ allowHalfOpen: true, highWaterMark });
     const tcp = c.localAddress !== '';  // a Unix socket's ends have no address
     this.remoteAddress = tcp ? c.remoteAddress : undefined;
     this.remotePort = tcp ? c.remotePort : undefined;

@@ -1251,6 +1251,31 @@ t.test('a body the native side refuses (too large, malformed): req error with it
   t.equal(r.parsed.responses[0]?.body.toString(), 'whole', 'a body within the limit');
 });
 
+t.test('server options highWaterMark and rejectNonStandardBodyWrites reach req, res and the socket, as node:http', async (t) => {
+  const seen: string[] = [];
+  const { port } = await startNode(
+    t,
+    (req, res) => {
+      seen.push(`hwm req=${req.readableHighWaterMark} res=${res.writableHighWaterMark} socket=${req.socket.readableHighWaterMark}`);
+      res.writeHead(req.method === 'HEAD' ? 200 : 204);
+      try {
+        res.write('body');
+        seen.push('write: no error');
+      } catch (err) {
+        seen.push(`write: ${(err as NodeJS.ErrnoException).code} ${(err as Error).message}`);
+      }
+      res.end();
+    },
+    { highWaterMark: 32768, rejectNonStandardBodyWrites: true },
+  );
+  for (const method of ['GET', 'HEAD']) {
+    const r = await rawRequest(port, buildRequest({ method }), { responses: 1, isHead: () => method === 'HEAD' });
+    t.equal(r.parsed.responses[0]?.body.length, 0, `${method}: no body went out`);
+  }
+  const refused = 'write: ERR_HTTP_BODY_NOT_ALLOWED Adding content for this request method or response status is not allowed.';
+  t.same(seen, ['hwm req=32768 res=32768 socket=32768', refused, 'hwm req=32768 res=32768 socket=32768', refused]);
+});
+
 t.test("end(chunk) after end(): its callback and an 'error' event, both before 'close', which comes a tick after 'finish' (as node:http)", async (t) => {
   const log: string[] = [];
   let done!: () => void;
