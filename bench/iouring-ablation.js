@@ -46,7 +46,7 @@ const SERVERS = [
     name: 'epoll',
     syshttp: true,
     file: SYSHTTP_FILE,
-    env: { SYSHTTP_BACKEND: 'epoll', SYSHTTP_IOURING_NO: '' },
+    env: { SYSHTTP_BACKEND: 'epoll', SYSHTTP_IOURING_NO: '', SYSHTTP_IOURING_DEFER_TASKRUN: '' },
     expect: { name: 'epoll' },
   },
   {
@@ -54,7 +54,7 @@ const SERVERS = [
     name: 'io_uring',
     syshttp: true,
     file: SYSHTTP_FILE,
-    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: '' },
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: '', SYSHTTP_IOURING_DEFER_TASKRUN: '' },
     expect: { name: 'io_uring', wants: ['multishot-accept', 'buffer-ring'] },
   },
   {
@@ -64,7 +64,7 @@ const SERVERS = [
     ablation: true,
     syshttp: true,
     file: SYSHTTP_FILE,
-    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'accept' },
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'accept', SYSHTTP_IOURING_DEFER_TASKRUN: '' },
     expect: { name: 'io_uring', lacks: ['multishot-accept'] },
   },
   {
@@ -74,7 +74,7 @@ const SERVERS = [
     ablation: true,
     syshttp: true,
     file: SYSHTTP_FILE,
-    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'bufring' },
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'bufring', SYSHTTP_IOURING_DEFER_TASKRUN: '' },
     expect: { name: 'io_uring', lacks: ['buffer-ring', 'multishot-recv'] },
   },
   {
@@ -84,8 +84,18 @@ const SERVERS = [
     ablation: true,
     syshttp: true,
     file: SYSHTTP_FILE,
-    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'accept,bufring' },
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: 'accept,bufring', SYSHTTP_IOURING_DEFER_TASKRUN: '' },
     expect: { name: 'io_uring', lacks: ['multishot-accept', 'buffer-ring', 'multishot-recv'] },
+  },
+  {
+    id: 'io_uring-defer',
+    name: 'io_uring +defer-taskrun',
+    what: 'DEFER_TASKRUN in place of COOP_TASKRUN (an idle loop then hears of new work ~16 ms late: README)',
+    ablation: true,
+    syshttp: true,
+    file: SYSHTTP_FILE,
+    env: { SYSHTTP_BACKEND: 'io_uring', SYSHTTP_IOURING_NO: '', SYSHTTP_IOURING_DEFER_TASKRUN: '1' },
+    expect: { name: 'io_uring', wants: ['defer-taskrun'] },
   },
 ];
 const BASE_IDS = ['node', 'epoll', 'io_uring'];
