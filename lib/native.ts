@@ -63,6 +63,7 @@ export interface NativeServerHandle {
   setKeepAliveFields(fields: string, keepAliveTimeoutMs?: number): void;
   /** Refused request heads become raw streams for the app to answer (ClientError records flagged deferred). */
   setDeferClientErrors(on: boolean): void;
+  setAllowHalfOpen(on: boolean): void;
   pauseBody(connection: number, seq: number, paused: boolean): number;
   /** Closes the connection now; reset (default true): with an RST, else a plain close. */
   abort(connection: number, reset?: boolean, flushInFlight?: boolean): void;

@@ -102,6 +102,7 @@ const closedHandle: NativeServerHandle = {
   setResponseCache: () => {},
   setKeepAliveFields: () => {},
   setDeferClientErrors: () => {},
+  setAllowHalfOpen: () => {},
   pauseBody: () => ABORTED,
   abort: () => {},
   detach: () => ABORTED,
@@ -135,7 +136,7 @@ export class Server extends EventEmitter implements ExchangeHost {
   // A connection's exchanges in flight: the one itself (most connections), a list of
   // pipelined ones, oldest first, or null while it has none. A connection between requests
   // keeps its entry: deleting it at every response made V8 shrink and regrow the Map's
-  // table as a batch came and went. Entries of closed connections go in sweeps (idle()).
+  // table as a batch came and went. Entries of closed connections go in sweeps (addInFlight).
   private readonly inFlight = new Map<number, Exchange | Exchange[] | null>();
   private sweepInFlightAt = MIN_IN_FLIGHT_SWEEP;
   private readonly bodies = new Map<number, Exchange>();
@@ -335,6 +336,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     }
     if (!this.refed) this.handle.setRef(false);
     if (this.deferClientErrors) this.handle.setDeferClientErrors(true);
+    if (this.allowHalfOpen) this.handle.setAllowHalfOpen(true);
     return this.handle;
   }
 
@@ -377,7 +379,7 @@ export class Server extends EventEmitter implements ExchangeHost {
         if (handle.connectionCount() > 0) handle.closeAll();
         // Whatever is still in flight is over now, whether or not its abort record
         // made it into a batch.
-        const left = [...this.inFlight.values()].flat().filter((ex) => ex !== null);
+        const left = [...this.inFlight.values()].flat().filter((ex): ex is Exchange => ex !== null);
         this.inFlight.clear();
         this.bodies.clear();
         for (const ex of left) ex.onAbort();
@@ -701,6 +703,13 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.handle?.setDeferClientErrors(on);
   }
   private deferClientErrors = false;
+
+  /** @internal node's httpAllowHalfOpen: the client's end does not abort what it asked before it (Linux backends), from now on. */
+  setAllowHalfOpen(on: boolean): void {
+    this.allowHalfOpen = on;
+    this.handle?.setAllowHalfOpen(on);
+  }
+  private allowHalfOpen = false;
 
   /** @internal keepAliveFields, also for connections already open. */
   setKeepAliveFields(fields: string, keepAliveTimeoutMs?: number): void {

@@ -190,8 +190,10 @@ function destroyRequest(this: RequestView, err: Error | null, cb: (err?: Error |
     if (socket !== null && !socket.destroyed) socket.destroy();
     else ex.abort();
   }
-  // 'aborted' as node: the connection went away while the request was not read to its end.
-  if (ex.aborted && (!this.readableEnded || !this.complete)) {
+  // 'aborted' as node: the connection went away while the request was not read to its end
+  // (its exchange is aborted, or the server is tearing the connection's requests down:
+  // those behind the first are not aborted yet when it destroys them).
+  if ((ex.aborted || (err !== null && (err as unknown as Record<symbol, unknown>)[kConnectionLost] === true)) && (!this.readableEnded || !this.complete)) {
     this.aborted = true;
     this.emit('aborted');
   }
@@ -204,8 +206,12 @@ function afterDestroy(req: RequestView, err: Error | null, cb: (err?: Error | nu
   else cb();
 }
 
+/** Marks connReset()'s errors: the connection is gone (destroyRequest emits 'aborted'). */
+const kConnectionLost = Symbol('syshttp.connectionLost');
+
 export function connReset(): Error {
   const err = new Error('aborted') as NodeJS.ErrnoException;
   err.code = 'ECONNRESET';
+  (err as unknown as Record<symbol, unknown>)[kConnectionLost] = true;
   return err;
 }

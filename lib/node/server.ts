@@ -159,6 +159,7 @@ export class Server extends HttpServerBase implements SocketHost {
   override requestTimeout = 300_000;
   override maxHeadersCount: number | null = null;
   declare maxRequestsPerSocket: number;  // an accessor too
+  declare httpAllowHalfOpen: boolean;  // an accessor too
   declare maxConnections: number;  // undefined until set, as node:net's
   /** node's Server sets it from the options (default true): answers HTTP/1.1 without Host 400. */
   declare requireHostHeader: boolean;
@@ -181,6 +182,7 @@ export class Server extends HttpServerBase implements SocketHost {
   private readonly onExchangeBound: (ex: Exchange) => void;
   private keepAliveMs = 5000;
   private maxPerSocket = 0;
+  private halfOpen = false;
   /** A socket was handed over (server.emit('connection')): node's connection tracking runs. */
   private foreignTracked = false;
   /** The uniqueHeaders option as node's constructor parsed it (each response gets it). */
@@ -435,6 +437,7 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.connectTunnels = true;  // CONNECT: 'connect' with the tunnel
     inner.llhttpMethods = true;  // as node's parser: an unknown method at its first wrong byte
     inner.setDeferClientErrors(this.listenerCount('clientError') > 0);
+    inner.setAllowHalfOpen(this.halfOpen);
     // The Linux backends announce each connection at accept and at its end, so that
     // 'connection' comes before any request (as node:net's) and idle sockets close with
     // their connections. (HTTP.sys has no accept: there a socket appears with its first
@@ -485,6 +488,19 @@ export class Server extends HttpServerBase implements SocketHost {
           this.keepAliveMs = v;
           // What responses announce is what the native side applies (with node's margin).
           this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
+        },
+        enumerable: true,
+        configurable: true,
+      },
+      httpAllowHalfOpen: {
+        // node:http reads it when a client ends its side: then what it asked before its
+        // end is still answered (the last response closes) instead of aborted.
+        get(this: Server): boolean {
+          return this.halfOpen;
+        },
+        set(this: Server, v: boolean) {
+          this.halfOpen = v === true;
+          this.inner?.setAllowHalfOpen(this.halfOpen);
         },
         enumerable: true,
         configurable: true,

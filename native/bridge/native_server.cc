@@ -115,6 +115,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::setConnectionRef>("setConnectionRef"),
                          InstanceMethod<&NativeServer::setKeepAliveFields>("setKeepAliveFields"),
                          InstanceMethod<&NativeServer::setDeferClientErrors>("setDeferClientErrors"),
+                         InstanceMethod<&NativeServer::setAllowHalfOpen>("setAllowHalfOpen"),
                          InstanceMethod<&NativeServer::backendName>("backendName"),
                          InstanceMethod<&NativeServer::backendInfo>("backendInfo"),
                      });
@@ -500,6 +501,12 @@ Napi::Value NativeServer::setKeepAliveFields(const Napi::CallbackInfo& info) {
 // setDeferClientErrors(on): refused heads are left to the app from now on (ServerLimits).
 Napi::Value NativeServer::setDeferClientErrors(const Napi::CallbackInfo& info) {
   limits_.deferClientErrors = info[0].ToBoolean().Value();
+  return info.Env().Undefined();
+}
+
+// setAllowHalfOpen(on): node's httpAllowHalfOpen, from now on (ServerLimits).
+Napi::Value NativeServer::setAllowHalfOpen(const Napi::CallbackInfo& info) {
+  limits_.allowHalfOpen = info[0].ToBoolean().Value();
   return info.Env().Undefined();
 }
 

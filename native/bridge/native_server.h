@@ -43,6 +43,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value setConnectionRef(const Napi::CallbackInfo& info);
   Napi::Value setKeepAliveFields(const Napi::CallbackInfo& info);
   Napi::Value setDeferClientErrors(const Napi::CallbackInfo& info);
+  Napi::Value setAllowHalfOpen(const Napi::CallbackInfo& info);
   Napi::Value backendName(const Napi::CallbackInfo& info);
   Napi::Value backendInfo(const Napi::CallbackInfo& info);
 

@@ -68,6 +68,8 @@ bool Connection::receivedEof() {
   // (settleAfterEof, after the app's turn). Responses completed are flushed before the
   // close.
   peerClosed_ = true;
+  // Between requests (no body cut short): with allowHalfOpen what was asked is answered.
+  answerAfterEof_ = limits_.allowHalfOpen && phase_ == Phase::Head;
   if (phase_ == Phase::Raw) {
     // A detached stream ends like a socket's readable side, after the bytes before the
     // end (held while paused): the app decides what next (node's sockets then end their
@@ -104,7 +106,8 @@ bool Connection::receivedEof() {
 
 bool Connection::settleAfterEof() {
   if (phase_ == Phase::Raw) return false;  // a stream taken over after the end: the app's to end
-  if (hasRequestsInFlight()) return true;
+  // The responses still owed go out (completeFront closes after the last), or are aborted.
+  if (hasRequestsInFlight()) return !answerAfterEof_;
   closeAfterFlush_ = true;
   host_.wantFlush(*this);
   return false;

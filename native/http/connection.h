@@ -249,6 +249,7 @@ class Connection {
   bool shuttingDown_ = false;
   bool finishHead_ = false;  // shutting down with a head partly received: parse that one
   bool peerClosed_ = false;
+  bool answerAfterEof_ = false;  // the peer ended between requests, allowHalfOpen: answer them
 
   // The request whose body is being received (phase_ == Body).
   struct BodyState {

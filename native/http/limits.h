@@ -40,6 +40,10 @@ struct ServerLimits {
   // its own answer to (node:http's 'clientError' listener, given a live socket). Set by
   // the node:http layer while it has such a listener.
   bool deferClientErrors = false;
+  // node's server.httpAllowHalfOpen: the client's end between requests does not abort the
+  // requests it sent before it: they are answered, and the connection closes after the
+  // last (as node's, its head says nothing of it). Set by the node:http layer.
+  bool allowHalfOpen = false;
 };
 
 }  // namespace syshttp::http

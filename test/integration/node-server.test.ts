@@ -104,6 +104,35 @@ t.test("node's connection-checking interval (server[kConnectionsCheckingInterval
   t.equal(second?._destroyed, true, 'stopped by Symbol.asyncDispose');
 });
 
+t.test("httpAllowHalfOpen: requests sent before the client's end are still answered, then the connection closes", async (t) => {
+  const { server, port } = await startNode(t, (req, res) => {
+    setTimeout(() => res.end(`answer to ${req.url}`), 10);
+  });
+  server.httpAllowHalfOpen = true;
+  const c = await openRaw(t, port);
+  await c.write(Buffer.concat([buildRequest({ target: '/a' }), buildRequest({ target: '/b' })]));
+  c.socket.end();  // half-closed before any answer
+  t.ok(await c.waitClose(5000), 'the server closes after the answers');
+  const text = c.data.toString('latin1');
+  t.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nanswer to \/aHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nanswer to \/b$/, 'both answers, in order');
+  t.equal(server.httpAllowHalfOpen, true);
+});
+
+t.test("without httpAllowHalfOpen the client's end aborts what it asked and not yet answered: each request's 'aborted'", async (t) => {
+  const aborted: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    req.on('aborted', () => aborted.push(req.url ?? ''));
+    setTimeout(() => res.end('late'), 50);
+  });
+  const c = await openRaw(t, port);
+  await c.write(Buffer.concat([buildRequest({ target: '/a' }), buildRequest({ target: '/b' })]));
+  c.socket.end();
+  t.ok(await c.waitClose(5000), 'the connection closes');
+  t.equal(c.data.length, 0, 'no answer');
+  await waitFor(() => aborted.length === 2, 2000, "both requests' 'aborted'");
+  t.same(aborted, ['/a', '/b']);
+});
+
 t.test("close(cb): stops accepting, waits for in-flight requests, then 'close'", async (t) => {
   let release: (() => void) | null = null;
   const { server, port } = await startNode(t, (req, res) => {
