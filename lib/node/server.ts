@@ -812,7 +812,7 @@ export class Server extends HttpServerBase implements SocketHost {
       const raw = info.raw;
       if (raw !== undefined) answerRefusedHead(raw, info.status, true);
       const socket = this.sockets.get(info.connectionId);
-      if (socket !== undefined) this.failSocket(socket, refusedHeadError(info));
+      if (socket !== undefined && !this.answerNow(socket, info)) this.failSocket(socket, refusedHeadError(info));
       return;
     }
     let socket = this.sockets.get(info.connectionId);
@@ -850,6 +850,32 @@ export class Server extends HttpServerBase implements SocketHost {
       return;
     }
     this.clientErrorOn(socket, refusedHeadError(info));
+  }
+
+  /**
+   * node's socketOnError where nobody listens for 'clientError', behind a request whose
+   * response has not started: node writes its answer at once, ahead of that response,
+   * and destroys the socket (the request is aborted). Here for one such request (the
+   * connection is taken over, dropping the native answer queued behind it); with more in
+   * flight, or one already answering, false: failSocket's way.
+   */
+  private answerNow(socket: NodeSocket, info: ClientErrorInfo): boolean {
+    if (socket.active.length !== 1) return false;
+    const res = socket.active[0] as unknown as Res;
+    const ex = res[kExchange];
+    if (ex.started || ex.ended || ex.aborted) return false;
+    let stream: Duplex;
+    try {
+      stream = ex.hijack();
+    } catch {
+      return false;  // not now (HTTP.sys, or the native side holds more): as before
+    }
+    stream.on('error', noop);
+    answerRefusedHead(stream, info.status, true);
+    ignoreLaterErrors(socket);
+    socket.emit('error', refusedHeadError(info));
+    this.connectionAborted(socket);  // the request's 'aborted' and 'close', the response's, the socket's
+    return true;
   }
 
   /**

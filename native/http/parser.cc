@@ -141,6 +141,14 @@ size_t llhttpMethodMismatch(const unsigned char* m, size_t len) {
   return longest;
 }
 
+// Whether m[0, len) is one of llhttp's methods, whole.
+bool isLlhttpMethod(const unsigned char* m, size_t len) {
+  for (std::string_view known : kLlhttpMethods) {
+    if (known.size() == len && std::memcmp(known.data(), m, len) == 0) return true;
+  }
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------
 // The scanning pass.
 
@@ -194,6 +202,7 @@ class HeadScanner {
   bool clamped_;
   const HeadLimits& limits_;
   RequestHead& out_;
+  size_t unknownMethodAt_ = kNoMismatch;  // llhttpMethods: where llhttp would refuse the method
   size_t lineLimit_ = 0;
   size_t sectionLimit_ = 0;
 };
@@ -241,6 +250,12 @@ Outcome HeadScanner::requestLine(size_t& i) {
   if (i == lineStart || c != ' ') return fail(HttpError::BadRequest, ParseFault::Method);
   const size_t mOff = lineStart;
   const size_t mLen = i - lineStart;
+  if (limits_.llhttpMethods && !isLlhttpMethod(p_ + mOff, mLen)) {
+    // llhttp refuses it at its first wrong byte, before the rest of the head comes: so
+    // does run() while this head is incomplete (a whole one goes to the caller, above).
+    const size_t bad = llhttpMethodMismatch(p_ + mOff, mLen);
+    unknownMethodAt_ = mOff + (bad == kNoMismatch ? mLen : bad);
+  }
   ++i;
 
   // request-target: visible ASCII only
@@ -442,6 +457,10 @@ Outcome HeadScanner::run(size_t& headEnd) {
   Outcome o = skipLeadingEmptyLines(i);
   if (isOk(o)) o = requestLine(i);
   if (isOk(o)) o = fieldSection(i);
+  if (o.status == ParseStatus::Incomplete && unknownMethodAt_ != kNoMismatch) {
+    i = unknownMethodAt_;
+    o = fail(HttpError::BadRequest, ParseFault::Method);
+  }
   if (!isOk(o)) {
     // The byte being looked at (llhttp's error position, node's err.bytesParsed); for a
     // CR not followed by LF, the byte after it.

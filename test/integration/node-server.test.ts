@@ -133,6 +133,26 @@ t.test("without httpAllowHalfOpen the client's end aborts what it asked and not 
   t.same(aborted, ['/a', '/b']);
 });
 
+t.test("a bad head pipelined behind a request not answered yet: node's 400 at once, the request aborted, the socket's 'error' (no 'clientError' listener)", async (t) => {
+  const seen: string[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    seen.push(`request ${req.url}`);
+    req.on('aborted', () => seen.push('aborted'));
+    res.on('close', () => seen.push('response close'));
+    // never answered
+  });
+  server.on('connection', (socket: net.Socket) => socket.on('error', (err: NodeJS.ErrnoException) => seen.push(`socket error ${err.code}`)));
+  for (const bad of ['hello world', 'hello world\r\n\r\n']) {
+    seen.length = 0;
+    const c = await openRaw(t, port);
+    await c.write(`GET /pending HTTP/1.1\r\nHost: a\r\n\r\n\r\n${bad}`);
+    t.ok(await c.waitClose(5000), `${JSON.stringify(bad)}: the connection closes`);
+    t.equal(c.data.toString('latin1'), 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', `${JSON.stringify(bad)}: node's answer, nothing else`);
+    await waitFor(() => seen.includes('response close'), 2000, 'the response closed');
+    t.same(seen, ['request /pending', 'socket error HPE_INVALID_METHOD', 'aborted', 'response close'], JSON.stringify(bad));
+  }
+});
+
 t.test("close(cb): stops accepting, waits for in-flight requests, then 'close'", async (t) => {
   let release: (() => void) | null = null;
   const { server, port } = await startNode(t, (req, res) => {

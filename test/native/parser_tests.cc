@@ -604,3 +604,24 @@ TEST_CASE("parser: fragments and always-encoded bytes are refused in the target"
     expectComplete(t, std::string("GET ") + target + " HTTP/1.1\r\nHost: a\r\n\r\n");
   }
 }
+
+TEST_CASE("parser: with llhttpMethods, a head still arriving behind a method llhttp does not know is refused") {
+  HeadLimits limits;
+  limits.llhttpMethods = true;
+  // Incomplete: refused now, at the first byte no llhttp method has (node's bytesParsed).
+  ParseResult r = parse("hello world", limits);
+  CHECK_EQ(show(r.status), show(ParseStatus::Error));
+  CHECK_EQ(r.head.faultOffset, 0u);
+  r = parse("GE / HTTP/1.1\r\nHost: a", limits);
+  CHECK_EQ(show(r.status), show(ParseStatus::Error));
+  CHECK_EQ(r.head.faultOffset, 2u);
+  r = parse("\r\nPOSTX / HTTP/1.1\r\n", limits);
+  CHECK_EQ(show(r.status), show(ParseStatus::Error));
+  CHECK_EQ(r.head.faultOffset, 6u);
+  // Known methods wait for the rest; a whole head is the caller's to refuse.
+  CHECK_EQ(show(parse("GET / HTTP/1.1\r\nHost: a", limits).status), show(ParseStatus::Incomplete));
+  CHECK_EQ(show(parse("M-SEARCH /x HTTP/1.1\r\n", limits).status), show(ParseStatus::Incomplete));
+  CHECK_EQ(show(parse("hello / HTTP/1.1\r\nHost: a\r\n\r\n", limits).status), show(ParseStatus::Complete));
+  // Without the option nothing changes.
+  CHECK_EQ(show(parse("hello world").status), show(ParseStatus::Incomplete));
+}
