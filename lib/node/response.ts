@@ -269,8 +269,8 @@ function lengthMismatch(actual: number, declared: number): Error {
   );
 }
 
-/** @internal Body bytes given so far, counted with res.strictContentLength (node's kBytesWritten). */
-export const kBytesGiven = Symbol('syshttp.bytesGiven');
+/** Body bytes given so far, counted with res.strictContentLength (node's kBytesWritten). */
+const kBytesGiven = Symbol('syshttp.bytesGiven');
 
 /**
  * node's res.strictContentLength: with a Content-Length among the stored fields (and a
@@ -290,11 +290,16 @@ function countStrict(res: ResponseView, body: string | Uint8Array | null, fromEn
 
 function strictDeclared(res: ResponseView): number {
   if (!res._header) return -1;  // as node: the fields are not stored yet
-  const ex = res[kExchange] as Exchange;
-  const status = ex.status;
-  const method = (res.req as { method?: string } | undefined)?.method;
-  if (status === 204 || status === 304 || method === 'HEAD' || res.hasHeader('transfer-encoding')) return -1;
-  return ex.declaredLength;
+  // node's own _hasBody: false for HEAD (its constructor) and 204/304 (its writeHead).
+  if (res._hasBody === false || res.hasHeader('transfer-encoding')) return -1;
+  return (res[kExchange] as Exchange).declaredLength;
+}
+
+/** A body for a response that has none (HEAD, 204, 304) throws, with the server's rejectNonStandardBodyWrites. */
+function checkBodyAllowed(res: ResponseView): void {
+  if (res._hasBody !== false) return;
+  const server = (res.socket as { server?: { rejectNonStandardBodyWrites?: boolean } } | null)?.server;
+  if (server?.rejectNonStandardBodyWrites === true) throw bodyNotAllowed();
 }
 
 function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
@@ -315,9 +320,7 @@ function write(this: ResponseView, chunk: unknown, encoding?: unknown, callback?
   const body = toBody(chunk as string | Uint8Array, encoding as BufferEncoding | null);
   if (this.strictContentLength === true) countStrict(this, body, false);
   if (!this._header) this._implicitHeader();
-  if (this._hasBody === false && (this.socket as { server?: { rejectNonStandardBodyWrites?: boolean } } | null)?.server?.rejectNonStandardBodyWrites === true) {
-    throw bodyNotAllowed();  // HEAD, 204, 304 (node's rejectNonStandardBodyWrites)
-  }
+  checkBodyAllowed(this);
   markWrite(this);  // before sendChunk schedules the callback: the tick ends first
   const ok = sendChunk(this, body, false, cb);
   if (!ok) {
@@ -387,9 +390,7 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
       headAtEnd = false;
     }
   }
-  if (body !== null && this._hasBody === false && (this.socket as { server?: { rejectNonStandardBodyWrites?: boolean } } | null)?.server?.rejectNonStandardBodyWrites === true) {
-    throw bodyNotAllowed();
-  }
+  if (body !== null) checkBodyAllowed(this);
   if (cb !== null) this.once('finish', cb);
   if (this.strictContentLength === true && body === null) countStrict(this, null, true);
   // A body the app asked for (resume(), a 'data' listener) but that has not started to

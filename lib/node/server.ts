@@ -872,8 +872,7 @@ export class Server extends HttpServerBase implements SocketHost {
     }
     stream.on('error', noop);
     answerRefusedHead(stream, info.status, true);
-    ignoreLaterErrors(socket);
-    socket.emit('error', refusedHeadError(info));
+    failNow(socket, refusedHeadError(info));
     this.connectionAborted(socket);  // the request's 'aborted' and 'close', the response's, the socket's
     return true;
   }
@@ -886,10 +885,7 @@ export class Server extends HttpServerBase implements SocketHost {
    * so requests pipelined behind the refused one are refused too, never the app's.)
    */
   private failSocket(socket: NodeSocket, err: Error): void {
-    whenResponsesOut(socket, () => {
-      ignoreLaterErrors(socket);
-      socket.emit('error', err);
-    });
+    whenResponsesOut(socket, () => failNow(socket, err));
   }
 
   /** 'clientError' for a connection the native side closes after its answer: now, or once the responses ahead of it are out. */
@@ -1371,6 +1367,12 @@ function socketOnError(this: NodeSocket, err: Error): void {
  * As node's socketOnError: the socket's later errors (a destroy(err) after this one) are
  * swallowed by a listener of its own, whatever listeners the app adds and removes.
  */
+/** node's socketOnError without a 'clientError' listener: the socket's 'error', once. */
+function failNow(socket: NodeSocket, err: Error): void {
+  ignoreLaterErrors(socket);
+  socket.emit('error', err);
+}
+
 function ignoreLaterErrors(socket: NodeSocket): void {
   socket.removeListener('error', socketOnError);
   if (!socket.listeners('error').includes(noop)) socket.on('error', noop);
