@@ -1,7 +1,8 @@
-// Output blocks shared by a backend's connections. A connection takes blocks while it
-// has output queued and gives them back when it is flushed, so an idle keep-alive
-// connection holds none, and a large response reuses memory the heap already has
-// instead of mapping (and page-faulting in) fresh pages for each response. Bounded: past
+// Blocks shared by a backend's connections. A connection takes output blocks while it
+// has output queued and gives them back when it is flushed, and its input buffer (one
+// kLarge block) while received bytes wait to be parsed, so an idle keep-alive connection
+// holds none, and a large response reuses memory the heap already has instead of
+// mapping (and page-faulting in) fresh pages for each response. Bounded: past
 // `kMaxFree` blocks of a size, freed blocks go back to the allocator. One per backend,
 // used on the loop thread only.
 #pragma once

@@ -32,9 +32,12 @@ Connection::Connection(uint32_t id, ConnectionHost& host, const ServerLimits& li
       headStartMs_(nowMs),
       idleSinceMs_(nowMs),
       now_(nowMs) {
-  in_.reset(new char[inCapacity_]);
   output_.usePool(pool);
   lastSendMs_ = nowMs;
+}
+
+Connection::~Connection() {
+  if (in_ && inputPooled()) pool_->give(std::move(in_), inCapacity_);
 }
 
 // ---- input ---------------------------------------------------------------------------
@@ -46,6 +49,7 @@ char* Connection::readSpace(size_t* length) {
     return nullptr;
   }
   if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
+  if (!in_) in_ = inputPooled() ? pool_->take(inCapacity_) : std::unique_ptr<char[]>(new char[inCapacity_]);
   if (inEnd_ == inCapacity_ && inBegin_ > 0) {
     std::memmove(in_.get(), in_.get() + inBegin_, inEnd_ - inBegin_);
     inEnd_ -= inBegin_;
@@ -53,6 +57,21 @@ char* Connection::readSpace(size_t* length) {
   }
   *length = inCapacity_ - inEnd_;
   return in_.get() + inEnd_;
+}
+
+size_t Connection::readRoom() const {
+  if (phase_ == Phase::Stopped || closeAfterFlush_ || peerClosed_ ||
+      (phase_ == Phase::Raw && rawPaused_)) {
+    return 0;
+  }
+  if (inBegin_ == inEnd_) return inCapacity_;
+  return inEnd_ == inCapacity_ ? inCapacity_ - (inEnd_ - inBegin_) : inCapacity_ - inEnd_;
+}
+
+// Only between parses (process() has returned, nothing points into the buffer): the
+// batch copies what it reports, so no bytes of it outlive the call that parsed them.
+void Connection::releaseInput() {
+  if (in_ && inBegin_ == inEnd_ && inputPooled()) pool_->give(std::move(in_), inCapacity_);
 }
 
 void Connection::received(size_t length, uint64_t nowMs) {
@@ -127,6 +146,7 @@ void Connection::process() {
     inBegin_ = inEnd_ = 0;
   }
   if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
+  releaseInput();
 }
 
 // A keep-alive client mostly sends the same field lines request after request (the same

@@ -75,9 +75,11 @@ enum class BodyCallResult : int32_t { Ok = 0, Gone = -1, UnknownRequest = -2 };
 
 class Connection {
  public:
-  // `pool` (optional, outlives the connection): where output blocks come from.
+  // `pool` (optional, outlives the connection): where output blocks and the input
+  // buffer come from.
   Connection(uint32_t id, ConnectionHost& host, const ServerLimits& limits, const DateCache& date,
              uint64_t nowMs, BlockPool* pool = nullptr);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -85,7 +87,13 @@ class Connection {
 
   // ---- input -----------------------------------------------------------------------
   // Room to receive into; length 0 means "do not read now" (backpressure or closing).
+  // Takes the input buffer if the connection holds none (see releaseInput).
   char* readSpace(size_t* length);
+  // What readSpace() would offer, without taking a buffer: to decide whether to read.
+  size_t readRoom() const;
+  // Gives the input buffer back when it holds nothing (received() does so itself; a
+  // backend calls this after a read that brought no bytes).
+  void releaseInput();
   // `length` bytes were received into readSpace(); parses and reports what they complete.
   void received(size_t length, uint64_t nowMs);
   // The peer closed its side. Returns true when requests the app still owns must be
@@ -227,6 +235,10 @@ class Connection {
   const DateCache& date_;
   BlockPool* pool_;
 
+  // The input buffer is held only while it holds bytes (a head or body part not yet
+  // parsed): between reads it goes back to the pool, so an idle keep-alive connection
+  // holds none, and busy connections reuse buffers warm in cache.
+  bool inputPooled() const { return pool_ != nullptr && inCapacity_ == BlockPool::kLarge; }
   std::unique_ptr<char[]> in_;
   size_t inCapacity_;
   size_t inBegin_ = 0;

@@ -191,8 +191,8 @@ void EpollBackend::readable(EpollConn& c, uint32_t events) {
     close(c, true);
     return;
   }
-  size_t room = 0;
-  c.http.readSpace(&room);
+  c.http.releaseInput();  // a read that brought nothing (EAGAIN) took it
+  size_t room = c.http.readRoom();
   if (room == 0) updateInterest(c);  // stop reading until JS wants more
 }
 
@@ -232,8 +232,7 @@ bool EpollBackend::updateInterest(EpollConn& c) {
   if (c.lingering) {
     want = EPOLLIN | EPOLLRDHUP;
   } else {
-    size_t room = 0;
-    c.http.readSpace(&room);
+    size_t room = c.http.readRoom();
     if (room > 0) want |= EPOLLIN;
     // Even while not reading (backpressure), notice the client hanging up.
     if (room > 0 || (!c.http.peerClosed() && !c.http.closeAfterFlush() && !c.peerShut)) want |= EPOLLRDHUP;

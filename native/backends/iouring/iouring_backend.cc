@@ -291,8 +291,7 @@ void IoUringBackend::armRecv(UringConn& c) {
     s->addr = reinterpret_cast<uint64_t>(discard_);  // shared: nothing is read back
     s->len = sizeof(discard_);
   } else {
-    size_t room = 0;
-    c.http.readSpace(&room);
+    size_t room = c.http.readRoom();
     if (!c.stash.empty() || room == 0) {
       // Backpressure: leave the bytes in the kernel, but still notice the client leaving
       // (epoll's EPOLLRDHUP): that aborts what it asked for.
