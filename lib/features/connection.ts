@@ -17,23 +17,47 @@ interface Endpoint {
   port: number;
 }
 
-// 20 packed bytes: family (4|6), 0, port (LE), 16 address bytes (native/backends/linux/socket_address.h).
-function decode(bytes: Buffer, at: number): Endpoint {
-  const port = bytes[at + 2] | (bytes[at + 3] << 8);
-  if (bytes[at] === 4) {
-    return { address: `${bytes[at + 4]}.${bytes[at + 5]}.${bytes[at + 6]}.${bytes[at + 7]}`, port };
+// The address string of the last endpoint decoded at each place (local, remote): a
+// server's local address is one of a few, and clients mostly come through the same
+// proxies, so a connection usually reuses a string instead of formatting a new one.
+class AddressMemo {
+  private readonly key = Buffer.alloc(17);
+  private address: string | null = null;
+
+  get(bytes: Buffer, at: number): string {
+    const key = this.key;
+    if (this.address !== null && bytes[at] === key[0]) {
+      let same = true;
+      for (let i = 0; i < 16 && same; i++) same = bytes[at + 4 + i] === key[1 + i];
+      if (same) return this.address;
+    }
+    key[0] = bytes[at];
+    bytes.copy(key, 1, at + 4, at + 20);
+    return (this.address = format(bytes, at));
   }
+}
+const localMemo = new AddressMemo();
+const remoteMemo = new AddressMemo();
+
+// 20 packed bytes: family (4|6), 0, port (LE), 16 address bytes (native/backends/linux/socket_address.h).
+function decode(bytes: Buffer, at: number, memo: AddressMemo): Endpoint {
+  const port = bytes[at + 2] | (bytes[at + 3] << 8);
+  return { address: memo.get(bytes, at), port };
+}
+
+function format(bytes: Buffer, at: number): string {
+  if (bytes[at] === 4) return `${bytes[at + 4]}.${bytes[at + 5]}.${bytes[at + 6]}.${bytes[at + 7]}`;
   if (bytes[at] === 6) {
     const a = at + 4;
     // IPv4-mapped (::ffff:a.b.c.d) is shown the way node:net shows it.
     let mapped = bytes[a + 10] === 0xff && bytes[a + 11] === 0xff;
     for (let i = 0; i < 10 && mapped; i++) mapped = bytes[a + i] === 0;
-    if (mapped) return { address: `::ffff:${bytes[a + 12]}.${bytes[a + 13]}.${bytes[a + 14]}.${bytes[a + 15]}`, port };
+    if (mapped) return `::ffff:${bytes[a + 12]}.${bytes[a + 13]}.${bytes[a + 14]}.${bytes[a + 15]}`;
     const groups: string[] = [];
     for (let i = 0; i < 16; i += 2) groups.push(((bytes[a + i] << 8) | bytes[a + i + 1]).toString(16));
-    return { address: compress(groups), port };
+    return compress(groups);
   }
-  return { address: '', port: 0 };
+  return '';
 }
 
 // RFC 5952: the longest run of zero groups (two or more) becomes "::".
@@ -59,8 +83,8 @@ function compress(groups: string[]): string {
 
 /** @internal Both ends of a connection from the 40 packed bytes at `at` (local, then remote). */
 export function decodeEndpoints(bytes: Buffer, at: number): { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } {
-  const local = decode(bytes, at);
-  const remote = decode(bytes, at + 20);
+  const local = decode(bytes, at, localMemo);
+  const remote = decode(bytes, at + 20, remoteMemo);
   return { localAddress: local.address, localPort: local.port, remoteAddress: remote.address, remotePort: remote.port };
 }
 
@@ -74,10 +98,10 @@ export class ConnectionFeature implements IHttpConnectionFeature {
     return this.ex.connection.toString(36).toUpperCase();
   }
   private get localEndpoint(): Endpoint {
-    return (this.local ??= decode(this.ex.bytes, this.ex.addressOffset));
+    return (this.local ??= decode(this.ex.bytes, this.ex.addressOffset, localMemo));
   }
   private get remoteEndpoint(): Endpoint {
-    return (this.remote ??= decode(this.ex.bytes, this.ex.addressOffset + 20));
+    return (this.remote ??= decode(this.ex.bytes, this.ex.addressOffset + 20, remoteMemo));
   }
   get localAddress(): string {
     return this.localEndpoint.address;

@@ -3,6 +3,7 @@
 // and curl as a client.
 import t from 'tap';
 import { request } from 'undici';
+import net from 'node:net';
 import { createServer } from '../../dist/index.js';
 import {
   startServer,
@@ -179,6 +180,34 @@ t.test('connection info matches the client socket', async (t) => {
   t.equal(info.localAddress, '127.0.0.1');
   t.equal(info.localPort, port);
   t.not(info.id, undefined, 'connection has an id');
+});
+
+t.test('connection addresses follow each client as clients alternate', async (t) => {
+  // Address strings are reused from one connection to the next when the address bytes
+  // repeat: a client from another address must not see the previous one's.
+  const seen: string[] = [];
+  const { port } = await startServer(
+    t,
+    async (ctx: Ctx) => {
+      seen.push(`${ctx.connection.remoteAddress} ${ctx.connection.localAddress}`);
+      await ctx.response.end('ok');
+    },
+    undefined,
+    { host: '0.0.0.0' },
+  );
+  const ask = (localAddress: string, host: string) =>
+    new Promise<void>((resolve, reject) => {
+      const s = net.connect({ port, host, localAddress }, () => s.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      s.on('error', reject).on('close', () => resolve()).resume();
+    });
+  const plan: Array<[string, string]> = [
+    ['127.0.0.1', '127.0.0.1'],
+    ['127.0.0.2', '127.0.0.1'],
+    ['127.0.0.2', '127.0.0.3'],
+    ['127.0.0.1', '127.0.0.1'],
+  ];
+  for (const [from, to] of plan) await ask(from, to);
+  t.same(seen, plan.map(([from, to]) => `${from} ${to}`));
 });
 
 t.test('every response has a Date header (handler responses, errors, 204)', async (t) => {
