@@ -230,8 +230,13 @@ function emitErrorNT(res: ResponseView, err: Error, callback: Callback): void {
 /** Sends through the exchange; what node's write_ returns. */
 function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: boolean, callback: Callback | null): boolean {
   const ex = res[kExchange] as Exchange;
-  const socket = res.socket as { timeout?: number; touch(): void } | null;
-  if (socket !== null && socket.timeout) socket.touch();  // activity, for socket.setTimeout
+  const socket = res.socket as { timeout?: number; touch(): void; _httpMessage: unknown } | null;
+  if (socket !== null) {
+    if (socket.timeout) socket.touch();  // activity, for socket.setTimeout
+    // node's outputSize: what a response queued behind another holds until its turn (the
+    // head once, then the body; units as node counts them), 0 again when its turn comes.
+    if (socket._httpMessage !== res) queuedOutput(res, body);
+  }
   // addTrailers() (node's own: it checks the fields and keeps their lines in _trailer).
   const r = ex.sendNow(body, ending, ending && res._trailer ? (res._trailer as string) : undefined);
   if (r === SendResult.Ok || (r === SendResult.Full && ending)) {
@@ -267,6 +272,17 @@ function lengthMismatch(actual: number, declared: number): Error {
     'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
     `Response body's content-length of ${actual} byte(s) does not match the content-length of ${declared} byte(s) set in header`,
   );
+}
+
+const kHeadCounted = Symbol('syshttp.headCounted');
+
+function queuedOutput(res: ResponseView, body: string | Uint8Array | null): void {
+  let size = body === null ? 0 : body.length;
+  if (res[kHeadCounted] !== true) {
+    res[kHeadCounted] = true;
+    size += typeof res._header === 'string' ? res._header.length : 0;
+  }
+  res.outputSize += size;
 }
 
 /** Body bytes given so far, counted with res.strictContentLength (node's kBytesWritten). */

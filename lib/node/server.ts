@@ -974,6 +974,10 @@ export class Server extends HttpServerBase implements SocketHost {
       if (i !== -1) active.splice(i, 1);
     }
     socket._httpMessage = active.length > 0 ? active[0] : null;
+    // What a queued response held is the native side's now; the next one's turn has come
+    // (node's _flushOutput). Either way node's outputSize is 0 by its 'finish'.
+    res.outputSize = 0;
+    if (active.length > 0) (active[0] as Res).outputSize = 0;
     res.socket = null;
     const req = res.req as unknown as Req & { _dump(): void; _readableState: { resumeScheduled: boolean } };
     if (!req._consuming && !req._readableState.resumeScheduled && !req.destroyed) {

@@ -1479,3 +1479,35 @@ t.test("'drain' after a write at the high-water mark waits for a later write tha
   c.destroy();
   t.ok(times.drain >= 250, `'drain' once the client read (${times.drain} ms)`);
 });
+
+t.test('res.outputSize: what a response queued behind another holds, 0 again once its turn comes', async (t) => {
+  const seen: Record<string, number> = {};
+  let first: http.ServerResponse | null = null;
+  const { port } = await startNode(t, (req, res) => {
+    if (first === null) {
+      first = res;
+      seen.front = res.outputSize;
+      res.write('front');
+      seen.frontAfterWrite = res.outputSize;  // written straight to the connection
+      return;
+    }
+    seen.queued = res.outputSize;
+    res.write(Buffer.alloc(1000, 120));
+    seen.afterWrite = res.outputSize;
+    res.write(Buffer.alloc(500, 121));
+    seen.afterSecondWrite = res.outputSize;
+    res.end();
+    first.end(() => setImmediate(() => (seen.afterTurn = res.outputSize)));
+  });
+  const c = await openRaw(t, port);
+  await c.write(Buffer.concat([buildRequest({ target: '/1' }), buildRequest({ target: '/2' })]));
+  const rs = await c.readResponses(2);
+  t.same(rs.map((r) => r.body.length), [5, 1500]);
+  await waitFor(() => seen.afterTurn !== undefined, 2000, 'the second response finished');
+  t.equal(seen.front, 0);
+  t.equal(seen.frontAfterWrite, 0);
+  t.equal(seen.queued, 0);
+  t.ok(seen.afterWrite > 1000, `the head and the first write: ${seen.afterWrite}`);
+  t.ok(seen.afterSecondWrite >= seen.afterWrite + 500, 'grows with each write (node counts chunk framing too)');
+  t.equal(seen.afterTurn, 0);
+});
