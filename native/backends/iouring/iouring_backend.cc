@@ -254,6 +254,10 @@ bool IoUringBackend::drainStash(UringConn& c) {
 
 void IoUringBackend::onSend(UringConn& c, const io_uring_cqe& cqe) {
   c.sending = false;
+  if (c.sendVector && spareSendVectors_.size() < kMaxSpareSendVectors) {
+    spareSendVectors_.push_back(std::move(c.sendVector));
+  }
+  c.sendVector.reset();
   uint32_t id = c.http.id();
   opDone(c);
   if (find(id) == nullptr || c.closing) return;
@@ -366,21 +370,31 @@ void IoUringBackend::flush(Conn& conn) {
   http::OutputChain& out = c.http.output();
   if (!c.sending && !out.empty()) {
     if (io_uring_sqe* s = sqe()) {
-      int count = out.fillIovec(c.iov, kIovecs);
+      int count = out.fillIovec(scratchIov_, kIovecs);
       s->fd = c.fd.get();
       s->msg_flags = MSG_NOSIGNAL;
       if (count == 1 && sendOp_) {
         // One contiguous block (most responses): a plain send spares the kernel copying
         // and checking a msghdr and its iovec array.
         s->opcode = IORING_OP_SEND;
-        s->addr = reinterpret_cast<uint64_t>(c.iov[0].iov_base);
-        s->len = static_cast<uint32_t>(c.iov[0].iov_len);
+        s->addr = reinterpret_cast<uint64_t>(scratchIov_[0].iov_base);
+        s->len = static_cast<uint32_t>(scratchIov_[0].iov_len);
       } else {
-        c.msg = msghdr{};
-        c.msg.msg_iov = c.iov;
-        c.msg.msg_iovlen = static_cast<size_t>(count);
+        if (!c.sendVector) {
+          if (spareSendVectors_.empty()) {
+            c.sendVector = std::make_unique<SendVector>();
+          } else {
+            c.sendVector = std::move(spareSendVectors_.back());
+            spareSendVectors_.pop_back();
+          }
+        }
+        SendVector& v = *c.sendVector;
+        std::memcpy(v.iov, scratchIov_, sizeof(iovec) * static_cast<size_t>(count));
+        v.msg = msghdr{};
+        v.msg.msg_iov = v.iov;
+        v.msg.msg_iovlen = static_cast<size_t>(count);
         s->opcode = IORING_OP_SENDMSG;
-        s->addr = reinterpret_cast<uint64_t>(&c.msg);
+        s->addr = reinterpret_cast<uint64_t>(&v.msg);
         s->len = 1;
       }
       s->user_data = tag(c.http.id(), kSend);

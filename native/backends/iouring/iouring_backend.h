@@ -38,6 +38,13 @@ class IoUringBackend final : public LinuxBackend {
   static constexpr int kIovecs = 64;
   static constexpr size_t kStagingSize = 16 * 1024;
 
+  struct SendVector {
+    iovec iov[kIovecs];
+    msghdr msg;
+  };
+  // Spare SendVectors (most connections never have a multi-block send in flight at once).
+  static constexpr size_t kMaxSpareSendVectors = 64;
+
   struct UringConn : Conn {
     using Conn::Conn;
     unsigned ops = 0;          // operations the kernel still holds (our memory in use)
@@ -50,8 +57,9 @@ class IoUringBackend final : public LinuxBackend {
     bool eofSeen = false;
     std::vector<char> stash;   // received but not yet taken by the Connection
     std::unique_ptr<char[]> staging;  // single-shot receive buffer
-    iovec iov[kIovecs];
-    msghdr msg{};
+    // A SENDMSG's msghdr and iovecs, held only while it is in flight (the kernel may read
+    // them until it completes); a single-block send needs none (IORING_OP_SEND).
+    std::unique_ptr<SendVector> sendVector;
   };
 
   IoUringBackend(uv_loop_t* loop, const http::ServerLimits& limits, bridge::Batch& batch,
@@ -93,6 +101,8 @@ class IoUringBackend final : public LinuxBackend {
   std::vector<uint8_t> listenerClosing_; // per listener: close when its accept ends
   bool acceptPaused_ = false;
   char discard_[4096];                   // lingering reads land here
+  iovec scratchIov_[kIovecs];            // output gathered before a send is chosen
+  std::vector<std::unique_ptr<SendVector>> spareSendVectors_;
 };
 
 }  // namespace syshttp::backends
