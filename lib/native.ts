@@ -45,6 +45,8 @@ export interface NativeBackendOptions {
   connectTunnels: boolean;
   /** A method still arriving is refused at its first byte off llhttp's methods (the node layer). */
   llhttpMethods: boolean;
+  /** false: an absolute-form target's authority need not match Host (the node layer, as node:http). */
+  hostMustMatchTarget: boolean;
   /** A connection that sends nothing before the head timeout gets a 408 too (Linux backends). */
   answerUnusedConnectionTimeout: boolean;
   /** Protocol errors answered with node:http's bytes: status line and Connection: close only (Linux backends). */

@@ -324,7 +324,7 @@ export class Server extends EventEmitter implements ExchangeHost {
     this.C = binding.constants;
     try {
       this.handle = new binding.NativeServer(
-        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, nodeErrorResponses: this.nodeErrorResponses, requireHost: this.requireHost, connectTunnels: this.connectTunnels, llhttpMethods: this.llhttpMethods },
+        { ...this.limits, backend: this.backendChoice, ...this.backendTuning, windows: this.windows, connectionEvents: this.connectionHandler !== null, keepAliveFields: this.keepAliveFields ?? '', answerUnusedConnectionTimeout: this.answerUnusedConnectionTimeout, nodeErrorResponses: this.nodeErrorResponses, requireHost: this.requireHost, connectTunnels: this.connectTunnels, llhttpMethods: this.llhttpMethods, hostMustMatchTarget: this.hostMustMatchTarget },
         (batch, words) => this.onBatch(batch, words),
       );
     } catch (err) {
@@ -696,6 +696,8 @@ export class Server extends EventEmitter implements ExchangeHost {
   connectTunnels = false;
   /** @internal A method still arriving is refused at its first byte off llhttp's methods (node:http's parser). Set before listen(). */
   llhttpMethods = false;
+  /** @internal false: with an absolute-form target, Host may name another authority (node:http takes it). Set before listen(). */
+  hostMustMatchTarget = true;
 
   /** @internal Refused request heads are left to 'clientError' listeners (ClientErrorInfo.raw), from now on. */
   setDeferClientErrors(on: boolean): void {

@@ -436,6 +436,7 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.requireHost = false;
     inner.connectTunnels = true;  // CONNECT: 'connect' with the tunnel
     inner.llhttpMethods = true;  // as node's parser: an unknown method at its first wrong byte
+    inner.hostMustMatchTarget = false;  // a proxy-style request (GET http://other/ with Host: us) is taken, as node's
     inner.setDeferClientErrors(this.listenerCount('clientError') > 0);
     inner.setAllowHalfOpen(this.halfOpen);
     // The Linux backends announce each connection at accept and at its end, so that

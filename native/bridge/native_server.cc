@@ -146,6 +146,9 @@ NativeServer::NativeServer(const Napi::CallbackInfo& info)
   if (o.Get("requireHost").IsBoolean()) limits_.head.requireHost = o.Get("requireHost").As<Napi::Boolean>().Value();
   if (o.Get("connectTunnels").IsBoolean()) limits_.head.connectTunnels = o.Get("connectTunnels").As<Napi::Boolean>().Value();
   if (o.Get("llhttpMethods").IsBoolean()) limits_.head.llhttpMethods = o.Get("llhttpMethods").As<Napi::Boolean>().Value();
+  if (o.Get("hostMustMatchTarget").IsBoolean()) {
+    limits_.head.hostMustMatchTarget = o.Get("hostMustMatchTarget").As<Napi::Boolean>().Value();
+  }
   limits_.answerUnusedConnectionTimeout = o.Get("answerUnusedConnectionTimeout").ToBoolean().Value();
   limits_.nodeErrorResponses = o.Get("nodeErrorResponses").ToBoolean().Value();
   if (o.Get("keepAliveFields").IsString()) limits_.keepAliveFields = o.Get("keepAliveFields").As<Napi::String>().Utf8Value();

@@ -625,7 +625,7 @@ Outcome interpretFields(const unsigned char* p, const HeadLimits& limits, Reques
       case 4:
         if (spanIs(p, off, n, "host")) {
           if (++hostCount > 1 || !validHost(p, fld.value)) return fail(HttpError::BadRequest);
-          if (out.authority.length > 0 &&
+          if (out.authority.length > 0 && limits.hostMustMatchTarget &&
               !hostMatchesAuthority(p, fld.value, out.authority, out.authorityDefaultPort)) {
             return fail(HttpError::BadRequest);
           }

@@ -69,6 +69,11 @@ struct HeadLimits {
   // llhttp does (the node layer, which refuses a whole unknown method itself).
   // Otherwise any token is a method (RFC 9110 §9).
   bool llhttpMethods = false;
+  // With an absolute-form target, a Host field naming another authority is refused, as
+  // Kestrel refuses it (the app routing by Host and a proxy by the target would
+  // disagree). Off for the node layer: node:http takes the request as sent, as RFC 9112
+  // §3.2.2 has an origin server take it (the target's authority counts, not Host).
+  bool hostMustMatchTarget = true;
 };
 
 struct RequestHead {

@@ -1511,3 +1511,22 @@ t.test('res.outputSize: what a response queued behind another holds, 0 again onc
   t.ok(seen.afterSecondWrite >= seen.afterWrite + 500, 'grows with each write (node counts chunk framing too)');
   t.equal(seen.afterTurn, 0);
 });
+
+t.test('an absolute-form target naming another authority than Host (a proxy-style request) is taken as sent', async (t) => {
+  // node:http (and RFC 9112 §3.2.2 for an origin server) takes it; Koa's ctx.href reads it.
+  let seen: { url?: string; host?: string } = {};
+  const { port } = await startNode(t, (req, res) => {
+    seen = { url: req.url, host: req.headers.host };
+    res.end('ok');
+  });
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: 'http://example.com/foo?a=1' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      })
+      .on('error', reject);
+  });
+  t.equal(status, 200);
+  t.same(seen, { url: 'http://example.com/foo?a=1', host: `127.0.0.1:${port}` });
+});

@@ -596,6 +596,22 @@ TEST_CASE("parser: absolute-form authority is validated and must match Host") {
   expectParseError(t, "GET http://a/x#f HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
 }
 
+TEST_CASE("parser: with hostMustMatchTarget off, an absolute-form target may name another authority than Host") {
+  HeadLimits limits;
+  limits.hostMustMatchTarget = false;
+  ParseResult r = checkPrefixes(t, "GET http://example.com/foo HTTP/1.1\r\nHost: localhost:1234\r\n\r\n", limits);
+  CHECK_EQ(show(r.status), show(ParseStatus::Complete));
+  CHECK_EQ(r.target(), std::string("http://example.com/foo"));
+  CHECK_EQ(r.header("host"), std::string("localhost:1234"));
+  // Both are still held to their grammar, and Host to once.
+  r = parse("GET http://b/x HTTP/1.1\r\nHost: a b\r\n\r\n", limits);
+  CHECK_EQ(show(r.err), show(HttpError::BadRequest));
+  r = parse("GET http://u:p@b/x HTTP/1.1\r\nHost: a\r\n\r\n", limits);
+  CHECK_EQ(show(r.err), show(HttpError::BadRequest));
+  r = parse("GET http://b/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", limits);
+  CHECK_EQ(show(r.err), show(HttpError::BadRequest));
+}
+
 TEST_CASE("parser: fragments and always-encoded bytes are refused in the target") {
   for (const char* target : {"/a#frag", "/a\"b", "/a<b", "/a>b", "/a`b", "/a{b", "/a}b", "/?q#f"}) {
     expectParseError(t, std::string("GET ") + target + " HTTP/1.1\r\nHost: a\r\n\r\n", HttpError::BadRequest);
