@@ -35,6 +35,8 @@ export interface ExchangeHost {
   reportError(err: unknown): void;
   /** The connection left HTTP: its raw records go to this stream from now on. */
   adoptUpgraded(stream: UpgradedStream): void;
+  /** The backend sends an app's own Transfer-Encoding line (the Linux backends; HTTP.sys frames bodies itself). */
+  readonly appTransferEncoding?: boolean;
   /** The backend has a kernel response cache (HTTP.sys). */
   readonly kernelResponseCache?: boolean;
   /** HTTP.sys URL prefixes' paths without the trailing "/" (windows.urlPrefixes), or empty. */
@@ -513,6 +515,8 @@ export class Exchange {
     if (fields.noLength) this.presetFlags |= C.SEND_NO_LENGTH;
     if (fields.noChunked) this.presetFlags |= C.SEND_NO_CHUNKED;
     if (fields.closeAfter) this.presetFlags |= C.SEND_CLOSE_AFTER;
+    if (fields.appChunked) this.presetFlags |= C.SEND_APP_CHUNKED;
+    if (fields.finalInformational) this.presetFlags |= C.SEND_FINAL_INFORMATIONAL;
     // Without framing the close ends the body; with Connection removed, say nothing of it.
     if (fields.noLength && fields.noChunked && fields.connectionRemoved) this.presetFlags |= C.SEND_CLOSE;
     this.presetLength = fields.contentLength === undefined ? -1 : Number(fields.contentLength);

@@ -300,6 +300,12 @@ export class FieldLines {
   closeAfter = false;
   /** The app's Transfer-Encoding ends in chunked (node:http then frames the body chunked). */
   teChunked = false;
+  /** The app's Transfer-Encoding lines, kept out of `lines` unless keepTransferEncoding(). */
+  teLines = '';
+  /** keepTransferEncoding() kept lines ending in chunked: the server chunks under them. */
+  appChunked = false;
+  /** A 1xx status is the final response (node:http sends one so): no body, then a close. */
+  finalInformational = false;
   /** The Connection values, joined with ", " when repeated. */
   connection: string | undefined = undefined;
   contentLength: string | undefined = undefined;
@@ -319,6 +325,9 @@ export class FieldLines {
     this.noChunked = false;
     this.closeAfter = false;
     this.teChunked = false;
+    this.teLines = '';
+    this.appChunked = false;
+    this.finalInformational = false;
     this.connection = undefined;
     this.contentLength = undefined;
     this.count = 0;
@@ -333,6 +342,25 @@ export class FieldLines {
     this.joined = out;
     this.joinedCount = this.count;
     return out;
+  }
+
+  /**
+   * The app's Transfer-Encoding lines go out after the others, as node:http sends them:
+   * ending in chunked, the server chunks the body under them (not a line of its own);
+   * otherwise nothing frames the body and the connection's close ends it (RFC 9112 §6.3).
+   */
+  keepTransferEncoding(): void {
+    const i = this.count++;
+    if (this.parts[i] !== this.teLines) {
+      this.parts[i] = this.teLines;
+      this.joinedCount = -1;
+    }
+    if (this.teChunked) {
+      this.appChunked = true;
+    } else {
+      this.noLength = true;
+      this.noChunked = true;
+    }
   }
 
   /** One field, or one line per value of an array (none for an empty one). */
@@ -368,8 +396,10 @@ export class FieldLines {
         this.contentLength = s;
         break;
       case 'transfer-encoding':
-        // The framing field is the server's to write; the app's asks for chunked.
-        if (TE_CHUNKED.test(s)) this.teChunked = true;
+        // The framing field is the server's to write unless kept (keepTransferEncoding);
+        // the last line's last coding says whether the body is chunked.
+        this.teChunked = TE_CHUNKED.test(s);
+        this.teLines += line;
         return;
       case 'date':
         this.hasDate = true;

@@ -128,6 +128,10 @@ export interface NativeConstants {
   SEND_NO_CHUNKED: number;
   /** Close after this response, the server's decision: the native side says Connection: close. */
   SEND_CLOSE_AFTER: number;
+  /** The app's Transfer-Encoding line (ending in chunked) is in the head: chunk the body without the server's line. */
+  SEND_APP_CHUNKED: number;
+  /** A 1xx status as the final response (node:http's writeHead(101)): no body, then a close. */
+  SEND_FINAL_INFORMATIONAL: number;
 }
 
 export interface Binding {

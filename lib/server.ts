@@ -448,6 +448,11 @@ export class Server extends EventEmitter implements ExchangeHost {
     return this;
   }
 
+  /** @internal The Linux backends send an app's own Transfer-Encoding line (FieldLines.keepTransferEncoding). */
+  get appTransferEncoding(): boolean {
+    return this.backend !== 'httpsys';
+  }
+
   /** @internal HTTP.sys keeps a kernel response cache (HttpResponseCacheFeature). */
   get kernelResponseCache(): boolean {
     return this.backend === 'httpsys';

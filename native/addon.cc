@@ -46,6 +46,8 @@ Napi::Object constants(Napi::Env env) {
   set("SEND_NO_LENGTH", backends::kSendNoLength);
   set("SEND_NO_CHUNKED", backends::kSendNoChunked);
   set("SEND_CLOSE_AFTER", backends::kSendCloseAfter);
+  set("SEND_APP_CHUNKED", backends::kSendAppChunked);
+  set("SEND_FINAL_INFORMATIONAL", backends::kSendFinalInformational);
   return c;
 }
 

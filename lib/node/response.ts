@@ -168,6 +168,20 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
     f.closeAfter = true;
     this.shouldKeepAlive = false;
   }
+  // The app's own Transfer-Encoding goes out as node:http sends it, to an HTTP/1.1 client
+  // (RFC 9112 §6.1: none to HTTP/1.0), on a response with a body and no Content-Length:
+  // ending in chunked, the server chunks under it; otherwise the close ends the body
+  // (node keeps the connection open, where the client cannot tell the body's end).
+  if (
+    f.teLines !== '' &&
+    f.contentLength === undefined &&
+    status !== 204 &&
+    status !== 304 &&
+    ex.host.appTransferEncoding === true &&
+    (this.req as { httpVersionMinor?: number } | undefined)?.httpVersionMinor !== 0
+  ) {
+    f.keepTransferEncoding();
+  }
   // node:http's rule: a Trailer field needs chunked framing, which HTTP/1.0, a
   // Content-Length and a body-less response do not have.
   if (f.hasTrailer) {
@@ -182,12 +196,11 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
       throw nodeError(Error, 'ERR_HTTP_TRAILER_INVALID', 'Trailers are invalid with this transfer encoding');
     }
   }
-  if (status < 200) {
-    throw new SyshttpError(
-      'SYSHTTP_ERR_INVALID_ARG',
-      `a final response with status ${status} is not supported (informational responses: writeContinue, writeProcessing, writeEarlyHints; upgrades: the 'upgrade' event)`,
-    );
-  }
+  // A 1xx final response (writeHead(101) without a switch, as Express's res.status(101)
+  // allows): node:http sends it with no body; the connection closes after it here, as
+  // nothing can follow it that the client would read right. (Interim responses:
+  // writeContinue, writeProcessing, writeEarlyHints; a real switch: the 'upgrade' event.)
+  if (status < 200) f.finalInformational = true;
   ex.status = status;
   ex.presetHead(f);
   const message = this.statusMessage;

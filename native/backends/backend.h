@@ -28,8 +28,14 @@ enum SendFlags : uint32_t {
   kSendNoLength = 1u << 6,      // no Content-Length of the server's (node's removed one):
                                 // chunked, or the close, ends the body
   kSendNoChunked = 1u << 7,     // no chunked framing (node's removed Transfer-Encoding)
-  kSendCloseAfter = 1u << 8     // close after this response, the server's own decision:
+  kSendCloseAfter = 1u << 8,    // close after this response, the server's own decision:
                                 // it says Connection: close (kSendClose: the app's field did)
+  kSendAppChunked = 1u << 9,    // the app's own Transfer-Encoding line, its last coding
+                                // chunked, is among the fields: the server chunks the body
+                                // without a line of its own (Linux backends)
+  kSendFinalInformational = 1u << 10  // a 1xx status as the final response, as node:http
+                                // sends one (no body, no framing), then a close: nothing
+                                // else can follow it (Linux backends)
 };
 
 enum class SendResult : int32_t {

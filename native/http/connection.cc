@@ -413,8 +413,11 @@ SendResult Connection::send(uint32_t seq, int status, const char* head, size_t h
   if (s == nullptr) return SendResult::UnknownRequest;
   if (s->ended) return SendResult::Ended;
   // Every check comes before any state changes: a refused call leaves nothing behind.
-  if (!s->started && status >= 100 && status < 200) return sendInformational(*s, status, head, headLength, body, bodyLength, flags);
-  if (!s->started && (status < 200 || status > 999)) return SendResult::BadStatus;
+  const bool finalInformational = (flags & kSendFinalInformational) != 0 && status >= 100 && status < 200;
+  if (!s->started && status >= 100 && status < 200 && !finalInformational) {
+    return sendInformational(*s, status, head, headLength, body, bodyLength, flags);
+  }
+  if (!s->started && !finalInformational && (status < 200 || status > 999)) return SendResult::BadStatus;
   // Trailers end a response whose head went out in an earlier call.
   bool trailers = (flags & kSendTrailers) != 0;
   if (trailers && (!s->started || (flags & kSendEnd) == 0)) return SendResult::BadStatus;
@@ -508,7 +511,11 @@ void Connection::settleUnreadBody(Slot& s) {
 void Connection::writeHead(Slot& s, int status, const char* head, size_t headLength,
                            uint32_t flags, bool ending, size_t bodyLength) {
   s.started = true;
-  s.noBody = s.headMethod || status == 204 || status == 304;
+  // A 1xx as the final response (kSendFinalInformational) has no body either, and the
+  // connection closes after it: the client may take it for an interim answer, or a switch.
+  const bool informational = status < 200;
+  s.noBody = s.headMethod || status == 204 || status == 304 || informational;
+  if (informational) s.closeAfter = true;
   OutputChain& out = outputFor(s);
   out.append(head, headLength);
   if (!(flags & kSendHasDate)) out.append(date_.line(), DateCache::kLineLength);
@@ -519,7 +526,7 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
   // order: the app's fields, Date, Connection and Keep-Alive, then the framing).
   enum class Framing : uint8_t { None, Length, Chunked };
   Framing framing = Framing::None;
-  bool bodyForbidden = status == 204 || status == 304;
+  bool bodyForbidden = status == 204 || status == 304 || informational;
   if (bodyForbidden || s.declared >= 0) {
     // 204/304 carry no framing; a declared Content-Length is among the app's fields.
   } else if (ending && (flags & kSendNoLength) == 0) {
@@ -552,7 +559,8 @@ void Connection::writeHead(Slot& s, int status, const char* head, size_t headLen
     line[n++] = '\n';
     out.append(line, n);
   } else if (framing == Framing::Chunked) {
-    appendLiteral(out, "Transfer-Encoding: chunked\r\n");
+    // An app's own line (say "gzip, chunked") is among its fields already.
+    if ((flags & kSendAppChunked) == 0) appendLiteral(out, "Transfer-Encoding: chunked\r\n");
     s.chunked = !s.noBody;
   }
   out.append("\r\n", 2);

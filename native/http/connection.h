@@ -57,7 +57,9 @@ enum SendFlags : uint32_t {
   kSendHasKeepAlive = 1u << 5,  // see backends/backend.h
   kSendNoLength = 1u << 6,      // see backends/backend.h
   kSendNoChunked = 1u << 7,     // see backends/backend.h
-  kSendCloseAfter = 1u << 8     // see backends/backend.h
+  kSendCloseAfter = 1u << 8,   // see backends/backend.h
+  kSendAppChunked = 1u << 9,   // see backends/backend.h
+  kSendFinalInformational = 1u << 10  // see backends/backend.h
 };
 
 enum class SendResult : int32_t {

@@ -1530,3 +1530,64 @@ t.test('an absolute-form target naming another authority than Host (a proxy-styl
   t.equal(status, 200);
   t.same(seen, { url: 'http://example.com/foo?a=1', host: `127.0.0.1:${port}` });
 });
+
+t.test("an app's own Transfer-Encoding goes out as set: ending in chunked, the body is chunked under it; otherwise the close ends the body", async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    res.setHeader('Transfer-Encoding', req.url === '/chunked' ? 'gzip, chunked' : 'gzip');
+    res.end('hello');
+  });
+  const exchange = (target: string) =>
+    new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c)).on('error', reject);
+      s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    });
+  const split = (text: string) => {
+    const i = text.indexOf('\r\n\r\n');
+    const lines = text.slice(0, i).split('\r\n').slice(1);
+    return {
+      te: lines.filter((l) => /^transfer-encoding:/i.test(l)).map((l) => l.slice(l.indexOf(':') + 1).trim()),
+      length: lines.some((l) => /^content-length:/i.test(l)),
+      body: text.slice(i + 4),
+    };
+  };
+  const plain = split(await exchange('/gzip'));
+  t.same(plain.te, ['gzip'], "the app's line, and no chunked of the server's");
+  t.notOk(plain.length, 'no Content-Length');
+  t.equal(plain.body, 'hello', 'the body as written, ended by the close');
+  const chunked = split(await exchange('/chunked'));
+  t.same(chunked.te, ['gzip, chunked'], "the app's line only");
+  t.notOk(chunked.length, 'no Content-Length');
+  t.equal(chunked.body, '5\r\nhello\r\n0\r\n\r\n', 'chunked by the server');
+  if (!againstNode) {
+    // node sends it to an HTTP/1.0 client too; RFC 9112 §6.1 says not to.
+    const old = await new Promise<string>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('GET /gzip HTTP/1.0\r\n\r\n'));
+      let text = '';
+      s.setEncoding('latin1').on('data', (d: string) => (text += d)).on('close', () => resolve(text));
+    });
+    t.same(split(old).te, [], 'no Transfer-Encoding to an HTTP/1.0 client');
+    t.equal(split(old).body, 'hello');
+  }
+});
+
+t.test('a 1xx status as the final response (res.status(101).end() in Express) goes out with no body, as node:http sends it', async (t) => {
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/101') res.writeHead(101).end();
+    else {
+      res.statusCode = 102;
+      res.end('ignored: no body with a 1xx');
+    }
+  });
+  for (const [target, line] of [['/101', 'HTTP/1.1 101 Switching Protocols'], ['/102', 'HTTP/1.1 102 Processing']]) {
+    const text = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      let out = '';
+      s.setEncoding('latin1').on('data', (d: string) => (out += d)).on('error', reject).on('close', () => resolve(out));
+    });
+    t.equal(text.slice(0, text.indexOf('\r\n')), line, target);
+    t.ok(text.endsWith('\r\n\r\n'), `${target}: a head and nothing after it`);
+    t.notMatch(text, /content-length|transfer-encoding/i, `${target}: no framing`);
+  }
+});

@@ -39,7 +39,8 @@ static_assert(u(kSendEnd) == u(http::kSendEnd) && u(kSendHasDate) == u(http::kSe
               u(kSendClose) == u(http::kSendClose) && u(kSendHasConnection) == u(http::kSendHasConnection) &&
               u(kSendTrailers) == u(http::kSendTrailers) && u(kSendHasKeepAlive) == u(http::kSendHasKeepAlive) &&
               u(kSendNoLength) == u(http::kSendNoLength) && u(kSendNoChunked) == u(http::kSendNoChunked) &&
-              u(kSendCloseAfter) == u(http::kSendCloseAfter));
+              u(kSendCloseAfter) == u(http::kSendCloseAfter) && u(kSendAppChunked) == u(http::kSendAppChunked) &&
+              u(kSendFinalInformational) == u(http::kSendFinalInformational));
 
 }  // namespace
 
