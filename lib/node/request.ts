@@ -14,6 +14,8 @@ import { kHeadersCount, kTrailersCount } from './internals';
 const V10 = '1.0';
 const V11 = '1.1';
 const EMPTY_RAW: string[] = [];
+/** The field strings of the request last built (see initRequest). */
+let recentRaw: string[] = EMPTY_RAW;
 
 /** @internal What the request view keeps, under one symbol (its prototype may be swapped). */
 export const kExchange = Symbol('syshttp.exchange');
@@ -100,12 +102,18 @@ export function initRequest(
     raw = prev.raw.slice();
   } else {
     raw = new Array(2 * n);
-    const prevRaw = prev === null ? EMPTY_RAW : prev.raw;
+    // A connection's first request compares with the last one built on any connection:
+    // clients of one kind send the same names and mostly the same values, so connections
+    // share those strings (interned, in effect) instead of each holding its own copies.
+    const prevRaw = prev === null ? EMPTY_RAW : prev.raw.length > 0 ? prev.raw : recentRaw;
     for (let i = 0, w = ex.firstFieldWord; i < 2 * n; i += 2, w += 4) {
       raw[i] = sliceOrReuse(bytes, words[w], words[w] + words[w + 1], prevRaw[i]);
       raw[i + 1] = sliceOrReuse(bytes, words[w + 2], words[w + 2] + words[w + 3], prevRaw[i + 1]);
     }
-    if (prev !== null) prev.raw = raw.slice();
+    if (prev !== null) {
+      prev.raw = raw.slice();
+      recentRaw = prev.raw;  // a private copy: the app may change req.rawHeaders
+    }
   }
   r.rawHeaders = raw;
   if (prev !== null) {
