@@ -1,4 +1,4 @@
-// Blocks shared by a backend's connections. A connection takes output blocks while it
+// Blocks (and a field table) shared by a backend's connections. A connection takes output blocks while it
 // has output queued and gives them back when it is flushed, and its input buffer (one
 // kLarge block) while received bytes wait to be parsed, so an idle keep-alive connection
 // holds none, and a large response reuses memory the heap already has instead of
@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <memory>
 #include <vector>
+
+#include "parser.h"
 
 namespace syshttp::http {
 
@@ -30,6 +32,11 @@ class BlockPool {
     std::vector<std::unique_ptr<char[]>>& list = size == kLarge ? large_ : small_;
     if (list.size() < kMaxFree) list.push_back(std::move(block));
   }
+
+  // The table a connection parses a request head into: used only while parseHead() runs
+  // (the batch copies what it reports), so the backend's connections share one instead of
+  // each holding 32 fields (512 bytes) while idle. Sized by its first user, grown on demand.
+  std::vector<Field> fields;
 
  private:
   std::vector<std::unique_ptr<char[]>> small_;

@@ -28,7 +28,6 @@ Connection::Connection(uint32_t id, ConnectionHost& host, const ServerLimits& li
       pool_(pool),
       inCapacity_(std::max<size_t>(limits.inputBufferSize,
                                    size_t{limits.head.maxRequestLine} + limits.head.maxHeaderBytes + 256)),
-      fields_(std::min<size_t>(kInitialFields, size_t{limits.head.maxHeaderCount} + 1)),
       headStartMs_(nowMs),
       idleSinceMs_(nowMs),
       now_(nowMs) {
@@ -185,17 +184,19 @@ bool Connection::parseHead() {
   HttpError error = HttpError::None;
   const char* base = in_.get() + inBegin_;
   ParseStatus status;
+  std::vector<Field>& fields = pool_ != nullptr ? pool_->fields : ownFields_;
+  if (fields.empty()) fields.resize(std::min<size_t>(kInitialFields, size_t{limits_.head.maxHeaderCount} + 1));
   for (;;) {
     head = RequestHead{};
-    head.fields = fields_.data();
-    head.fieldCapacity = static_cast<uint32_t>(fields_.size());
+    head.fields = fields.data();
+    head.fieldCapacity = static_cast<uint32_t>(fields.size());
     error = HttpError::None;
     status = parseRequestHead(base, avail, limits_.head, head, error);
     // The field table grows on demand up to the limit (zeroed memory for 10,000 fields on
     // every idle connection would be 160 KB each): full before the limit, grow and parse
     // again (rare: a head with more fields than any before on this connection).
     if (status == ParseStatus::Error && head.fieldsFull) {
-      fields_.resize(std::min<size_t>(fields_.size() * 4, size_t{limits_.head.maxHeaderCount} + 1));
+      fields.resize(std::min<size_t>(fields.size() * 4, size_t{limits_.head.maxHeaderCount} + 1));
       continue;
     }
     break;

@@ -246,8 +246,9 @@ class Connection {
   size_t inBegin_ = 0;
   size_t inEnd_ = 0;
   // Parsed fields of the head being read: kInitialFields at first, grown as heads need.
+  // The pool's table (shared by the backend's connections), or without a pool this one.
   static constexpr size_t kInitialFields = 32;
-  std::vector<Field> fields_;
+  std::vector<Field> ownFields_;
   // The previous request's field lines (up to kMaxRememberedFields bytes), to tell a
   // repeat (fieldsRepeat). Empty: none, or too long to keep.
   static constexpr size_t kMaxRememberedFields = 2048;
