@@ -42,11 +42,8 @@ Connection::~Connection() {
 // ---- input ---------------------------------------------------------------------------
 
 char* Connection::readSpace(size_t* length) {
-  if (phase_ == Phase::Stopped || closeAfterFlush_ || peerClosed_ ||
-      (phase_ == Phase::Raw && rawPaused_)) {
-    *length = 0;
-    return nullptr;
-  }
+  *length = readRoom();
+  if (*length == 0) return nullptr;
   if (inBegin_ == inEnd_) inBegin_ = inEnd_ = 0;
   if (!in_) in_ = inputPooled() ? pool_->take(inCapacity_) : std::unique_ptr<char[]>(new char[inCapacity_]);
   if (inEnd_ == inCapacity_ && inBegin_ > 0) {
@@ -54,10 +51,11 @@ char* Connection::readSpace(size_t* length) {
     inEnd_ -= inBegin_;
     inBegin_ = 0;
   }
-  *length = inCapacity_ - inEnd_;
   return in_.get() + inEnd_;
 }
 
+// What readSpace() offers once it has made room (an empty buffer starts over, a full one
+// moves its unparsed bytes to the front).
 size_t Connection::readRoom() const {
   if (phase_ == Phase::Stopped || closeAfterFlush_ || peerClosed_ ||
       (phase_ == Phase::Raw && rawPaused_)) {

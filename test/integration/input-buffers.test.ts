@@ -80,3 +80,26 @@ t.test('a connection idle between requests still reads its next one whole', asyn
     t.equal((await a.readResponse()).body.toString(), `/a${i}|a|aaaa`);
   }
 });
+
+t.test("heads with more fields than the shared field table's first size, interleaved with other connections' heads", async (t) => {
+  // The backend's connections parse into one field table, grown when a head needs more:
+  // a long head arriving in parts while short heads are parsed on other connections
+  // must keep all its fields (the table holds nothing between parses).
+  const { port } = await startServer(t, async (ctx: Ctx) => {
+    let n = 0;
+    for (const _ of ctx.request.headers) n++;
+    await ctx.response.end(`${ctx.request.path} ${n} ${ctx.request.headers.get('x-f39')}`);
+  });
+  const long = await openRaw(t, port);
+  const short = await openRaw(t, port);
+  const fields = Array.from({ length: 40 }, (_, i) => `X-F${i}: v${i}\r\n`).join('');
+  const head = `GET /long HTTP/1.1\r\nHost: x\r\n${fields}\r\n`;
+  for (let i = 0; i < 2; i++) {
+    await long.write(head.slice(0, 300));
+    await short.write(`GET /short${i} HTTP/1.1\r\nHost: x\r\nX-F39: s\r\n\r\n`);
+    t.equal((await short.readResponse()).body.toString(), `/short${i} 2 s`);
+    await sleep(5);
+    await long.write(head.slice(300));
+    t.equal((await long.readResponse()).body.toString(), '/long 41 v39');
+  }
+});
