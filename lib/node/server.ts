@@ -13,6 +13,7 @@ import { ConnectionFeature } from '../features/connection';
 import { FieldLines } from '../headers';
 import { Server as SyshttpServer, answerRefusedHead, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
 import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
+import { clearIncoming } from './parser-view';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, kFull, settlePending } from './response';
 import { NodeSocket, type SocketEndpoints, type SocketHost } from './socket';
@@ -670,6 +671,7 @@ export class Server extends HttpServerBase implements SocketHost {
 
     const flags = ex.flags;
     const req = new this.Req(socket as never) as Req;
+    socket.parsedLast = req;
     const maxFields = this.maxHeadersCount;
     initRequest(req, ex, method, (flags & C.REQUEST_HAS_BODY) !== 0, (flags & C.REQUEST_HTTP10) !== 0, fieldLimit(maxFields), socket.strings);
     if (this.options.joinDuplicateHeaders === true) req.joinDuplicateHeaders = true;
@@ -996,6 +998,12 @@ export class Server extends HttpServerBase implements SocketHost {
         req._dump();
       }
     }
+    if (socket.parsedLast === req) {
+      // node's clearIncoming: the connection lets the request go once it has ended too.
+      // (A request nobody reads, left unflowing above, never ends: let go now.)
+      if (req.readableEnded || req.destroyed || (req.readableFlowing === null && !req._consuming)) socket.parsedLast = null;
+      else req.once('end', clearIncoming);
+    }
     process.nextTick(emitCloseNT, res);  // as node's resOnFinish: a tick after 'finish'
     if (ex.aborted) return;
     if (active.length === 0 && socket.afterResponses !== null) {
@@ -1005,7 +1013,7 @@ export class Server extends HttpServerBase implements SocketHost {
       tell();
     } else if (!res.shouldKeepAlive || ex.closeAsked) {
       // The native side closes the connection after this response.
-      if (active.length === 0) socket.closed_();
+      if (active.length === 0) socket.closed_(true);
     } else {
       socket.lastUsed = this.sweepClock;
       if ((socket.timeout || this.timeoutListened) && active.length === 0 && this.keepAliveTimeout > 0) {
@@ -1075,6 +1083,12 @@ export class Server extends HttpServerBase implements SocketHost {
   /** @internal */
   refConnection(id: number, ref: boolean): void {
     this.inner?.native.setConnectionRef(id, ref);
+  }
+
+  /** @internal node's parser settings, for socket.parser (its connectionListener's). */
+  parserSettings(): { joinDuplicateHeaders: boolean; maxHeaderPairs: number } {
+    const max = this.maxHeadersCount;
+    return { joinDuplicateHeaders: this.options.joinDuplicateHeaders === true, maxHeaderPairs: typeof max === 'number' ? max << 1 : 2000 };
   }
 
   /** @internal */

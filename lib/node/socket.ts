@@ -9,6 +9,7 @@ import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
 import type { Exchange, ExchangeObserver } from '../exchange';
+import { ParserView, type ParserOwner } from './parser-view';
 import { kExchange, type RequestStrings } from './request';
 import { wroteThisTick } from './response';
 
@@ -43,6 +44,8 @@ export interface SocketHost {
   hijack(socket: NodeSocket): Duplex | null;
   /** socket.ref()/unref(): whether the connection keeps the process alive. */
   refConnection(id: number, ref: boolean): void;
+  /** socket.parser is being read: node's settings for its view (ParserView). */
+  parserSettings(): { joinDuplicateHeaders: boolean; maxHeaderPairs: number };
   /** [bytesRead, bytesWritten, queued] so far, or undefined (the connection is gone, or HTTP.sys). */
   byteCounts(id: number): [number, number, number] | undefined;
 }
@@ -51,7 +54,7 @@ export interface SocketHost {
 // accessors among them) are all replaced below.
 const SocketBase = Socket as unknown as typeof Duplex;
 
-export class NodeSocket extends SocketBase implements ExchangeObserver {
+export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOwner {
   /** All four are undefined on a Unix socket connection, as node:net's. */
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
@@ -81,10 +84,16 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   readonly strings: RequestStrings = { url: '', raw: [], seq: 0 };
   /** @internal a request was refused (node:http's parser would have stopped): later ones are too */
   refused = false;
+  /** @internal the request whose head was parsed last, until its response finished and it ended (node's parser.incoming) */
+  parsedLast: unknown = null;
+  /** `socket.parser` once read (undefined: never read; null: freed, or set so). */
+  private parserState: ParserView | null | undefined = undefined;
   private timer: NodeJS.Timeout | null = null;
   private gone = false;
   /** resetAndDestroy(): the close is a reset. */
   private resetting = false;
+  /** The server closes the connection after a response: its 'close' comes after the turn's immediates. */
+  private closeAfterImmediates = false;
   /** The byte counts last read from the native side; final once the connection is gone. */
   private counts: [number, number, number] | null = null;
   private countsFinal = false;
@@ -121,6 +130,22 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
   get bytesRead(): number {
     this.readCounts();
     return this.counts === null ? 0 : this.counts[0];
+  }
+
+  /**
+   * node:http's parser of this connection, as a view (ParserView): what node's server
+   * sets on it, and `incoming`. null once the connection has closed, as node frees it.
+   */
+  get parser(): ParserView | null {
+    if (this.parserState === undefined) {
+      if (this.gone) return null;
+      const { joinDuplicateHeaders, maxHeaderPairs } = this.host.parserSettings();
+      this.parserState = new ParserView(this, joinDuplicateHeaders, maxHeaderPairs);
+    }
+    return this.parserState;
+  }
+  set parser(value: ParserView | null) {
+    this.parserState = value;
   }
 
   /** @internal Bytes given to the connection and not yet written to the kernel. */
@@ -277,13 +302,21 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     }
     callback(err);
     // net.Socket turns the streams' own 'close' off (emitClose: false) and emits it after
-    // its handle's close, with whether an error ended it: here, on the next tick.
-    process.nextTick(emitSocketClose, this, err !== null && err !== undefined);
+    // its handle's close, with whether an error ended it: here on the next tick where
+    // the connection is gone already (the peer's close, as node hears of it), after this
+    // turn's immediates where the server closes it after a response (node's destroySoon:
+    // the handle's close callback comes after them, so the request's 'end' comes first).
+    if (this.closeAfterImmediates) setImmediate(emitSocketClose, this, err !== null && err !== undefined);
+    else process.nextTick(emitSocketClose, this, err !== null && err !== undefined);
   }
 
-  /** @internal The connection is gone (reset, closed by the peer, or after a closing response). */
-  closed_(): void {
+  /**
+   * @internal The connection is gone (reset, closed by the peer, or after a closing
+   * response: afterResponse, see _destroy).
+   */
+  closed_(afterResponse = false): void {
     if (this.gone) return;
+    this.closeAfterImmediates = afterResponse;
     this.keepFinalCounts();
     this.gone = true;
     if (this.timer !== null) {
@@ -293,6 +326,13 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
     this.active.length = 0;
     this.host.socketClosed(this);
     if (!this.destroyed) this.destroy();
+  }
+
+  /** @internal node's freeParser, as its server runs it first on the socket's 'close'. */
+  freeParser(): void {
+    this.parsedLast = null;
+    if (this.parserState != null) this.parserState.release();
+    this.parserState = null;
   }
 
   /** @internal */
@@ -309,6 +349,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver {
 }
 
 function emitSocketClose(socket: NodeSocket, hadError: boolean): void {
+  socket.freeParser();
   socket.emit('close', hadError);
 }
 

@@ -1312,3 +1312,93 @@ t.test("protocol errors are answered with node:http's own bytes (status line and
   const ext = await rawRequest(port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;${'a'.repeat(17000)}\r\nAA\r\n0\r\n\r\n`);
   t.equal(ext.data.toString('latin1'), 'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n', 'chunk extensions over the limit');
 });
+
+t.test("socket.parser as node's: incoming is the request until it has ended and its response finished; the same parser for the next request; freed before the socket's 'close'", async (t) => {
+  // node's HTTPParser callback slots (its static kOn* indices).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HTTPParser } = require('node:_http_common') as { HTTPParser: { kOnTimeout: number } };
+  type Parser = Record<string | number, unknown> & { incoming: unknown; free?(): void };
+  const seen: string[] = [];
+  let first: Parser | null = null;
+  let freed = 0;
+  const { port } = await startNode(t, (req, res) => {
+    const parser = (req.socket as unknown as { parser: Parser }).parser;
+    if (first === null) {
+      first = parser;
+      // (node's parser goes back to its free list: the wrapper is taken off again below)
+      const free = parser.free;
+      parser.free = function (this: Parser) {
+        freed++;
+        return free?.call(this);
+      };
+      seen.push(`onTimeout ${typeof parser[HTTPParser.kOnTimeout]}`);
+      req.socket.on('close', () => {
+        seen.push(`close: onTimeout ${String(parser[HTTPParser.kOnTimeout])}, incoming ${String(parser.incoming)}, freed ${freed}, socket.parser ${String((req.socket as unknown as { parser: unknown }).parser)}`);
+        delete parser.free;
+      });
+    } else {
+      seen.push(`same parser ${parser === first}`);
+    }
+    seen.push(`${req.url}: incoming is req ${parser.incoming === req}`);
+    req.on('end', () => {
+      seen.push(`${req.url} end: incoming is req ${parser.incoming === req}`);
+      process.nextTick(() => seen.push(`${req.url} after end: incoming ${String(parser.incoming)}`));
+    });
+    req.resume();
+    res.end('ok');
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ method: 'POST', target: '/a', headers: [['Content-Length', '5']], body: 'hello' }));
+  await c.readResponses(1);
+  await c.write(buildRequest({ method: 'POST', target: '/b', headers: [['Content-Length', '5'], ['Connection', 'close']], body: 'hello' }));
+  await c.readResponses(1);
+  await waitFor(() => seen.some((s) => s.startsWith('close:')), 3000, "the socket's close");
+  t.same(seen, [
+    'onTimeout function',
+    '/a: incoming is req true',
+    '/a end: incoming is req true',
+    '/a after end: incoming null',
+    'same parser true',
+    '/b: incoming is req true',
+    '/b end: incoming is req true',
+    '/b after end: incoming null',
+    'close: onTimeout null, incoming null, freed 1, socket.parser null',
+  ]);
+});
+
+t.test("close() while a keep-alive client sends its next request: the client sees the connection's end (FIN), not a reset", async (t) => {
+  let finished = false;
+  const server = createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.resume();
+    req.on('end', () => res.end('PONG'));
+    res.on('finish', () => (finished = true));
+  });
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const ping = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nPING';
+  const c = net.connect(port, '127.0.0.1');
+  const events: string[] = [];
+  c.on('error', (err: NodeJS.ErrnoException) => events.push(`error ${err.code}`));
+  c.on('end', () => events.push('end'));
+  const closed = once(c, 'close');
+  let got = '';
+  await new Promise<void>((resolve) => {
+    c.on('data', (chunk: Buffer) => {
+      got += String(chunk);
+      if (got.includes('PONG')) resolve();
+    });
+    c.write(ping);
+  });
+  await waitFor(() => finished, 2000, "the response's 'finish'");
+  await sleep(20);
+  // The connection is idle: close() closes it, and in the same turn (before the server
+  // could have heard of them) the client's next request bytes are on their way.
+  server.close();
+  c.write(ping);
+  const timer = setTimeout(() => c.destroy(), 3000);
+  await closed;
+  clearTimeout(timer);
+  t.same(events, ['end'], 'a clean end');
+});

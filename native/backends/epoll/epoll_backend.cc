@@ -250,7 +250,7 @@ bool EpollBackend::updateInterest(EpollConn& c) {
   return true;
 }
 
-void EpollBackend::release(Conn& c) {
+void EpollBackend::release(Conn& c, bool /*reset*/) {
   erase(c.http.id());  // closing the fd also leaves the epoll set
 }
 

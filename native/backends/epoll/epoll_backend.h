@@ -32,7 +32,7 @@ class EpollBackend final : public LinuxBackend {
   std::unique_ptr<Conn> makeConn(uint32_t id, linux_io::UniqueFd fd) override;
   bool startConn(Conn& c) override;
   void flush(Conn& c) override;
-  void release(Conn& c) override;
+  void release(Conn& c, bool reset) override;
   bool watchListener(int fd, size_t index) override;
   void unwatchListeners() override;
   void onTick() override;

@@ -411,7 +411,7 @@ void IoUringBackend::flush(Conn& conn) {
   armRecv(c);
 }
 
-void IoUringBackend::release(Conn& conn) {
+void IoUringBackend::release(Conn& conn, bool reset) {
   auto& c = static_cast<UringConn&>(conn);
   if (c.closing) return;
   c.closing = true;
@@ -420,7 +420,13 @@ void IoUringBackend::release(Conn& conn) {
     erase(id);
     return;
   }
-  // The connection (and the memory its operations use) stays until they complete.
+  // The connection (and the memory its operations use) stays until they complete, and
+  // so does its fd. The FIN goes now, as closing the fd would send it: bytes the client
+  // sends meanwhile (the next request, on a keep-alive connection closed as idle) then
+  // find it half-closed, not yet closed, and the client sees our end before any reset
+  // closing with them unread brings (as with epoll, whose close is at once).
+  // (Again after a lingering close's shutdown: harmless. ENOTCONN: the peer is gone.)
+  if (!reset) (void)::shutdown(c.fd.get(), SHUT_WR);
   if (c.recvArmed) cancel(tag(id, kRecv));
   if (c.sending) cancel(tag(id, kSend));
   if (c.hangupArmed) cancel(tag(id, kHangup));

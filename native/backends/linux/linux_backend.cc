@@ -305,7 +305,7 @@ void LinuxBackend::close(Conn& c, bool reset) {
     linger l{1, 0};
     (void)::setsockopt(c.fd.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
   }
-  release(c);
+  release(c, reset);
 }
 
 void LinuxBackend::peerEnded(Conn& c) { halfClosed_.push_back(c.http.id()); }

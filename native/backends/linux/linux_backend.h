@@ -81,8 +81,9 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   virtual bool startConn(Conn& c) = 0;
   // Write what c's Connection has queued; arrange reading as it now wants.
   virtual void flush(Conn& c) = 0;
-  // Take the connection out of the table (now, or once the kernel is done with it).
-  virtual void release(Conn& c) = 0;
+  // Take the connection out of the table (now, or once the kernel is done with it);
+  // reset: the close is an RST (SO_LINGER 0 is set), else a FIN.
+  virtual void release(Conn& c, bool reset) = 0;
   virtual bool watchListener(int fd, size_t index) = 0;
   virtual void unwatchListeners() = 0;
   virtual void onTick() {}
