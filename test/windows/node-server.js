@@ -8,6 +8,11 @@ const { createServer } = require(path.join(__dirname, '..', '..', 'dist', 'node'
 
 const port = Number(process.argv[2]);
 const readyFile = process.argv[3];
+// Written whole or not at all (the runner polls for it): a temporary file, then a rename.
+function writeReady(text) {
+  fs.writeFileSync(`${readyFile}.tmp`, text);
+  fs.renameSync(`${readyFile}.tmp`, readyFile);
+}
 
 function log(...args) {
   process.stdout.write(`${new Date().toISOString()} ${args.join(' ')}\n`);
@@ -65,5 +70,5 @@ const server = createServer((req, res) => {
 server.on('error', (err) => log('server error', err && err.stack));
 server.listen(port, () => {
   log('listening', JSON.stringify(server.address()));
-  fs.writeFileSync(readyFile, JSON.stringify({ backend: server.syshttp.backend, backendInfo: server.syshttp.backendInfo, pid: process.pid }));
+  writeReady(JSON.stringify({ backend: server.syshttp.backend, backendInfo: server.syshttp.backendInfo, pid: process.pid }));
 });

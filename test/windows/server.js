@@ -12,6 +12,11 @@ const { makeApp } = require('./app.js');
 
 const base = Number(process.argv[2]);
 const readyFile = process.argv[3];
+// Written whole or not at all (the runner polls for it): a temporary file, then a rename.
+function writeReady(text) {
+  fs.writeFileSync(`${readyFile}.tmp`, text);
+  fs.renameSync(`${readyFile}.tmp`, readyFile);
+}
 
 function log(...args) {
   process.stdout.write(`${new Date().toISOString()} ${args.join(' ')}\n`);
@@ -45,11 +50,11 @@ async function start() {
   server.on('error', (err) => log('server error', err && err.stack));
   await server.listen({ port: base });
   log('listening', server.backend, JSON.stringify(server.backendInfo));
-  fs.writeFileSync(readyFile, JSON.stringify({ backend: server.backend, backendInfo: server.backendInfo, pid: process.pid }));
+  writeReady(JSON.stringify({ backend: server.backend, backendInfo: server.backendInfo, pid: process.pid }));
 }
 
 start().catch((err) => {
   log('failed', err && err.stack);
-  fs.writeFileSync(readyFile, JSON.stringify({ error: String(err && err.stack) }));
+  writeReady(JSON.stringify({ error: String(err && err.stack) }));
   process.exit(1);
 });
