@@ -90,6 +90,10 @@ export interface NativeServerHandle {
   setRef(ref: boolean): void;
   /** Whether an open connection keeps the process alive (socket.ref()/unref(); Linux backends). */
   setConnectionRef(connection: number, ref: boolean): void;
+  /** TCP_NODELAY of a connection (socket.setNoDelay()): 0 or an errno (ENOTSUP on HTTP.sys, which owns its sockets). */
+  setNoDelay(connection: number, on: boolean): number;
+  /** SO_KEEPALIVE of a connection, probes after delaySeconds idle (0: the kernel's), as libuv sets them: 0 or an errno. */
+  setKeepAlive(connection: number, on: boolean, delaySeconds: number): number;
   backendName(): string;
   backendInfo(): { name: string; detail: string; fallbackReason: string };
 }

@@ -117,6 +117,8 @@ const closedHandle: NativeServerHandle = {
   byteCounts: () => undefined,
   setRef: () => {},
   setConnectionRef: () => {},
+  setNoDelay: () => 0,
+  setKeepAlive: () => 0,
   backendName: () => 'closed',
   backendInfo: () => ({ name: 'closed', detail: '', fallbackReason: '' }),
 };

@@ -6,6 +6,7 @@
 import { Duplex } from 'node:stream';
 import { SyshttpError } from './errors';
 import { SendResult, type NativeServerHandle } from './native';
+import { tcpKeepAliveDelay } from './tcp-options';
 
 /** The connection's two ends, as node:net names them. */
 export interface StreamEndpoints {
@@ -65,12 +66,15 @@ export class UpgradedStream extends Duplex {
     this.touch();
     return this;
   }
-  /** Nagle is always off on syshttp's sockets. */
-  setNoDelay(_noDelay?: boolean): this {
+  /** TCP_NODELAY, as net.Socket's (on by default; Linux backends). */
+  setNoDelay(noDelay?: boolean): this {
+    if (!this.gone) this.native.setNoDelay(this.connection, noDelay === undefined ? true : Boolean(noDelay));
     return this;
   }
-  /** Keep-alive probes are the kernel's default; accepted for compatibility. */
-  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+  /** TCP keep-alive probes, as net.Socket's (see NodeSocket#setKeepAlive; Linux backends). */
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    const delay = tcpKeepAliveDelay(enable, initialDelay);
+    if (!this.gone) this.native.setKeepAlive(this.connection, delay >= 0, Math.max(0, delay));
     return this;
   }
   /** Whether this connection keeps the process alive (it does by default, as node:net's sockets; Linux backends). */

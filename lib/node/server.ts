@@ -37,6 +37,11 @@ export interface ServerOptions {
   joinDuplicateHeaders?: boolean;
   /** false: an HTTP/1.1 request without Host is served, as node:http's option (Linux backends). Default true. */
   requireHostHeader?: boolean;
+  /** node:net's: false turns Nagle's algorithm back on for each connection (default true: off). */
+  noDelay?: boolean;
+  /** node:net's: TCP keep-alive probes on each connection, after keepAliveInitialDelay ms idle (Linux backends). */
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
   /** The syshttp backend ('auto', 'io_uring', 'epoll'). */
   backend?: BackendChoice;
   /** syshttp limits (lib/options.ts); they win over the node-style options above. */
@@ -793,8 +798,15 @@ export class Server extends HttpServerBase implements SocketHost {
   private newSocket(id: number, endpoints: SocketEndpoints): NodeSocket {
     const socket = new NodeSocket(this, id, endpoints, this.resOptions.highWaterMark);
     socket.server = this;
-    // node:http always listens for socket errors (res.destroy(err) passes err to the socket).
+    // node:http always listens for socket errors (res.destroy(err) passes err to the socket),
+    // and for its close: the parser is freed, the response on it closes.
     socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
+    socket.on('close', onServerResponseClose);
+    // node:net's server options, applied at accept as its onconnection does (Nagle is off
+    // natively from the accept: noDelay false turns it back on).
+    if (this.options.noDelay === false) socket.setNoDelay(false);
+    if (this.options.keepAlive === true) socket.setKeepAlive(true, Number(this.options.keepAliveInitialDelay ?? 0));
     this.sockets.set(id, socket);
     if (this.timeout > 0) socket.setTimeout(this.timeout);
     return socket;
@@ -1078,6 +1090,16 @@ export class Server extends HttpServerBase implements SocketHost {
     const resTimeout = res !== null && res !== undefined && res.emit('timeout', socket);
     const serverTimeout = this.emit('timeout', socket);
     if (!reqTimeout && !resTimeout && !serverTimeout) socket.destroy();
+  }
+
+  /** @internal As net.Socket ignores its handle's answer, so does this (ENOTSUP on HTTP.sys). */
+  setNoDelay(id: number, on: boolean): void {
+    this.inner?.native.setNoDelay(id, on);
+  }
+
+  /** @internal */
+  setKeepAlive(id: number, delaySeconds: number): void {
+    this.inner?.native.setKeepAlive(id, delaySeconds >= 0, Math.max(0, delaySeconds));
   }
 
   /** @internal */
@@ -1371,6 +1393,19 @@ function answerClosing(ex: Exchange, status: number): void {
  * node's socketOnError: the first error on a connection's socket goes to 'clientError'
  * listeners, or else ends the connection (destroy); later ones are ignored.
  */
+/** node's socketOnClose: the connection's parser is freed (before the app's 'close' listeners run). */
+function socketOnClose(this: unknown): void {
+  // Robust to being called on something else, as node's (its own tests call the socket's
+  // close listeners on the request).
+  if (this instanceof NodeSocket) this.freeParser();
+}
+
+/** node's onServerResponseClose: the response still on the socket closes with it. */
+function onServerResponseClose(this: { _httpMessage?: unknown }): void {
+  const res = this._httpMessage as Res | null | undefined;
+  if (res != null) emitCloseNT(res);
+}
+
 function socketOnError(this: NodeSocket, err: Error): void {
   ignoreLaterErrors(this);
   const server = this.server as Server;

@@ -8,6 +8,7 @@
 import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
+import { tcpKeepAliveDelay } from '../tcp-options';
 import type { Exchange, ExchangeObserver } from '../exchange';
 import { ParserView, type ParserOwner } from './parser-view';
 import { kExchange, type RequestStrings } from './request';
@@ -44,6 +45,10 @@ export interface SocketHost {
   hijack(socket: NodeSocket): Duplex | null;
   /** socket.ref()/unref(): whether the connection keeps the process alive. */
   refConnection(id: number, ref: boolean): void;
+  /** socket.setNoDelay(): the connection's TCP_NODELAY (native; nothing on HTTP.sys). */
+  setNoDelay(id: number, on: boolean): void;
+  /** socket.setKeepAlive(): the connection's SO_KEEPALIVE, its delay in seconds (-1: off). */
+  setKeepAlive(id: number, delaySeconds: number): void;
   /** socket.parser is being read: node's settings for its view (ParserView). */
   parserSettings(): { joinDuplicateHeaders: boolean; maxHeaderPairs: number };
   /** [bytesRead, bytesWritten, queued] so far, or undefined (the connection is gone, or HTTP.sys). */
@@ -94,6 +99,9 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   private resetting = false;
   /** The server closes the connection after a response: its 'close' comes after the turn's immediates. */
   private closeAfterImmediates = false;
+  /** TCP_NODELAY as set (on at accept); SO_KEEPALIVE's delay in seconds as set, -1: off. */
+  private noDelay = true;
+  private keepAliveDelay = -1;
   /** The byte counts last read from the native side; final once the connection is gone. */
   private counts: [number, number, number] | null = null;
   private countsFinal = false;
@@ -207,12 +215,25 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
     throw err;
   }
 
-  /** TCP_NODELAY is always on (the native side sets it on accept). */
-  setNoDelay(_noDelay?: boolean): this {
+  /** TCP_NODELAY, as net.Socket's (on by default: the native side sets it at accept; Linux backends). */
+  setNoDelay(noDelay?: boolean): this {
+    const on = noDelay === undefined ? true : Boolean(noDelay);
+    if (on !== this.noDelay && !this.gone) {
+      this.noDelay = on;
+      this.host.setNoDelay(this.id, on);
+    }
     return this;
   }
-  /** TCP keep-alive is not configurable per connection yet (the native side owns the socket). */
-  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+  /**
+   * TCP keep-alive probes, as net.Socket's: after `initialDelay` ms idle (whole seconds; 0:
+   * the kernel's idle time), then every second, 10 of them, as libuv sets them (Linux backends).
+   */
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    const delay = tcpKeepAliveDelay(enable, initialDelay);
+    if (delay !== this.keepAliveDelay && !this.gone) {
+      this.keepAliveDelay = delay;
+      this.host.setKeepAlive(this.id, delay);
+    }
     return this;
   }
   /** Whether this connection keeps the process alive (it does by default, as node:net's sockets; Linux backends). */
@@ -328,7 +349,7 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
     if (!this.destroyed) this.destroy();
   }
 
-  /** @internal node's freeParser, as its server runs it first on the socket's 'close'. */
+  /** @internal node's freeParser, as its server runs it first on the socket's 'close' (socketOnClose). */
   freeParser(): void {
     this.parsedLast = null;
     if (this.parserState != null) this.parserState.release();
@@ -349,7 +370,6 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
 }
 
 function emitSocketClose(socket: NodeSocket, hadError: boolean): void {
-  socket.freeParser();
   socket.emit('close', hadError);
 }
 

@@ -3,6 +3,7 @@
 // over http::Connection) and by HTTP.sys on Windows (native/backends/httpsys). Portable:
 // nothing here may include a POSIX or Win32 header.
 #pragma once
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -152,6 +153,14 @@ class Backend {
   // Whether an open connection keeps the event loop alive (node's socket.ref()/unref()),
   // which it does by default. Backends whose connections never keep it ignore it.
   virtual void setConnectionRef(uint32_t connection, bool ref) { (void)connection, (void)ref; }
+  // A connection's TCP options, as node:net's socket.setNoDelay()/setKeepAlive() (libuv's
+  // uv_tcp_nodelay/uv_tcp_keepalive): 0, or an errno; ENOENT: the connection is gone;
+  // ENOTSUP: the backend does not own the socket (HTTP.sys).
+  virtual int setNoDelay(uint32_t connection, bool on) { (void)connection, (void)on; return ENOTSUP; }
+  virtual int setKeepAlive(uint32_t connection, bool on, unsigned delaySeconds) {
+    (void)connection, (void)on, (void)delaySeconds;
+    return ENOTSUP;
+  }
   // Report each connection's accept and end (ConnectionOpen/ConnectionClosed records), for
   // a JS layer that announces connections (node's 'connection'). Off by default: the
   // feature layer does not need them. Backends without a notion of accept ignore it.

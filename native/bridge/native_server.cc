@@ -1,5 +1,6 @@
 #include "native_server.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -113,6 +114,8 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::byteCounts>("byteCounts"),
                          InstanceMethod<&NativeServer::setRef>("setRef"),
                          InstanceMethod<&NativeServer::setConnectionRef>("setConnectionRef"),
+                         InstanceMethod<&NativeServer::setNoDelay>("setNoDelay"),
+                         InstanceMethod<&NativeServer::setKeepAlive>("setKeepAlive"),
                          InstanceMethod<&NativeServer::setKeepAliveFields>("setKeepAliveFields"),
                          InstanceMethod<&NativeServer::setDeferClientErrors>("setDeferClientErrors"),
                          InstanceMethod<&NativeServer::setAllowHalfOpen>("setAllowHalfOpen"),
@@ -577,6 +580,18 @@ Napi::Value NativeServer::setRef(const Napi::CallbackInfo& info) {
 Napi::Value NativeServer::setConnectionRef(const Napi::CallbackInfo& info) {
   if (backend_) backend_->setConnectionRef(argU32(info, 0), info[1].ToBoolean().Value());
   return info.Env().Undefined();
+}
+
+// setNoDelay(connection, on) -> 0 or an errno (socket.setNoDelay()).
+Napi::Value NativeServer::setNoDelay(const Napi::CallbackInfo& info) {
+  int err = backend_ ? backend_->setNoDelay(argU32(info, 0), info[1].ToBoolean().Value()) : ENOENT;
+  return Napi::Number::New(info.Env(), err);
+}
+
+// setKeepAlive(connection, on, delaySeconds) -> 0 or an errno (socket.setKeepAlive()).
+Napi::Value NativeServer::setKeepAlive(const Napi::CallbackInfo& info) {
+  int err = backend_ ? backend_->setKeepAlive(argU32(info, 0), info[1].ToBoolean().Value(), argU32(info, 2)) : ENOENT;
+  return Napi::Number::New(info.Env(), err);
 }
 
 Napi::Value NativeServer::abort(const Napi::CallbackInfo& info) {

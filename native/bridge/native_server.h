@@ -41,6 +41,8 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value byteCounts(const Napi::CallbackInfo& info);
   Napi::Value setRef(const Napi::CallbackInfo& info);
   Napi::Value setConnectionRef(const Napi::CallbackInfo& info);
+  Napi::Value setNoDelay(const Napi::CallbackInfo& info);
+  Napi::Value setKeepAlive(const Napi::CallbackInfo& info);
   Napi::Value setKeepAliveFields(const Napi::CallbackInfo& info);
   Napi::Value setDeferClientErrors(const Napi::CallbackInfo& info);
   Napi::Value setAllowHalfOpen(const Napi::CallbackInfo& info);

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { request } from 'undici';
 import { openRaw, buildRequest, rawRequest, occupyPort, waitFor, tryConnect, sleep, type TeardownHost } from '../helpers/server';
-import { againstNode, closeServer, createServer, startNode } from '../node/helpers';
+import { againstNode, closeServer, createServer, serverSideTimer, startNode } from '../node/helpers';
 
 const hello = (req: http.IncomingMessage, res: http.ServerResponse) => res.end('hello');
 
@@ -1401,4 +1401,55 @@ t.test("close() while a keep-alive client sends its next request: the client see
   await closed;
   clearTimeout(timer);
   t.same(events, ['end'], 'a clean end');
+});
+
+t.test("the socket's own 'close' listeners (node's socketOnClose, onServerResponseClose) can be called on the request without throwing; the server serves on", async (t) => {
+  const outcomes: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/tamper') {
+      const listeners = req.socket.listeners('close') as Array<(this: unknown) => void>;
+      try {
+        for (const fn of listeners) fn.call(req);
+        outcomes.push(`called ${listeners.length >= 2 ? 'two or more' : listeners.length}`);
+      } catch (err) {
+        outcomes.push(`threw ${String(err)}`);
+      }
+      req.socket.destroy();
+      return;
+    }
+    res.end('ok');
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ method: 'POST', target: '/tamper', headers: [['Content-Length', '11']], body: 'hello world' }));
+  t.ok(await c.waitClose(3000), 'the tampered connection closed');
+  t.same(outcomes, ['called two or more']);
+  const r = await request(`http://127.0.0.1:${port}/`);
+  t.equal(await r.body.text(), 'ok', 'a new connection is served');
+});
+
+t.test('TCP keep-alive: the keepAlive and keepAliveInitialDelay server options, and socket.setKeepAlive() (node:net), arm the kernel\'s probes', async (t) => {
+  const cases: Array<[string, object | undefined, ((s: import('node:net').Socket) => void) | null, string, number]> = [
+    ['no option', undefined, null, 'off', 0],
+    ['keepAlive: true, keepAliveInitialDelay: 30000', { keepAlive: true, keepAliveInitialDelay: 30000 }, null, 'keepalive', 30],
+    ['socket.setKeepAlive(true, 50000)', undefined, (s) => s.setKeepAlive(true, 50000), 'keepalive', 50],
+    ['option on, then socket.setKeepAlive(false)', { keepAlive: true, keepAliveInitialDelay: 30000 }, (s) => s.setKeepAlive(false), 'off', 0],
+  ];
+  for (const [name, options, onRequest, timer, seconds] of cases) {
+    const { port } = await startNode(t, (req, res) => {
+      onRequest?.(req.socket);
+      res.end('ok');
+    }, options);
+    const c = await openRaw(t, port);
+    await c.write(buildRequest({}));
+    await c.readResponses(1);
+    const clientPort = c.socket.localPort as number;
+    let seen: ReturnType<typeof serverSideTimer> = null;
+    await waitFor(() => {
+      seen = serverSideTimer(port, clientPort);
+      return seen !== null && seen.timer === timer;
+    }, 2000, `${name}: the kernel's timer`).catch(() => undefined);
+    t.equal(seen?.timer, timer, `${name}: ${timer}`);
+    if (timer === 'keepalive') t.ok(seen!.seconds > seconds - 5 && seen!.seconds <= seconds, `${name}: the first probe in about ${seconds} s (${seen!.seconds})`);
+    c.destroy();
+  }
 });

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { openRaw, buildRequest, waitFor } from '../helpers/server';
-import { againstNode, closeServer, startNode } from '../node/helpers';
+import { againstNode, closeServer, serverSideTimer, startNode } from '../node/helpers';
 
 const examples = path.resolve(__dirname, '../../examples');
 const load = createRequire(path.join(examples, 'package-less.js'));
@@ -389,4 +389,26 @@ t.test("an informational response written raw with res._writeRaw() before writeH
   t.equal(r.status, 200);
   t.equal(r.body.toString(), 'final');
   await waitFor(() => called === 2, 3000, 'the callbacks');
+});
+
+t.test("an upgraded connection's socket.setKeepAlive() arms the kernel's keep-alive probes, as net.Socket's (ws calls setNoDelay and setTimeout on it too)", async (t) => {
+  const { server, port } = await startNode(t, () => t.fail("'request' must not be emitted for an upgrade"));
+  server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:net').Socket) => {
+    socket.setNoDelay();
+    socket.setTimeout(0);
+    socket.setKeepAlive(true, 40000);
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\n\r\n');
+  });
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead());
+  await c.waitForText('101 Switching Protocols', 3000);
+  const clientPort = c.socket.localPort as number;
+  let seen: ReturnType<typeof serverSideTimer> = null;
+  await waitFor(() => {
+    seen = serverSideTimer(port, clientPort);
+    return seen?.timer === 'keepalive';
+  }, 2000, 'the keep-alive timer').catch(() => undefined);
+  t.equal(seen?.timer, 'keepalive');
+  t.ok(seen !== null && seen.seconds > 35 && seen.seconds <= 40, `the first probe in about 40 s (${seen?.seconds})`);
+  c.destroy();
 });

@@ -453,6 +453,31 @@ void LinuxBackend::setConnectionRef(uint32_t connection, bool ref) {
   updateRef();
 }
 
+int LinuxBackend::setNoDelay(uint32_t connection, bool on) {
+  Conn* c = find(connection);
+  if (c == nullptr || c->lingering) return ENOENT;
+  int value = on ? 1 : 0;
+  if (::setsockopt(c->fd.get(), IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value)) != 0) return errno;
+  return 0;
+}
+
+int LinuxBackend::setKeepAlive(uint32_t connection, bool on, unsigned delaySeconds) {
+  Conn* c = find(connection);
+  if (c == nullptr || c->lingering) return ENOENT;
+  const int fd = c->fd.get();
+  int value = on ? 1 : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &value, sizeof(value)) != 0) return errno;
+  if (!on || delaySeconds == 0) return 0;  // the kernel's idle time (libuv stops here too)
+  // As libuv 1.46 (node 20): probes after delaySeconds idle, then every second, 10 of them.
+  int idle = static_cast<int>(std::min(delaySeconds, 32767u));  // the kernel's MAX_TCP_KEEPIDLE
+  int interval = 1;
+  int count = 10;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) != 0) return errno;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)) != 0) return errno;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) != 0) return errno;
+  return 0;
+}
+
 void LinuxBackend::updateRef() {
   if (handles_ == nullptr) return;
   bool want = refWanted_ || refedConnections_ > 0;

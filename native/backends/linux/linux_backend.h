@@ -38,6 +38,8 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void abort(uint32_t id, bool reset, bool flushInFlight) override;
   void setRef(bool ref) override;
   void setConnectionRef(uint32_t connection, bool ref) override;
+  int setNoDelay(uint32_t connection, bool on) override;
+  int setKeepAlive(uint32_t connection, bool on, unsigned delaySeconds) override;
   void setConnectionEvents(bool on) override { connectionEvents_ = on; }
   void beginShutdown(bool keepConnections) override;
   bool resumeAfterShutdown() override;
