@@ -86,6 +86,8 @@ export interface NativeServerHandle {
   connectionCount(): number;
   /** [bytesRead, bytesWritten, queued (not yet written)] of a connection, or undefined (gone, or HTTP.sys). */
   byteCounts(connection: number): [number, number, number] | undefined;
+  /** From now on, a copy of what the connection receives (InputCopy records), still parsed (Linux backends). */
+  mirrorInput(connection: number): void;
   /** Whether the server keeps the event loop alive. */
   setRef(ref: boolean): void;
   /** Whether an open connection keeps the process alive (socket.ref()/unref(); Linux backends). */
@@ -111,6 +113,7 @@ export interface NativeConstants {
   RECORD_CLIENT_ERROR: number;
   RECORD_CONNECTION_OPEN: number;
   RECORD_CONNECTION_CLOSED: number;
+  RECORD_INPUT_COPY: number;
   REQUEST_HTTP10: number;
   REQUEST_KEEP_ALIVE: number;
   REQUEST_HAS_BODY: number;

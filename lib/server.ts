@@ -67,6 +67,8 @@ export interface ConnectionHandler {
   opened(connection: number, endpoints: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number }): void;
   /** bytesRead/bytesWritten: the connection's final counts (node's socket.bytesRead/bytesWritten). */
   closed(connection: number, bytesRead: number, bytesWritten: number): void;
+  /** A copy of bytes the connection received (after native.mirrorInput(connection)). */
+  input?(connection: number, chunk: Buffer): void;
 }
 
 export interface StopOptions {
@@ -118,6 +120,7 @@ const closedHandle: NativeServerHandle = {
   setRef: () => {},
   setConnectionRef: () => {},
   setNoDelay: () => 0,
+  mirrorInput: () => {},
   setKeepAlive: () => 0,
   backendName: () => 'closed',
   backendInfo: () => ({ name: 'closed', detail: '', fallbackReason: '' }),
@@ -512,6 +515,7 @@ export class Server extends EventEmitter implements ExchangeHost {
           length = 4;
           break;
         case C.RECORD_RAW:
+        case C.RECORD_INPUT_COPY:
           length = 5;
           break;
         case C.RECORD_CLIENT_ERROR:
@@ -664,6 +668,10 @@ export class Server extends EventEmitter implements ExchangeHost {
       }
       case C.RECORD_CONNECTION_OPEN:
         this.connectionHandler?.opened(connection, decodeEndpoints(bytes, words[i + 3]));
+        return;
+      case C.RECORD_INPUT_COPY:
+        // A copy: the batch's memory is reused by the next batch.
+        this.connectionHandler?.input?.(connection, Buffer.from(bytes.subarray(words[i + 3], words[i + 3] + words[i + 4])));
         return;
       case C.RECORD_CONNECTION_CLOSED:
         // The final byte counts: 64-bit, as two words each.

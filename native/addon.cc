@@ -25,6 +25,7 @@ Napi::Object constants(Napi::Env env) {
   set("RECORD_SHUTDOWN_COMPLETE", bridge::kRecordShutdownComplete);
   set("RECORD_RAW", bridge::kRecordRaw);
   set("RECORD_RAW_END", bridge::kRecordRawEnd);
+  set("RECORD_INPUT_COPY", bridge::kRecordInputCopy);
   set("RECORD_CLIENT_ERROR", bridge::kRecordClientError);
   set("RECORD_CONNECTION_OPEN", bridge::kRecordConnectionOpen);
   set("RECORD_CONNECTION_CLOSED", bridge::kRecordConnectionClosed);

@@ -16,7 +16,7 @@ import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { clearIncoming } from './parser-view';
 import { connReset, initRequest, kExchange, requestHooks } from './request';
 import { finishHooks, initResponse, kFull, settlePending } from './response';
-import { NodeSocket, type SocketEndpoints, type SocketHost } from './socket';
+import { NodeSocket, socketOnData, type SocketEndpoints, type SocketHost } from './socket';
 import { UpgradedStream } from '../upgraded-stream';
 
 export class IncomingMessage extends http.IncomingMessage {}
@@ -187,6 +187,8 @@ export class Server extends HttpServerBase implements SocketHost {
   private listenAttempt = 0;
   private readonly onExchangeBound: (ex: Exchange) => void;
   private keepAliveMs = 5000;
+  /** The socket whose request the 'request' (or 'checkContinue', 'checkExpectation') listeners have now. */
+  private handing: NodeSocket | null = null;
   private maxPerSocket = 0;
   private halfOpen = false;
   /** A socket was handed over (server.emit('connection')): node's connection tracking runs. */
@@ -452,6 +454,7 @@ export class Server extends HttpServerBase implements SocketHost {
     inner.connectionHandler = {
       opened: (id, endpoints) => this.connectionOpened(id, endpoints),
       closed: (id, bytesRead, bytesWritten) => this.connectionClosed(id, bytesRead, bytesWritten),
+      input: (id, chunk) => this.sockets.get(id)?.receivedCopy(chunk),
     };
     inner.on('error', (err: unknown) => this.emit('error', err));
     inner.on('clientError', (_err: unknown, info: ClientErrorInfo) => this.onClientError(info));
@@ -582,7 +585,9 @@ export class Server extends HttpServerBase implements SocketHost {
     for (const socket of [...this.sockets.values()]) {
       // As node's: a connection whose requests are all in and answered, end() called (its
       // bytes still go out first), is idle; one that has sent nothing yet is not.
-      if (socket.requests > 0 && socket.active.every(isAnswered)) socket.destroy();
+      // The connection whose request is being handed out is not idle either: node's parser
+      // is still in it (its message completes after the 'request' listeners return).
+      if (socket.requests > 0 && socket !== this.handing && socket.active.every(isAnswered)) socket.destroy();
     }
   }
 
@@ -719,6 +724,7 @@ export class Server extends HttpServerBase implements SocketHost {
       }
     }
 
+    this.handing = socket;
     try {
       if ((flags & C.REQUEST_EXPECT_CONTINUE) !== 0) {
         res._expect_continue = true;
@@ -741,6 +747,8 @@ export class Server extends HttpServerBase implements SocketHost {
       // As with node:http, a throwing listener is an uncaught exception, raised outside
       // the native batch so the other requests of the batch are still handled.
       process.nextTick(rethrow, err);
+    } finally {
+      this.handing = null;
     }
   }
 
@@ -803,6 +811,7 @@ export class Server extends HttpServerBase implements SocketHost {
     socket.on('error', socketOnError);
     socket.on('close', socketOnClose);
     socket.on('close', onServerResponseClose);
+    socket.on('data', socketOnData);
     // node:net's server options, applied at accept as its onconnection does (Nagle is off
     // natively from the accept: noDelay false turns it back on).
     if (this.options.noDelay === false) socket.setNoDelay(false);
@@ -1090,6 +1099,11 @@ export class Server extends HttpServerBase implements SocketHost {
     const resTimeout = res !== null && res !== undefined && res.emit('timeout', socket);
     const serverTimeout = this.emit('timeout', socket);
     if (!reqTimeout && !resTimeout && !serverTimeout) socket.destroy();
+  }
+
+  /** @internal */
+  mirrorInput(id: number): void {
+    this.inner?.native.mirrorInput(id);
   }
 
   /** @internal As net.Socket ignores its handle's answer, so does this (ENOTSUP on HTTP.sys). */

@@ -45,6 +45,8 @@ export interface SocketHost {
   hijack(socket: NodeSocket): Duplex | null;
   /** socket.ref()/unref(): whether the connection keeps the process alive. */
   refConnection(id: number, ref: boolean): void;
+  /** A 'data' listener on the socket: the connection's received bytes are copied to it from now on (receivedCopy). */
+  mirrorInput(id: number): void;
   /** socket.setNoDelay(): the connection's TCP_NODELAY (native; nothing on HTTP.sys). */
   setNoDelay(id: number, on: boolean): void;
   /** socket.setKeepAlive(): the connection's SO_KEEPALIVE, its delay in seconds (-1: off). */
@@ -99,6 +101,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   private resetting = false;
   /** The server closes the connection after a response: its 'close' comes after the turn's immediates. */
   private closeAfterImmediates = false;
+  /** The connection's received bytes come as 'data' too (an app listens for them). */
+  private mirroring = false;
   /** TCP_NODELAY as set (on at accept); SO_KEEPALIVE's delay in seconds as set, -1: off. */
   private noDelay = true;
   private keepAliveDelay = -1;
@@ -183,6 +187,33 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   address(): { address: string; family: string; port: number } | Record<string, never> {
     if (this.gone || this.localAddress === undefined || this.localPort === undefined) return {};
     return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
+  }
+
+  // As node:http's sockets (its parser's unconsume): once the app listens for 'data', the
+  // bytes the connection receives come to it too, as they came, and are parsed all the
+  // same (Linux backends; HTTP.sys parses in the kernel and never shows them).
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (event === 'data' && listener !== socketOnData) this.listenForInput();
+    return super.on(event, listener);
+  }
+  override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (event === 'data' && listener !== socketOnData) this.listenForInput();
+    return super.addListener(event, listener);
+  }
+  override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (event === 'data' && listener !== socketOnData) this.listenForInput();
+    return super.prependListener(event, listener);
+  }
+
+  private listenForInput(): void {
+    if (this.mirroring || this.raw !== null || this.gone) return;
+    this.mirroring = true;
+    this.host.mirrorInput(this.id);
+  }
+
+  /** @internal Bytes the connection received (a copy; their requests are the native parser's). */
+  receivedCopy(chunk: Buffer): void {
+    if (this.raw === null && !this.destroyed) this.push(chunk);
   }
 
   /** Idle timeout as net.Socket#setTimeout: 'timeout' after `msecs` without a request or response. */
@@ -368,6 +399,13 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
     this.host.socketTimedOut(this);
   }
 }
+
+/**
+ * node:http's own 'data' listener on its sockets (its socketOnData feeds the parser; here
+ * the native side parses, so it does nothing): as with node's, the socket flows from the
+ * start, and an app's listener is the second.
+ */
+export function socketOnData(): void {}
 
 function emitSocketClose(socket: NodeSocket, hadError: boolean): void {
   socket.emit('close', hadError);

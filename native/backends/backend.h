@@ -125,6 +125,9 @@ class Backend {
   // wrote still go out, then the connection closes without a reset.
   virtual SendResult endRaw(uint32_t connection, bool close) = 0;
   virtual void pauseRaw(uint32_t connection, bool paused) = 0;
+  // Reports a copy of what an HTTP connection receives from now on (InputCopy records),
+  // as well as parsing it. Backends that never see the bytes (HTTP.sys) ignore it.
+  virtual void mirrorInput(uint32_t connection) { (void)connection; }
   // Closes the connection now; what is in flight is aborted. reset: with an RST (the
   // exchange failed), else a plain close (node's socket.destroy()), after the output of
   // completed responses still queued; flushInFlight: after all queued output, a

@@ -94,6 +94,12 @@ void Batch::raw(uint32_t connection, const char* data, size_t length) {
 
 void Batch::rawEnd(uint32_t connection) { header(kRecordRawEnd, connection, 0); }
 
+void Batch::inputCopy(uint32_t connection, const char* data, size_t length) {
+  header(kRecordInputCopy, connection, 0);
+  words_.push_back(appendBytes(data, length));
+  words_.push_back(static_cast<uint32_t>(length));
+}
+
 void Batch::clientError(uint32_t connection, int status, bool deferred, const http::ClientErrorDetail& detail,
                         const uint8_t* addresses) {
   uint32_t addressOff = appendBytes(reinterpret_cast<const char*>(addresses), 40);

@@ -23,6 +23,9 @@ class Batch {
   void shutdownComplete();
   void raw(uint32_t connection, const char* data, size_t length);
   void rawEnd(uint32_t connection);
+  // A copy of bytes an HTTP connection received, as they came (mirrorInput; they are
+  // parsed all the same).
+  void inputCopy(uint32_t connection, const char* data, size_t length);
   // addresses: as for request().
   // detail: the head's bytes received so far go along, at most kClientErrorBytes of them.
   void clientError(uint32_t connection, int status, bool deferred, const http::ClientErrorDetail& detail,

@@ -115,6 +115,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::setRef>("setRef"),
                          InstanceMethod<&NativeServer::setConnectionRef>("setConnectionRef"),
                          InstanceMethod<&NativeServer::setNoDelay>("setNoDelay"),
+                         InstanceMethod<&NativeServer::mirrorInput>("mirrorInput"),
                          InstanceMethod<&NativeServer::setKeepAlive>("setKeepAlive"),
                          InstanceMethod<&NativeServer::setKeepAliveFields>("setKeepAliveFields"),
                          InstanceMethod<&NativeServer::setDeferClientErrors>("setDeferClientErrors"),
@@ -579,6 +580,12 @@ Napi::Value NativeServer::setRef(const Napi::CallbackInfo& info) {
 // setConnectionRef(connection, ref): socket.ref()/unref() of one connection.
 Napi::Value NativeServer::setConnectionRef(const Napi::CallbackInfo& info) {
   if (backend_) backend_->setConnectionRef(argU32(info, 0), info[1].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+// mirrorInput(connection): InputCopy records of what it receives from now on.
+Napi::Value NativeServer::mirrorInput(const Napi::CallbackInfo& info) {
+  if (backend_) backend_->mirrorInput(argU32(info, 0));
   return info.Env().Undefined();
 }
 

@@ -42,6 +42,7 @@ enum RecordType : uint32_t {
   kRecordClientError = 10,
   kRecordConnectionOpen = 11,
   kRecordConnectionClosed = 12,
+  kRecordInputCopy = 13,
 };
 
 constexpr uint32_t kRecordHeaderWords = 3;

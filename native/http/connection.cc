@@ -61,6 +61,15 @@ size_t Connection::readRoom() const {
       (phase_ == Phase::Raw && rawPaused_)) {
     return 0;
   }
+  // An app sees what is read (mirrorInput): as node:http, which parses each chunk it reads
+  // whole and stops reading while responses wait (its flood check), nothing more is read
+  // while output waits for the kernel or while parsing is held back with bytes unparsed.
+  // What the app sees then stops where node's reading would. (Otherwise reading goes on
+  // into the input buffer, and parsing stops at its bounds, see parseHead.)
+  if (mirrorInput_ && phase_ != Phase::Raw &&
+      (queuedOutput() > 0 || (inEnd_ > inBegin_ && parsingHeld()))) {
+    return 0;
+  }
   if (inBegin_ == inEnd_) return inCapacity_;
   return inEnd_ == inCapacity_ ? inCapacity_ - (inEnd_ - inBegin_) : inCapacity_ - inEnd_;
 }
@@ -73,6 +82,19 @@ void Connection::releaseInput() {
 
 void Connection::received(size_t length, uint64_t nowMs) {
   now_ = nowMs;
+  if (mirrorInput_ && phase_ != Phase::Raw && length > 0) {
+    // As node:http's socket 'data' after its parser has had the chunk: the copy is
+    // reported after what parsing it reports. Taken first: parsing may hand the buffer
+    // back to the pool. (A detached connection's bytes go to its stream whole: no copy.)
+    std::string copy(in_.get() + inEnd_, length);
+    ConnectionHost& host = host_;
+    const uint32_t connection = id();
+    inEnd_ += length;
+    bytesRead_ += length;
+    process();
+    host.onInputCopy(connection, copy.data(), copy.size());
+    return;
+  }
   inEnd_ += length;
   bytesRead_ += length;
   process();
@@ -166,11 +188,15 @@ bool Connection::fieldsRepeat(const char* base, const RequestHead& head) {
   return false;
 }
 
+// A client that pipelines without reading its responses is not served further until it
+// reads: requests parsed ahead and queued output stay bounded (node:http pauses its parser
+// the same way).
+bool Connection::parsingHeld() const {
+  return slots_.size() >= limits_.maxPipelinedRequests || queuedOutput() > limits_.responseHighWaterMark;
+}
+
 bool Connection::parseHead() {
-  if ((shuttingDown_ && !finishHead_) || awaitingUpgrade_ || slots_.size() >= limits_.maxPipelinedRequests) return false;
-  // A client that pipelines without reading its responses is not served further until
-  // it reads: queued output stays bounded (node:http pauses its parser the same way).
-  if (queuedOutput() > limits_.responseHighWaterMark) return false;
+  if ((shuttingDown_ && !finishHead_) || awaitingUpgrade_ || parsingHeld()) return false;
   size_t avail = inEnd_ - inBegin_;
   if (avail == 0) return false;
   if (!headStarted_) {

@@ -34,6 +34,8 @@ class ConnectionHost {
   // A detached (upgraded) connection's bytes, in order, and the peer's end of them.
   virtual void onRaw(Connection& c, const char* data, size_t length) = 0;
   virtual void onRawEnd(Connection& c) = 0;
+  // A copy of the bytes just received, once what parsing them found was reported (setMirrorInput).
+  virtual void onInputCopy(uint32_t connection, const char* data, size_t length) = 0;
   // A protocol error in a request head (or its timeout) was answered with an error
   // response; the connection closes once that is sent. For the app's 'clientError'.
   // `deferred`: nothing was answered; the connection is a raw stream now (the app's
@@ -116,6 +118,9 @@ class Connection {
   uint64_t bytesWritten() const { return bytesSent_ + queuedOutput(); }
   // Bytes given to the socket and not yet written to it (node's socket.writableLength).
   size_t queuedOutput() const;
+  // Too many requests parsed ahead of their responses, or too much output queued: no more
+  // heads are parsed for now.
+  bool parsingHeld() const;
 
   // ---- output ----------------------------------------------------------------------
   OutputChain& output() { return output_; }
@@ -161,6 +166,9 @@ class Connection {
   // The backend shut our side. Returns true when the peer had already ended: close now.
   bool wroteShutdown();
   void pauseRaw(bool paused);
+  // From now on each read's bytes are also reported as they came (onInputCopy), and still
+  // parsed: node:http's socket 'data' once an app listens for it (its parser's unconsume).
+  void setMirrorInput() { mirrorInput_ = true; }
 
   // ---- lifetime --------------------------------------------------------------------
   // Graceful stop: finish what is in flight, accept nothing new. Returns true when the
@@ -264,6 +272,7 @@ class Connection {
   bool shuttingDown_ = false;
   bool finishHead_ = false;  // shutting down with a head partly received: parse that one
   bool peerClosed_ = false;
+  bool mirrorInput_ = false;  // setMirrorInput
   bool answerAfterEof_ = false;  // the peer ended between requests, allowHalfOpen: answer them
 
   // The request whose body is being received (phase_ == Body).

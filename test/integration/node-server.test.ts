@@ -1453,3 +1453,51 @@ t.test('TCP keep-alive: the keepAlive and keepAliveInitialDelay server options, 
     c.destroy();
   }
 });
+
+t.test("an app's socket 'data' listener gets the bytes the connection receives from then on, as they came, and they are parsed all the same (node's parser unconsume)", async (t) => {
+  let received = '';
+  const urls: string[] = [];
+  const { port } = await startNode(t, (req, res) => {
+    urls.push(req.url ?? '');
+    if (req.url === '/first') {
+      t.equal(req.socket.listenerCount('data'), 1, "node:http's own 'data' listener is there (the socket flows)");
+      req.socket.prependListener('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    }
+    req.resume();
+    req.on('end', () => res.end(`answered ${req.url}`));
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/first' }));
+  await c.readResponses(1);
+  const second = buildRequest({ method: 'POST', target: '/second', headers: [['Content-Length', '5']], body: 'hello' });
+  await c.write(second.subarray(0, 20));
+  await sleep(20);
+  await c.write(second.subarray(20));
+  const [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), 'answered /second', 'the request after it is parsed and answered');
+  t.same(urls, ['/first', '/second']);
+  await waitFor(() => received.length >= second.length, 2000, 'the bytes');
+  t.equal(received, second.toString('latin1'), "the socket's 'data' had the second request's bytes, both parts");
+});
+
+t.test("close() from a 'request' listener leaves that request's connection open (node's parser is still in it): the client's next request on it is answered", async (t) => {
+  const urls: string[] = [];
+  const server = createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+    urls.push(req.url ?? '');
+    res.end(`answered ${req.url}`);
+    if (req.url === '/first') server.close();
+  });
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/first' }));
+  await c.readResponses(1);
+  await sleep(100);
+  t.notOk(c.closed, 'still open after the close()');
+  await c.write(buildRequest({ target: '/second', headers: [['Connection', 'close']] }));
+  const [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), 'answered /second');
+  t.same(urls, ['/first', '/second']);
+});

@@ -434,6 +434,10 @@ SendResult LinuxBackend::endRaw(uint32_t connection, bool close) {
   return static_cast<SendResult>(c->endRaw(close));
 }
 
+void LinuxBackend::mirrorInput(uint32_t connection) {
+  if (http::Connection* c = live(connection)) c->setMirrorInput();
+}
+
 void LinuxBackend::pauseRaw(uint32_t connection, bool paused) {
   if (http::Connection* c = live(connection)) c->pauseRaw(paused);
 }
@@ -562,6 +566,10 @@ void LinuxBackend::onRaw(http::Connection& c, const char* data, size_t length) {
 }
 
 void LinuxBackend::onRawEnd(http::Connection& c) { batch_.rawEnd(c.id()); }
+
+void LinuxBackend::onInputCopy(uint32_t connection, const char* data, size_t length) {
+  batch_.inputCopy(connection, data, length);
+}
 
 void LinuxBackend::wantFlush(http::Connection& c) {
   if (Conn* conn = find(c.id())) markDirty(*conn);

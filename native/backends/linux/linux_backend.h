@@ -35,6 +35,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   SendResult writeRaw(uint32_t connection, const char* data, size_t length) override;
   SendResult endRaw(uint32_t connection, bool close) override;
   void pauseRaw(uint32_t connection, bool paused) override;
+  void mirrorInput(uint32_t connection) override;
   void abort(uint32_t id, bool reset, bool flushInFlight) override;
   void setRef(bool ref) override;
   void setConnectionRef(uint32_t connection, bool ref) override;
@@ -123,6 +124,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   void onDrain(http::Connection& c, uint32_t seq) override;
   void onRaw(http::Connection& c, const char* data, size_t length) override;
   void onRawEnd(http::Connection& c) override;
+  void onInputCopy(uint32_t connection, const char* data, size_t length) override;
   void wantFlush(http::Connection& c) override;
 
   uv_loop_t* loop_;
