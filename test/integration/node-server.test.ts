@@ -1501,3 +1501,18 @@ t.test("close() from a 'request' listener leaves that request's connection open 
   t.equal(r.body.toString(), 'answered /second');
   t.same(urls, ['/first', '/second']);
 });
+
+t.test("Server may be called without new, as node's http.Server (`http.Server(app)`), and subclassed", async (t) => {
+  const { Server } = (againstNode ? http : await import('../../dist/node/index.js')) as typeof http;
+  const callable = Server as unknown as (listener: http.RequestListener) => http.Server;
+  const server = callable((req, res) => res.end(`hi ${req.url}`));
+  t.ok(server instanceof Server, 'an instance of Server');
+  t.ok(server instanceof http.Server, 'an http.Server');
+  class Mine extends Server {}
+  t.ok(new Mine() instanceof Server, 'a subclass instance is a Server');
+  t.teardown(() => closeServer(server));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const r = await request(`http://127.0.0.1:${(server.address() as { port: number }).port}/x`);
+  t.equal(await r.body.text(), 'hi /x');
+});
