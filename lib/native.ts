@@ -86,8 +86,8 @@ export interface NativeServerHandle {
   connectionCount(): number;
   /** [bytesRead, bytesWritten, queued (not yet written)] of a connection, or undefined (gone, or HTTP.sys). */
   byteCounts(connection: number): [number, number, number] | undefined;
-  /** From now on, a copy of what the connection receives (InputCopy records), still parsed (Linux backends). */
-  mirrorInput(connection: number): void;
+  /** From now on, a copy of what the connection receives (InputCopy records), still parsed; paused: none for now, and no reading meanwhile (Linux backends). */
+  mirrorInput(connection: number, paused: boolean): void;
   /** Whether the server keeps the event loop alive. */
   setRef(ref: boolean): void;
   /** Whether an open connection keeps the process alive (socket.ref()/unref(); Linux backends). */

@@ -103,7 +103,7 @@ async function main() {
 function recordNoStart(matrix, name, why) {
   const dir = path.join(matrix, name);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'server-start.tap'), `TAP version 14\nnot ok 1 - ${name}: the server did not start under Wine (${String(why).split('\n')[0]})\n1..1\n`);
+  fs.writeFileSync(path.join(dir, 'server-start.tap'), `TAP version 14\nnot ok 1 - ${name}: the server did not start under Wine (${String(why).split('\n')[0].replace(/#/g, '')})\n1..1\n`);
 }
 
 async function runOne(r, matrix) {

@@ -34,7 +34,7 @@ export interface ParserOwner {
   /** The request whose head was parsed last, until it is done (the socket keeps it, made or not). */
   parsedLast: unknown;
   /** node's onParserTimeout: the headers timeout fired (the socket's timeout handling). */
-  timedOut(): void;
+  parserTimedOut(): void;
 }
 
 function noop(): void {}
@@ -57,8 +57,9 @@ export class ParserView {
     this.joinDuplicateHeaders = joinDuplicateHeaders;
     this.maxHeaderPairs = maxHeaderPairs;
     this[s.onMessageBegin] = noop;
+    this[s.onHeadersComplete] = noop;
     this[s.onExecute] = noop;
-    this[s.onTimeout] = () => socket.timedOut();
+    this[s.onTimeout] = () => socket.parserTimedOut();
   }
 
   /** node's cleanParser, as freeParser runs it when the connection closes; then free(). */
@@ -74,6 +75,7 @@ export class ParserView {
     this._consumed = false;
     this.onIncoming = null;
     this.joinDuplicateHeaders = null;
+    this.maxHeaderPairs = 2000;  // node's MAX_HEADER_PAIRS
     this.free();
   }
 

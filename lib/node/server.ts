@@ -1102,8 +1102,8 @@ export class Server extends HttpServerBase implements SocketHost {
   }
 
   /** @internal */
-  mirrorInput(id: number): void {
-    this.inner?.native.mirrorInput(id);
+  mirrorInput(id: number, paused: boolean): void {
+    this.inner?.native.mirrorInput(id, paused);
   }
 
   /** @internal As net.Socket ignores its handle's answer, so does this (ENOTSUP on HTTP.sys). */
@@ -1403,10 +1403,6 @@ function answerClosing(ex: Exchange, status: number): void {
   ex.sendNow(null, true);
 }
 
-/**
- * node's socketOnError: the first error on a connection's socket goes to 'clientError'
- * listeners, or else ends the connection (destroy); later ones are ignored.
- */
 /** node's socketOnClose: the connection's parser is freed (before the app's 'close' listeners run). */
 function socketOnClose(this: unknown): void {
   // Robust to being called on something else, as node's (its own tests call the socket's
@@ -1420,6 +1416,10 @@ function onServerResponseClose(this: { _httpMessage?: unknown }): void {
   if (res != null) emitCloseNT(res);
 }
 
+/**
+ * node's socketOnError: the first error on a connection's socket goes to 'clientError'
+ * listeners, or else ends the connection (destroy); later ones are ignored.
+ */
 function socketOnError(this: NodeSocket, err: Error): void {
   ignoreLaterErrors(this);
   const server = this.server as Server;

@@ -45,8 +45,8 @@ export interface SocketHost {
   hijack(socket: NodeSocket): Duplex | null;
   /** socket.ref()/unref(): whether the connection keeps the process alive. */
   refConnection(id: number, ref: boolean): void;
-  /** A 'data' listener on the socket: the connection's received bytes are copied to it from now on (receivedCopy). */
-  mirrorInput(id: number): void;
+  /** A 'data' listener on the socket: the connection's received bytes are copied to it from now on (receivedCopy); paused: not now. */
+  mirrorInput(id: number, paused: boolean): void;
   /** socket.setNoDelay(): the connection's TCP_NODELAY (native; nothing on HTTP.sys). */
   setNoDelay(id: number, on: boolean): void;
   /** socket.setKeepAlive(): the connection's SO_KEEPALIVE, its delay in seconds (-1: off). */
@@ -103,6 +103,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   private closeAfterImmediates = false;
   /** The connection's received bytes come as 'data' too (an app listens for them). */
   private mirroring = false;
+  /** ... and the socket's buffer is full: the native side reads no more until _read(). */
+  private mirrorPaused = false;
   /** TCP_NODELAY as set (on at accept); SO_KEEPALIVE's delay in seconds as set, -1: off. */
   private noDelay = true;
   private keepAliveDelay = -1;
@@ -193,27 +195,35 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   // bytes the connection receives come to it too, as they came, and are parsed all the
   // same (Linux backends; HTTP.sys parses in the kernel and never shows them).
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    if (event === 'data' && listener !== socketOnData) this.listenForInput();
+    if ((event === 'data' && listener !== socketOnData) || event === 'readable') this.listenForInput();
     return super.on(event, listener);
   }
   override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    if (event === 'data' && listener !== socketOnData) this.listenForInput();
+    if ((event === 'data' && listener !== socketOnData) || event === 'readable') this.listenForInput();
     return super.addListener(event, listener);
   }
   override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    if (event === 'data' && listener !== socketOnData) this.listenForInput();
+    if ((event === 'data' && listener !== socketOnData) || event === 'readable') this.listenForInput();
     return super.prependListener(event, listener);
   }
 
   private listenForInput(): void {
     if (this.mirroring || this.raw !== null || this.gone) return;
     this.mirroring = true;
-    this.host.mirrorInput(this.id);
+    this.host.mirrorInput(this.id, false);
   }
 
-  /** @internal Bytes the connection received (a copy; their requests are the native parser's). */
+  /**
+   * @internal Bytes the connection received (a copy; their requests are the native
+   * parser's). When the socket's buffer is full (the app paused it, or pipes it somewhere
+   * slow), reading stops until it asks for more (_read), as node's readStop.
+   */
   receivedCopy(chunk: Buffer): void {
-    if (this.raw === null && !this.destroyed) this.push(chunk);
+    if (this.raw !== null || this.destroyed) return;
+    if (!this.push(chunk) && !this.mirrorPaused && !this.gone) {
+      this.mirrorPaused = true;
+      this.host.mirrorInput(this.id, true);
+    }
   }
 
   /** Idle timeout as net.Socket#setTimeout: 'timeout' after `msecs` without a request or response. */
@@ -292,7 +302,12 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   }
 
   override _read(): void {
-    // Raw bytes only once hijacked; until then the request bytes are the native parser's.
+    // Raw bytes only once hijacked; until then the request bytes are the native parser's
+    // (copies of them while an app listens: reading goes on when it wants more).
+    if (this.mirrorPaused && !this.gone) {
+      this.mirrorPaused = false;
+      this.host.mirrorInput(this.id, false);
+    }
     this.raw?.resume();
   }
 
@@ -390,6 +405,11 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   /** @internal */
   get isGone(): boolean {
     return this.gone;
+  }
+
+  /** @internal node's onParserTimeout, through the parser view: the timeout handling, the timer left as it is. */
+  parserTimedOut(): void {
+    if (!this.gone) this.host.socketTimedOut(this);
   }
 
   /** @internal called by the timer */

@@ -127,7 +127,8 @@ class Backend {
   virtual void pauseRaw(uint32_t connection, bool paused) = 0;
   // Reports a copy of what an HTTP connection receives from now on (InputCopy records),
   // as well as parsing it. Backends that never see the bytes (HTTP.sys) ignore it.
-  virtual void mirrorInput(uint32_t connection) { (void)connection; }
+  // `paused`: the app takes no copies for now (no reading meanwhile).
+  virtual void mirrorInput(uint32_t connection, bool paused) { (void)connection, (void)paused; }
   // Closes the connection now; what is in flight is aborted. reset: with an RST (the
   // exchange failed), else a plain close (node's socket.destroy()), after the output of
   // completed responses still queued; flushInFlight: after all queued output, a

@@ -583,9 +583,10 @@ Napi::Value NativeServer::setConnectionRef(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// mirrorInput(connection): InputCopy records of what it receives from now on.
+// mirrorInput(connection[, paused]): InputCopy records of what it receives from now on;
+// paused: none for now, and no reading meanwhile.
 Napi::Value NativeServer::mirrorInput(const Napi::CallbackInfo& info) {
-  if (backend_) backend_->mirrorInput(argU32(info, 0));
+  if (backend_) backend_->mirrorInput(argU32(info, 0), info[1].ToBoolean().Value());
   return info.Env().Undefined();
 }
 

@@ -61,13 +61,14 @@ size_t Connection::readRoom() const {
       (phase_ == Phase::Raw && rawPaused_)) {
     return 0;
   }
-  // An app sees what is read (mirrorInput): as node:http, which parses each chunk it reads
-  // whole and stops reading while responses wait (its flood check), nothing more is read
-  // while output waits for the kernel or while parsing is held back with bytes unparsed.
-  // What the app sees then stops where node's reading would. (Otherwise reading goes on
-  // into the input buffer, and parsing stops at its bounds, see parseHead.)
-  if (mirrorInput_ && phase_ != Phase::Raw &&
-      (queuedOutput() > 0 || (inEnd_ > inBegin_ && parsingHeld()))) {
+  // An app sees what is read (mirrorInput). Between requests (never in a body, which
+  // node's request reading keeps flowing) nothing more is read while it does not take the
+  // copies (its socket paused: node's readStop), nor while request heads wait with output
+  // backed up (node's flood check pauses its socket when a head arrives and its responses
+  // wait for the kernel): what the app sees stops where node's reading would. (Otherwise
+  // reading goes on into the input buffer, and parsing stops at its bounds, parsingHeld.)
+  if (mirrorInput_ && phase_ == Phase::Head &&
+      (mirrorPaused_ || (inEnd_ > inBegin_ && (queuedOutput() > 0 || parsingHeld())))) {
     return 0;
   }
   if (inBegin_ == inEnd_) return inCapacity_;
@@ -712,6 +713,13 @@ bool Connection::wroteShutdown() {
   if (!peerClosed_) return false;
   closeAfterFlush_ = true;  // both sides are done
   return true;
+}
+
+void Connection::setMirrorInput(bool paused) {
+  const bool resumed = mirrorPaused_ && !paused;
+  mirrorInput_ = true;
+  mirrorPaused_ = paused;
+  if (resumed) host_.wantFlush(*this);  // the backend reads again on its next flush
 }
 
 void Connection::pauseRaw(bool paused) {

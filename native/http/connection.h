@@ -168,7 +168,8 @@ class Connection {
   void pauseRaw(bool paused);
   // From now on each read's bytes are also reported as they came (onInputCopy), and still
   // parsed: node:http's socket 'data' once an app listens for it (its parser's unconsume).
-  void setMirrorInput() { mirrorInput_ = true; }
+  // `paused`: the app does not take them now (its socket's buffer is full): no reading.
+  void setMirrorInput(bool paused);
 
   // ---- lifetime --------------------------------------------------------------------
   // Graceful stop: finish what is in flight, accept nothing new. Returns true when the
@@ -273,6 +274,7 @@ class Connection {
   bool finishHead_ = false;  // shutting down with a head partly received: parse that one
   bool peerClosed_ = false;
   bool mirrorInput_ = false;  // setMirrorInput
+  bool mirrorPaused_ = false;
   bool answerAfterEof_ = false;  // the peer ended between requests, allowHalfOpen: answer them
 
   // The request whose body is being received (phase_ == Body).

@@ -1516,3 +1516,37 @@ t.test("Server may be called without new, as node's http.Server (`http.Server(ap
   const r = await request(`http://127.0.0.1:${(server.address() as { port: number }).port}/x`);
   t.equal(await r.body.text(), 'hi /x');
 });
+
+t.test("a paused socket whose 'data' the app listens to: a request body being read still arrives (node's request reading resumes its socket), and the copies wait for resume()", async (t) => {
+  let socket: import('node:net').Socket | null = null;
+  let copied = 0;
+  let bodyBytes = 0;
+  let secondEnded = false;
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/first') {
+      socket = req.socket;
+      socket.on('data', (c: Buffer) => (copied += c.length));
+      socket.pause();
+      res.end('first');
+      return;
+    }
+    req.on('data', (c: Buffer) => (bodyBytes += c.length));
+    req.on('end', () => {
+      secondEnded = true;
+      res.end(`second ${bodyBytes}`);
+    });
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/first' }));
+  await c.readResponses(1);
+  const body = Buffer.alloc(1 << 20, 0x62);
+  const head = buildRequest({ method: 'POST', target: '/second', headers: [['Content-Length', String(body.length)]] });
+  c.socket.write(head);
+  c.socket.write(body);
+  const [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), `second ${body.length}`, 'the body arrives whole while the socket is paused');
+  t.ok(secondEnded);
+  socket!.resume();
+  await waitFor(() => copied >= head.length + body.length, 3000, 'the copies');
+  t.equal(copied, head.length + body.length, "after resume() the socket's 'data' has had every byte");
+});

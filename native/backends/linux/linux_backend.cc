@@ -434,8 +434,8 @@ SendResult LinuxBackend::endRaw(uint32_t connection, bool close) {
   return static_cast<SendResult>(c->endRaw(close));
 }
 
-void LinuxBackend::mirrorInput(uint32_t connection) {
-  if (http::Connection* c = live(connection)) c->setMirrorInput();
+void LinuxBackend::mirrorInput(uint32_t connection, bool paused) {
+  if (http::Connection* c = live(connection)) c->setMirrorInput(paused);
 }
 
 void LinuxBackend::pauseRaw(uint32_t connection, bool paused) {

@@ -35,7 +35,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   SendResult writeRaw(uint32_t connection, const char* data, size_t length) override;
   SendResult endRaw(uint32_t connection, bool close) override;
   void pauseRaw(uint32_t connection, bool paused) override;
-  void mirrorInput(uint32_t connection) override;
+  void mirrorInput(uint32_t connection, bool paused) override;
   void abort(uint32_t id, bool reset, bool flushInFlight) override;
   void setRef(bool ref) override;
   void setConnectionRef(uint32_t connection, bool ref) override;
