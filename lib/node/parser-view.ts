@@ -70,6 +70,7 @@ export class ParserView {
     this.socket = null;
     this.outgoing = null;
     this[s.onMessageBegin] = null;
+    this[s.onHeadersComplete] = null;
     this[s.onExecute] = null;
     this[s.onTimeout] = null;
     this._consumed = false;

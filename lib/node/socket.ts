@@ -195,15 +195,15 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   // bytes the connection receives come to it too, as they came, and are parsed all the
   // same (Linux backends; HTTP.sys parses in the kernel and never shows them).
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    if ((event === 'data' && listener !== socketOnData) || event === 'readable') this.listenForInput();
+    if (readsInput(event, listener)) this.listenForInput();
     return super.on(event, listener);
   }
   override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    if ((event === 'data' && listener !== socketOnData) || event === 'readable') this.listenForInput();
+    if (readsInput(event, listener)) this.listenForInput();
     return super.addListener(event, listener);
   }
   override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    if ((event === 'data' && listener !== socketOnData) || event === 'readable') this.listenForInput();
+    if (readsInput(event, listener)) this.listenForInput();
     return super.prependListener(event, listener);
   }
 
@@ -418,6 +418,11 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
     if (this.gone) return;
     this.host.socketTimedOut(this);
   }
+}
+
+/** An app's listener for the socket's bytes ('data' other than node's own, or 'readable'). */
+function readsInput(event: string | symbol, listener: unknown): boolean {
+  return (event === 'data' && listener !== socketOnData) || event === 'readable';
 }
 
 /**

@@ -1550,3 +1550,26 @@ t.test("a paused socket whose 'data' the app listens to: a request body being re
   await waitFor(() => copied >= head.length + body.length, 3000, 'the copies');
   t.equal(copied, head.length + body.length, "after resume() the socket's 'data' has had every byte");
 });
+
+t.test("a socket 'readable' listener unconsumes too: socket.read() gives the bytes received after it, still parsed", async (t) => {
+  let received = '';
+  const { port } = await startNode(t, (req, res) => {
+    if (req.url === '/first') {
+      const socket = req.socket;
+      socket.on('readable', () => {
+        let chunk: Buffer | null;
+        while ((chunk = socket.read() as Buffer | null) !== null) received += chunk.toString('latin1');
+      });
+    }
+    res.end(`answered ${req.url}`);
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/first' }));
+  await c.readResponses(1);
+  const second = buildRequest({ target: '/second' });
+  await c.write(second);
+  const [r] = await c.readResponses(1);
+  t.equal(r.body.toString(), 'answered /second', 'parsed and answered');
+  await waitFor(() => received.length >= second.length, 2000, 'the bytes');
+  t.equal(received, second.toString('latin1'));
+});

@@ -460,8 +460,10 @@ void LinuxBackend::setConnectionRef(uint32_t connection, bool ref) {
 int LinuxBackend::setNoDelay(uint32_t connection, bool on) {
   Conn* c = find(connection);
   if (c == nullptr || c->lingering) return ENOENT;
+  if (c->nagle == !on) return 0;  // as it is (ws sets it on every upgraded socket)
   int value = on ? 1 : 0;
   if (::setsockopt(c->fd.get(), IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value)) != 0) return errno;
+  c->nagle = !on;
   return 0;
 }
 

@@ -64,6 +64,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
     // bytes are read first and the end comes after them, from the read that returns 0.
     bool peerShut = false;
     bool unrefed = false;      // socket.unref(): does not keep the loop alive
+    bool nagle = false;        // TCP_NODELAY turned off again (it is on from the accept)
     uint64_t lingerDeadline = 0;
   };
   struct LoopHandles;
