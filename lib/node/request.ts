@@ -133,53 +133,68 @@ function readBody(this: RequestView): void {
     this._readableState.readingMore = false;
     this._consuming = true;
   }
-  const ex = this[kExchange];
+  flowBody(this);
+}
+
+/** @internal Someone would see the request's body were it to flow (node's _dump resumes it for them). */
+export function listensForBody(req: IncomingMessage): boolean {
+  return req.listenerCount('data') > 0 || req.listenerCount('readable') > 0 || req.listenerCount('end') > 0;
+}
+
+/**
+ * @internal The request's body flows into it from now on (pushed, as node's parser pushes
+ * it, paused when its buffer is full), without it counting as read (node's _consuming):
+ * readBody, and the response's end for a body that the server will dump.
+ */
+export function flowBody(request: IncomingMessage): void {
+  const req = request as RequestView;
+  const ex = req[kExchange];
   if (!ex.has(ex.host.constants.REQUEST_HAS_BODY)) {
-    this.push(null);
+    req.push(null);
     return;
   }
   if (ex.ended && !ex.bodyStarted) {
     // The response completed before the body was read: the native side drops the body
     // (node:http would read and discard it), so it ends here.
-    this.complete = true;
-    this.push(null);
+    req.complete = true;
+    req.push(null);
     return;
   }
   const body = ex.body;
   if (body.listenerCount('data') === 0) {
-    // First read: the exchange's body starts flowing into this stream, with its own
+    // First read: the exchange's body starts flowing into req stream, with its own
     // buffer as the native side's backpressure (it stops reading the socket when full).
     body.on('data', (chunk: Buffer) => {
-      const socket = this.socket as unknown as { timeout?: number; touch?(): void } | null;
+      const socket = req.socket as unknown as { timeout?: number; touch?(): void } | null;
       if (socket !== null && socket.timeout && socket.touch !== undefined) socket.touch();  // activity, for setTimeout
-      if (!this.push(chunk)) body.pause();
+      if (!req.push(chunk)) body.pause();
     });
     body.once('end', () => {
-      this.complete = true;
+      req.complete = true;
       const trailers = ex.rawTrailers;
       if (trailers !== null) {
-        const rawTrailers = this.rawTrailers;
+        const rawTrailers = req.rawTrailers;
         for (let i = 0; i < trailers.length; i++) rawTrailers.push(trailers[i]);
-        (this as Record<symbol, unknown>)[kTrailersCount] = rawTrailers.length;
+        (req as Record<symbol, unknown>)[kTrailersCount] = rawTrailers.length;
       }
-      this.push(null);
+      req.push(null);
     });
     body.once('error', (err: Error & { code?: string; status?: number }) => {
-      if (this.destroyed) return;
+      if (req.destroyed) return;
       if (err.code === 'SYSHTTP_ERR_CLIENT_ABORTED') {
-        this.destroy(connReset());
+        req.destroy(connReset());
       } else if (err.code === 'SYSHTTP_ERR_BODY_UNAVAILABLE') {
-        this.destroy();  // the response completed first
+        req.destroy();  // the response completed first
       } else {
         // The client's fault, found natively (413 too large, 408 too slow, 400 malformed):
         // the request's 'error' (err.status says which); without a listener the server
         // answers it, as node:http's clientError handling does.
-        const listened = this.listenerCount('error') > 0;
-        (this as Record<symbol, unknown>)[kFailed] = true;
+        const listened = req.listenerCount('error') > 0;
+        (req as Record<symbol, unknown>)[kFailed] = true;
         // Nothing more will arrive: "complete" for those who wait on it (on-finished, which
         // body parsers use before answering the error), though the body is not whole.
-        this.complete = true;
-        this.destroy(err);
+        req.complete = true;
+        req.destroy(err);
         if (!listened) bodyFailed(ex, err.status ?? 400);
       }
     });

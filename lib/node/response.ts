@@ -7,13 +7,13 @@
 //
 // As for `req`, the overriding methods are set on each instance (shared functions), so a
 // prototype swap (Express) keeps them.
-import { ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { type IncomingMessage, ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import { SyshttpError } from '../errors';
 import type { Exchange } from '../exchange';
 import { FieldLines } from '../headers';
 import { SendResult } from '../native';
 import { kLimitReached, kNeedDrain, kOutHeaders, kUniqueHeaders } from './internals';
-import { kExchange } from './request';
+import { flowBody, kExchange, listensForBody } from './request';
 
 type Callback = (err?: Error | null) => void;
 
@@ -425,12 +425,19 @@ function end(this: ResponseView, chunk?: unknown, encoding?: unknown, callback?:
   // A body the app asked for (resume(), a 'data' listener) but that has not started to
   // flow: node:http's parser delivers it all the same; start it now, before the native
   // side drops a body unread at the response's end.
-  const req = this.req as { complete: boolean; readableFlowing: boolean | null; read(n: number): unknown } | undefined;
-  if (req !== undefined && !req.complete && req.readableFlowing === true) {
+  // So too a body the server will dump (node's resOnFinish) while someone listens on the
+  // request: node's parser had pushed it, and the dump's resume lets them see it.
+  const req = this.req as (IncomingMessage & { _consuming: boolean }) | undefined;
+  if (req !== undefined && !req.complete) {
     const ex = this[kExchange] as Exchange;
     if (!ex.bodyStarted) {
-      req.read(0);  // the body's listeners on req (readBody)
-      ex.body.read(0);  // and the native read, now
+      if (req.readableFlowing === true) {
+        req.read(0);  // the body's listeners on req (readBody)
+        ex.body.read(0);  // and the native read, now
+      } else if (!req._consuming && !req.destroyed && listensForBody(req)) {
+        flowBody(req);  // not read: still the server's to dump
+        ex.body.read(0);
+      }
     }
   }
   sendChunk(this, body, true, null);

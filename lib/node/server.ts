@@ -14,7 +14,7 @@ import { FieldLines } from '../headers';
 import { Server as SyshttpServer, answerRefusedHead, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
 import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { clearIncoming } from './parser-view';
-import { connReset, initRequest, kExchange, requestHooks } from './request';
+import { connReset, initRequest, kExchange, listensForBody, requestHooks } from './request';
 import { finishHooks, initResponse, kFull, settlePending } from './response';
 import { NodeSocket, socketOnData, type SocketEndpoints, type SocketHost } from './socket';
 import { UpgradedStream } from '../upgraded-stream';
@@ -1007,7 +1007,7 @@ export class Server extends HttpServerBase implements SocketHost {
     if (!req._consuming && !req._readableState.resumeScheduled && !req.destroyed) {
       if ((req as unknown as { _eventsCount: number })._eventsCount === 0) {
         req.complete = true;  // nobody listens at all (most GETs): the short way of the below
-      } else if (req.listenerCount('end') === 0 && req.listenerCount('data') === 0 && req.listenerCount('readable') === 0) {
+      } else if (!listensForBody(req)) {
         // Nobody reads it: what node's _dump leads to ('close'), without the flow, and
         // without even that when nobody listens (nothing could tell the difference).
         req.complete = true;
