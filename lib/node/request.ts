@@ -133,7 +133,23 @@ function readBody(this: RequestView): void {
     this._readableState.readingMore = false;
     this._consuming = true;
   }
+  // node's readStart: reading the request resumes its socket (paused by readStop, below).
+  const socket = this.socket;
+  if (socket !== null && socket.readableFlowing === false && socket.readable) socket.resume();
   flowBody(this);
+}
+
+/**
+ * @internal A body nobody has read yet starts to flow into its request (node's parser
+ * pushes every body, so its socket pauses once an unread one fills the request's buffer):
+ * for a socket whose 'pause' someone listens for.
+ */
+export function flowUnreadBody(request: IncomingMessage): void {
+  const req = request as RequestView;
+  const ex = req[kExchange];
+  if (req.complete || req.destroyed || req._consuming || ex.bodyStarted || ex.ended) return;
+  if (!ex.has(ex.host.constants.REQUEST_HAS_BODY)) return;
+  flowBody(req);
 }
 
 /** @internal Someone would see the request's body were it to flow (node's _dump resumes it for them). */
@@ -165,9 +181,14 @@ export function flowBody(request: IncomingMessage): void {
     // First read: the exchange's body starts flowing into req stream, with its own
     // buffer as the native side's backpressure (it stops reading the socket when full).
     body.on('data', (chunk: Buffer) => {
-      const socket = req.socket as unknown as { timeout?: number; touch?(): void } | null;
+      if (req.destroyed) return;  // gone, its response complete: the rest is dropped as it comes
+      const socket = req.socket as unknown as { timeout?: number; touch?(): void; pause(): void } | null;
       if (socket !== null && socket.timeout && socket.touch !== undefined) socket.touch();  // activity, for setTimeout
-      if (!req.push(chunk)) body.pause();
+      if (!req.push(chunk)) {
+        body.pause();
+        // node's readStop: its parser pauses the socket ('pause'); the request's _read resumes it.
+        socket?.pause();
+      }
     });
     body.once('end', () => {
       req.complete = true;
@@ -212,6 +233,10 @@ function destroyRequest(this: RequestView, err: Error | null, cb: (err?: Error |
     const socket = this.socket as { destroyed: boolean; destroy(): void } | null;
     if (socket !== null && !socket.destroyed) socket.destroy();
     else ex.abort();
+  } else if (ex.ended && !ex.aborted && ex.bodyReading) {
+    // Its response is complete, its body still coming: the rest is dropped as it comes
+    // (flowBody's listener), so that the connection goes on to its next request.
+    ex.body.resume();
   }
   // 'aborted' as node: the connection went away while the request was not read to its end
   // (its exchange is aborted, or the server is tearing the connection's requests down:

@@ -14,7 +14,7 @@ import { FieldLines } from '../headers';
 import { Server as SyshttpServer, answerRefusedHead, type AddressInfo, type BackendChoice, type ClientErrorInfo } from '../server';
 import { kNeedDrain, kLimitReached, kUniqueHeaders } from './internals';
 import { clearIncoming } from './parser-view';
-import { connReset, initRequest, kExchange, listensForBody, requestHooks } from './request';
+import { connReset, flowUnreadBody, initRequest, kExchange, listensForBody, requestHooks } from './request';
 import { finishHooks, initResponse, kFull, settlePending } from './response';
 import { NodeSocket, socketOnData, type SocketEndpoints, type SocketHost } from './socket';
 import { UpgradedStream } from '../upgraded-stream';
@@ -743,6 +743,7 @@ export class Server extends HttpServerBase implements SocketHost {
         return;
       }
       this.emit('request', req, res);
+      if (socket.bodiesFlow) flowUnreadBody(req);  // see NodeSocket#listenForPause
     } catch (err) {
       // As with node:http, a throwing listener is an uncaught exception, raised outside
       // the native batch so the other requests of the batch are still handled.

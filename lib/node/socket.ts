@@ -5,13 +5,14 @@
 // tests check), every member that would use the handle overridden here; it carries no
 // bytes of its own until a raw write hijacks the connection: the HTTP bytes are the
 // native side's. (An upgraded connection's raw bytes come through the upgrade stream.)
+import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
 import { tcpKeepAliveDelay } from '../tcp-options';
 import type { Exchange, ExchangeObserver } from '../exchange';
 import { ParserView, type ParserOwner } from './parser-view';
-import { kExchange, type RequestStrings } from './request';
+import { flowUnreadBody, kExchange, type RequestStrings } from './request';
 import { wroteThisTick } from './response';
 
 /** Both ends of a connection (HttpConnectionFeature, ClientErrorInfo). */
@@ -101,6 +102,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   private resetting = false;
   /** The server closes the connection after a response: its 'close' comes after the turn's immediates. */
   private closeAfterImmediates = false;
+  /** @internal Request bodies flow into their requests unread (a 'pause' listener: listenForPause). */
+  bodiesFlow = false;
   /** The connection's received bytes come as 'data' too (an app listens for them). */
   private mirroring = false;
   /** ... and the socket's buffer is full: the native side reads no more until _read(). */
@@ -196,15 +199,29 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   // same (Linux backends; HTTP.sys parses in the kernel and never shows them).
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     if (readsInput(event, listener)) this.listenForInput();
+    else if (event === 'pause') this.listenForPause();
     return super.on(event, listener);
   }
   override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
     if (readsInput(event, listener)) this.listenForInput();
+    else if (event === 'pause') this.listenForPause();
     return super.addListener(event, listener);
   }
   override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
     if (readsInput(event, listener)) this.listenForInput();
+    else if (event === 'pause') this.listenForPause();
     return super.prependListener(event, listener);
+  }
+
+  /**
+   * node's parser pushes every request body, read or not, and pauses the socket once an
+   * unread one fills its request's buffer. syshttp reads a body when it is read; for a
+   * socket whose 'pause' someone listens for, bodies flow as node's do, so that it comes.
+   */
+  private listenForPause(): void {
+    if (this.bodiesFlow) return;
+    this.bodiesFlow = true;
+    for (const res of this.active) flowUnreadBody((res as unknown as { req: IncomingMessage }).req);
   }
 
   private listenForInput(): void {

@@ -312,6 +312,59 @@ t.test('request body backpressure: a paused request is not read, then arrives wh
   t.equal(r.body.toString(), sha256(body), 'every byte, in order');
 });
 
+t.test("an unread body fills its request's buffer: the socket's 'pause' (node's readStop), and reading the request resumes the socket", async (t) => {
+  const events: string[] = [];
+  let bytes = 0;
+  const { port } = await startNode(t, (req, res) => {
+    if (req.method === 'GET') {
+      res.end('next');
+      return;
+    }
+    const socket = req.socket;
+    socket.on('resume', () => events.push('socket resume'));
+    socket.on('pause', () => {
+      events.push('socket pause');
+      // Read it now: every byte still comes, and the socket flows again.
+      req.on('data', (d: Buffer) => (bytes += d.length));
+      req.on('end', () => {
+        events.push('req end');
+        res.end('read');
+      });
+    });
+  });
+  const total = 256 * 1024;
+  const c = await openRaw(t, port);
+  void c.write(Buffer.concat([buildRequest({ method: 'POST', headers: [['Content-Length', total]] }), Buffer.alloc(total, 0x62)]));
+  const [r] = await c.readResponses(1, { timeoutMs: 10_000 });
+  t.equal(r.body.toString(), 'read');
+  t.equal(bytes, total, 'every body byte');
+  t.same(events.slice(0, 2), ['socket pause', 'socket resume'], 'paused unread, resumed by the read');
+  t.equal(events[events.length - 1], 'req end');
+  await c.write(buildRequest({}));
+  const [next] = await c.readResponses(1);
+  t.equal(next.body.toString(), 'next', 'the connection goes on');
+});
+
+t.test("a socket 'pause' listener whose response ends with the body unread: the rest is dropped and the next request is answered (node's no-read-no-dump)", async (t) => {
+  let closed = false;
+  const { port } = await startNode(t, (req, res) => {
+    if (req.method === 'GET') {
+      res.end('next');
+      return;
+    }
+    res.flushHeaders();
+    req.on('close', () => (closed = true));
+    req.socket.on('pause', () => res.end());
+  });
+  const total = 128 * 1024;
+  const c = await openRaw(t, port);
+  void c.write(Buffer.concat([buildRequest({ method: 'POST', headers: [['Content-Length', total]] }), Buffer.alloc(total, 0x62), buildRequest({})]));
+  const [first, next] = await c.readResponses(2, { timeoutMs: 10_000 });
+  t.equal(first.status, 200);
+  t.equal(next.body.toString(), 'next', 'the request after the body is answered');
+  await waitFor(() => closed, 2000, "req 'close'");
+});
+
 t.test('res header storage: set/get/has/remove/append/getHeaders/getHeaderNames', async (t) => {
   const checks: Record<string, unknown> = {};
   const { url } = await startNode(t, (req, res) => {
