@@ -591,8 +591,21 @@ export class Exchange {
    * @internal As detach(), with what came after the head so far handed back rather than
    * pushed onto the stream (node's 'upgrade' head).
    */
-  detachWithHead(): { stream: UpgradedStream; head: Buffer } {
-    return this.takeOver(false, true);
+  detachWithHead(into?: UpgradedStream): { stream: UpgradedStream; head: Buffer } {
+    return this.takeOver(false, true, into);
+  }
+
+  /**
+   * @internal An upgrade behind responses not complete yet, handed over at once as node's
+   * is: a stream whose writes, end and destroy wait for attach() (once detachWithHead(it)
+   * succeeds), and what came after the head so far. Null where it cannot be (HTTP.sys,
+   * an upgrade request with a body, one that may not upgrade).
+   */
+  heldUpgrade(): { stream: UpgradedStream; head: Buffer } | null {
+    if (!this.upgradable) return null;
+    const head = this.host.native.peekUpgrade(this.connection, this.seq);
+    if (typeof head === 'number') return null;
+    return { stream: new UpgradedStream(this.host.native, this.connection, decodeEndpoints(this.bytes, this.addressOffset), true), head };
   }
 
   /**
@@ -603,7 +616,7 @@ export class Exchange {
     return this.takeOver(true, false).stream;
   }
 
-  private takeOver(hijack: boolean, takeHead: boolean): { stream: UpgradedStream; head: Buffer } {
+  private takeOver(hijack: boolean, takeHead: boolean, into?: UpgradedStream): { stream: UpgradedStream; head: Buffer } {
     if (hijack ? this.started || this.ended || this.aborted : !this.upgradable) {
       throw new SyshttpError('SYSHTTP_ERR_NOT_UPGRADABLE', this.started || this.ended ? 'the response has started' : 'the request did not ask to upgrade');
     }
@@ -619,7 +632,7 @@ export class Exchange {
         r === SendResult.NotUpgradable ? 'earlier responses on the connection are not complete, or its body is unread' : `native result ${r}`,
       );
     }
-    const stream = new UpgradedStream(this.host.native, this.connection, decodeEndpoints(this.bytes, this.addressOffset));
+    const stream = into ?? new UpgradedStream(this.host.native, this.connection, decodeEndpoints(this.bytes, this.addressOffset));
     this.host.adoptUpgraded(stream);
     this.started = true;
     this.ended = true;

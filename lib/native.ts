@@ -73,6 +73,8 @@ export interface NativeServerHandle {
   /** hijack: any request (node's raw socket writes), when it is the only one in flight. */
   /** A SendResult; with takeBuffered and success, the bytes after the head so far instead. */
   detach(connection: number, seq: number, hijack?: boolean, takeBuffered?: boolean): number | Buffer;
+  /** An upgrade behind responses not complete yet: what came after its head so far (detach() takes it again later), or a SendResult. */
+  peekUpgrade(connection: number, seq: number): number | Buffer;
   writeRaw(connection: number, data: Uint8Array): number;
   /** close: the stream was destroyed: flush what was written, then close (no reset). */
   endRaw(connection: number, close?: boolean): number;

@@ -108,6 +108,7 @@ const closedHandle: NativeServerHandle = {
   pauseBody: () => ABORTED,
   abort: () => {},
   detach: () => ABORTED,
+  peekUpgrade: () => ABORTED,
   writeRaw: () => ABORTED,
   endRaw: () => ABORTED,
   pauseRaw: () => {},

@@ -32,11 +32,14 @@ export class UpgradedStream extends Duplex {
   private endedOurs = false;
   /** @internal the native connection is over (the abort record, or a refused call). */
   gone = false;
+  /** Until attach(): the connection still carries responses ahead of it; what is done to it waits. */
+  private held: (() => void)[] | null;
 
   constructor(
     private readonly native: NativeServerHandle,
     /** @internal */ readonly connection: number,
     endpoints: StreamEndpoints,
+    /** @internal see Exchange#heldUpgrade */ held = false,
   ) {
     // allowHalfOpen off, like a server socket of node:net: the peer's end ends ours.
     super({ allowHalfOpen: false, highWaterMark: 64 * 1024 });
@@ -47,6 +50,16 @@ export class UpgradedStream extends Duplex {
     this.remoteAddress = endpoints.remoteAddress;
     this.remotePort = endpoints.remotePort;
     this.remoteFamily = endpoints.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+    this.held = held ? [] : null;
+  }
+
+  /** @internal A held stream's connection is its own now: what came after the peeked head, then what waited, in order. */
+  attach(rest: Buffer): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    if (rest.length > 0) this.deliver(rest);
+    for (const op of held) op();
   }
 
   // ---- the net.Socket members upgrade handlers call --------------------------------
@@ -121,6 +134,10 @@ export class UpgradedStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.held !== null) {
+      this.held.push(() => this._write(chunk, _encoding, callback));
+      return;
+    }
     if (this.gone) {
       callback(new SyshttpError('SYSHTTP_ERR_CLIENT_ABORTED', 'the connection is closed'));
       return;
@@ -137,12 +154,27 @@ export class UpgradedStream extends Duplex {
   }
 
   override _final(callback: (err?: Error | null) => void): void {
+    if (this.held !== null) {
+      this.held.push(() => this._final(callback));
+      return;
+    }
     this.endedOurs = true;
     if (!this.gone) this.native.endRaw(this.connection);
     callback();
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    const held = this.held;
+    if (held !== null) {
+      // Destroyed before its turn: the connection closes now, the responses ahead of it
+      // with it (as node's socket.destroy()); what waited is settled as on a closed one.
+      this.held = null;
+      if (!this.gone) {
+        this.gone = true;
+        this.native.abort(this.connection);
+      }
+      for (const op of held) op();
+    }
     // As closing a socket's fd: what was written (its callbacks called) still goes out,
     // then the connection closes, without a reset (ws rejects a handshake with
     // end(response) and destroy() on 'finish').

@@ -637,14 +637,26 @@ export class Server extends HttpServerBase implements SocketHost {
       }
       if (this.listenerCount(event) > 0) {
         if (this.upgrade(ex, event)) return;
-        // Responses to requests before it are still going (pipelined): node hands the
-        // connection over at once; here once they are out (nothing is parsed after an
-        // upgrade head meanwhile). Otherwise, a plain request.
+        // Responses to requests before it are still going (pipelined). node hands the
+        // connection over at once: so here, with a stream whose writes wait until they are
+        // out (nothing is parsed after an upgrade head meanwhile), or, where it cannot be
+        // held (HTTP.sys), the event then. Otherwise, a plain request.
         const ahead = this.sockets.get(ex.connection);
         if (ahead !== undefined && ahead.active.length > 0 && ahead.afterResponses === null) {
+          const held = ex.heldUpgrade();
+          if (held === null) {
+            ahead.afterResponses = () => {
+              if (!this.upgrade(ex, event)) this.abortConnection(ex.connection);
+            };
+            return;
+          }
+          ahead.heldUpgrade = held.stream;
+          const peeked = held.head.length;
           ahead.afterResponses = () => {
-            if (!this.upgrade(ex, event)) this.abortConnection(ex.connection);
+            ahead.heldUpgrade = null;
+            this.attachHeld(ex, held.stream, peeked, ahead);
           };
+          this.emitUpgrade(ex, event, held.stream, held.head, false);
           return;
         }
       }
@@ -972,9 +984,34 @@ export class Server extends HttpServerBase implements SocketHost {
       this.sockets.delete(ex.connection);
       old.closed_();
     }
+    this.emitUpgrade(ex, event, stream, head, old === undefined);
+    return true;
+  }
+
+  /**
+   * A held upgrade's turn (the responses ahead of it are out): its connection is its own
+   * now. If the connection is closing instead (a response ahead said close) or gone, the
+   * stream closes with it, as node's upgraded socket does.
+   */
+  private attachHeld(ex: Exchange, stream: UpgradedStream, peeked: number, socket: NodeSocket): void {
+    if (stream.destroyed) return;  // its destroy() closed the connection already
+    let head: Buffer;
+    try {
+      head = ex.detachWithHead(stream).head;
+    } catch {
+      stream.connectionClosed(true);
+      this.abortConnection(ex.connection, true);
+      return;
+    }
+    if (this.sockets.get(ex.connection) === socket) this.sockets.delete(ex.connection);
+    socket.closed_();
+    stream.attach(head.subarray(peeked));
+  }
+
+  private emitUpgrade(ex: Exchange, event: 'upgrade' | 'connect', stream: Duplex, head: Buffer, isNewConnection: boolean): void {
     (stream as unknown as { server: unknown }).server = this;
     (stream as unknown as { parser: null }).parser = null;  // node frees its parser before 'upgrade'
-    if (old === undefined) this.emit('connection', stream);
+    if (isNewConnection) this.emit('connection', stream);
     const req = new this.Req(stream as never) as Req;
     const maxFields = this.maxHeadersCount;
     initRequest(req, ex, ex.method, false, (ex.flags & ex.host.constants.REQUEST_HTTP10) !== 0, fieldLimit(maxFields), null);
@@ -984,7 +1021,6 @@ export class Server extends HttpServerBase implements SocketHost {
     } catch (err) {
       process.nextTick(rethrow, err);
     }
-    return true;
   }
 
   /** @internal node's resOnFinish */
@@ -1055,6 +1091,13 @@ export class Server extends HttpServerBase implements SocketHost {
 
   /** @internal */
   connectionAborted(socket: NodeSocket): void {
+    const held = socket.heldUpgrade;
+    if (held !== null) {
+      // An upgrade held behind the responses: the connection went before its turn.
+      socket.heldUpgrade = null;
+      socket.afterResponses = null;
+      held.connectionClosed();
+    }
     const active = socket.active.slice();
     socket.active.length = 0;
     const err = connReset();

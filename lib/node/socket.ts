@@ -10,6 +10,7 @@ import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { SyshttpError } from '../errors';
 import { tcpKeepAliveDelay } from '../tcp-options';
+import type { UpgradedStream } from '../upgraded-stream';
 import type { Exchange, ExchangeObserver } from '../exchange';
 import { ParserView, type ParserOwner } from './parser-view';
 import { flowUnreadBody, kExchange, type RequestStrings } from './request';
@@ -84,6 +85,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   keepAliveTimeoutSet = false;
   /** @internal a 'clientError' waiting for the responses ahead of it (a refused or bad head pipelined behind them) */
   afterResponses: (() => void) | null = null;
+  /** @internal an upgrade pipelined behind this socket's responses, handed to its listener already (its turn: afterResponses) */
+  heldUpgrade: UpgradedStream | null = null;
   /** @internal the connection's raw stream once hijacked (raw writes in place of a response) */
   raw: Duplex | null = null;
   /** @internal the refused request whose 'clientError' is being emitted (hijack() takes it) */

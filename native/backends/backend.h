@@ -120,6 +120,12 @@ class Backend {
   // `hijack`: any request, not only an upgrade (see http::Connection::detach).
   // buffered: see http::Connection::detach.
   virtual SendResult detach(uint32_t connection, uint32_t seq, bool hijack, std::string* buffered) = 0;
+  // An upgrade that cannot detach yet (responses ahead of it): what came after its head
+  // so far, detaching nothing (see http::Connection::peekUpgrade).
+  virtual SendResult peekUpgrade(uint32_t connection, uint32_t seq, std::string* buffered) {
+    (void)connection, (void)seq, (void)buffered;
+    return SendResult::NotUpgradable;
+  }
   virtual SendResult writeRaw(uint32_t connection, const char* data, size_t length) = 0;
   // close: the app is done with the connection (its stream destroyed): the bytes it
   // wrote still go out, then the connection closes without a reset.

@@ -103,6 +103,7 @@ Napi::Function NativeServer::define(Napi::Env env) {
                          InstanceMethod<&NativeServer::pauseBody>("pauseBody"),
                          InstanceMethod<&NativeServer::abort>("abort"),
                          InstanceMethod<&NativeServer::detach>("detach"),
+                         InstanceMethod<&NativeServer::peekUpgrade>("peekUpgrade"),
                          InstanceMethod<&NativeServer::writeRaw>("writeRaw"),
                          InstanceMethod<&NativeServer::endRaw>("endRaw"),
                          InstanceMethod<&NativeServer::pauseRaw>("pauseRaw"),
@@ -547,6 +548,17 @@ Napi::Value NativeServer::detach(const Napi::CallbackInfo& info) {
   std::string buffered;
   const backends::SendResult r = backend_->detach(argU32(info, 0), argU32(info, 1), info[2].ToBoolean().Value(), take ? &buffered : nullptr);
   if (take && r == backends::SendResult::Ok) return Napi::Buffer<char>::Copy(env, buffered.data(), buffered.size());
+  return Napi::Number::New(env, static_cast<int>(r));
+}
+
+// peekUpgrade(connection, seq) → what came after an upgrade's head so far (a Buffer, maybe
+// empty), detaching nothing; a SendResult when it cannot say (see Backend::peekUpgrade).
+Napi::Value NativeServer::peekUpgrade(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!backend_) return Napi::Number::New(env, static_cast<int>(backends::SendResult::Gone));
+  std::string buffered;
+  const backends::SendResult r = backend_->peekUpgrade(argU32(info, 0), argU32(info, 1), &buffered);
+  if (r == backends::SendResult::Ok) return Napi::Buffer<char>::Copy(env, buffered.data(), buffered.size());
   return Napi::Number::New(env, static_cast<int>(r));
 }
 

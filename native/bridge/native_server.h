@@ -43,6 +43,7 @@ class NativeServer : public Napi::ObjectWrap<NativeServer>, private backends::Ba
   Napi::Value setConnectionRef(const Napi::CallbackInfo& info);
   Napi::Value setNoDelay(const Napi::CallbackInfo& info);
   Napi::Value mirrorInput(const Napi::CallbackInfo& info);
+  Napi::Value peekUpgrade(const Napi::CallbackInfo& info);
   Napi::Value setKeepAlive(const Napi::CallbackInfo& info);
   Napi::Value setKeepAliveFields(const Napi::CallbackInfo& info);
   Napi::Value setDeferClientErrors(const Napi::CallbackInfo& info);

@@ -686,6 +686,18 @@ SendResult Connection::detach(uint32_t seq, bool hijack, std::string* buffered) 
   return SendResult::Ok;
 }
 
+SendResult Connection::peekUpgrade(uint32_t seq, std::string* buffered) {
+  if (closeAfterFlush_ || phase_ == Phase::Raw) return SendResult::Gone;
+  Slot* s = findSlot(seq);
+  if (s == nullptr) return SendResult::UnknownRequest;
+  if (s->ended || s->started) return SendResult::Ended;
+  // Only while parsing waits after its head: nothing is taken from the input buffer then
+  // (reads only append to it), so what is copied now is where detach()'s bytes begin.
+  if (!s->upgrade || !awaitingUpgrade_ || s != &slots_.back() || phase_ == Phase::Body) return SendResult::NotUpgradable;
+  buffered->assign(in_.get() + inBegin_, inEnd_ - inBegin_);
+  return SendResult::Ok;
+}
+
 SendResult Connection::writeRaw(const char* data, size_t length) {
   if (phase_ != Phase::Raw || closeAfterFlush_ || rawEnding_) return SendResult::Gone;
   if (length > 0) {

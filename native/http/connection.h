@@ -153,6 +153,10 @@ class Connection {
   // buffered: takes what came after the head so far (node's 'upgrade' head) instead of
   // delivering it as raw bytes.
   SendResult detach(uint32_t seq, bool hijack = false, std::string* buffered = nullptr);
+  // An upgrade request behind responses not complete yet (parsing stopped after its
+  // head): copies what came after its head so far into `buffered`, detaching nothing.
+  // detach() later takes those bytes again, followed by any that came since.
+  SendResult peekUpgrade(uint32_t seq, std::string* buffered);
   bool detached() const { return phase_ == Phase::Raw; }
   // Queues bytes as they are; Full asks the app to wait for onDrain (seq 0).
   SendResult writeRaw(const char* data, size_t length);

@@ -135,6 +135,61 @@ t.test("a CONNECT pipelined behind a request: 'connect' with its head once the r
   t.match(c.data.toString('latin1'), /HTTP\/1\.1 200 Connection Established\r\n\r\n$/);
 });
 
+t.test("an upgrade pipelined behind a request not answered yet: 'upgrade' at once with its head (node hands the socket over at once), its bytes both ways once the response ahead is out", async (t) => {
+  let first: http.ServerResponse | null = null;
+  const { server, port } = await startNode(t, (_req, res) => {
+    first = res;
+  });
+  const heads: string[] = [];
+  server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    heads.push(head.toString());
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x-echo\r\n\r\n');
+    socket.on('data', (d: Buffer) => socket.write(d.toString().toUpperCase()));
+    t.ok(first !== null, 'the request ahead reached the app first');
+    first!.end('first');  // from the upgrade's listener: the response ahead goes out now
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/a' }) + upgradeHead('/ws') + 'head-bytes');
+  await waitFor(() => c.data.toString('latin1').includes('101 Switching'), 3000, 'the 101');
+  await c.write('more');
+  await waitFor(() => c.data.toString('latin1').includes('MORE'), 3000, 'bytes after the 101 reach the stream and come back');
+  t.same(heads, ['head-bytes'], "'upgrade' once, with what came after its head");
+  const text = c.data.toString('latin1');
+  t.match(text, /HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n(5\r\nfirst\r\n0\r\n\r\n|first)/, 'the response ahead, whole');
+  if (!againstNode) t.ok(text.indexOf('200 OK') < text.indexOf('101 Switching'), 'the response ahead first (node:http sends the listener\'s bytes as they come)');
+});
+
+t.test("an upgrade held behind a response that closes the connection: its stream closes with it, without an error; one destroyed while held closes the connection", async (t) => {
+  const responses: http.ServerResponse[] = [];
+  const { server, port } = await startNode(t, (_req, res) => {
+    responses.push(res);
+  });
+  const streams: import('node:stream').Duplex[] = [];
+  server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    streams.push(socket);
+  });
+  const closing = await openRaw(t, port);
+  await closing.write(buildRequest({ target: '/a' }) + upgradeHead('/ws'));
+  await waitFor(() => streams.length === 1 && responses.length === 1, 3000, "the request and the 'upgrade'");
+  const errors: Error[] = [];
+  streams[0].on('error', (e: Error) => errors.push(e));
+  responses[0].setHeader('Connection', 'close');
+  responses[0].end('bye');
+  t.ok(await closing.waitClose(3000), 'the connection closes after the response');
+  t.match(closing.data.toString('latin1'), /^HTTP\/1\.1 200 OK\r\n[^]*bye$/, 'the response went out whole');
+  await waitFor(() => streams[0].destroyed, 3000, 'the held stream is closed');
+  t.same(errors, [], 'no error on it');
+
+  const destroyed = await openRaw(t, port);
+  await destroyed.write(buildRequest({ target: '/b' }) + upgradeHead('/ws'));
+  await waitFor(() => streams.length === 2 && responses.length === 2, 3000, "the request and the 'upgrade'");
+  const closedAhead = once(responses[1], 'close');
+  streams[1].destroy();
+  t.ok(await destroyed.waitClose(3000), 'the connection closes');
+  await closedAhead;
+  t.pass("the response ahead gets its 'close'");
+});
+
 t.test("CONNECT with no 'connect' listener: the connection is destroyed, as node:http's", async (t) => {
   const { port } = await startNode(t, () => t.fail("no 'request'"));
   const c = await openRaw(t, port);

@@ -422,6 +422,12 @@ SendResult LinuxBackend::detach(uint32_t connection, uint32_t seq, bool hijack, 
   return static_cast<SendResult>(c->detach(seq, hijack, buffered));
 }
 
+SendResult LinuxBackend::peekUpgrade(uint32_t connection, uint32_t seq, std::string* buffered) {
+  http::Connection* c = live(connection);
+  if (c == nullptr) return SendResult::Gone;
+  return static_cast<SendResult>(c->peekUpgrade(seq, buffered));
+}
+
 SendResult LinuxBackend::writeRaw(uint32_t connection, const char* data, size_t length) {
   http::Connection* c = live(connection);
   if (c == nullptr) return SendResult::Gone;

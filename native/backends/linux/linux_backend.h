@@ -32,6 +32,7 @@ class LinuxBackend : public Backend, protected http::ConnectionHost {
   BodyCallResult readBody(uint32_t connection, uint32_t seq, uint64_t maxBodySize) override;
   BodyCallResult pauseBody(uint32_t connection, uint32_t seq, bool paused) override;
   SendResult detach(uint32_t connection, uint32_t seq, bool hijack, std::string* buffered) override;
+  SendResult peekUpgrade(uint32_t connection, uint32_t seq, std::string* buffered) override;
   SendResult writeRaw(uint32_t connection, const char* data, size_t length) override;
   SendResult endRaw(uint32_t connection, bool close) override;
   void pauseRaw(uint32_t connection, bool paused) override;
