@@ -133,9 +133,11 @@ function readBody(this: RequestView): void {
     this._readableState.readingMore = false;
     this._consuming = true;
   }
-  // node's readStart: reading the request resumes its socket (paused by readStop, below).
+  // node's readStart: reading the request resumes its socket (paused by readStop, below),
+  // while its body is still to come (node's parser ends a request without one before it
+  // is read, so its _read never runs: an upgraded socket is never resumed by it).
   const socket = this.socket;
-  if (socket !== null && socket.readableFlowing === false && socket.readable) socket.resume();
+  if (!this.complete && socket !== null && socket.readableFlowing === false && socket.readable) socket.resume();
   flowBody(this);
 }
 

@@ -190,6 +190,27 @@ t.test("an upgrade held behind a response that closes the connection: its stream
   t.pass("the response ahead gets its 'close'");
 });
 
+t.test("req.resume() in an 'upgrade' listener leaves the upgraded socket as it is (paused): bytes wait for a later 'data' listener", async (t) => {
+  const { server, port } = await startNode(t, () => t.fail('no request'));
+  const got: Buffer[] = [];
+  server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    socket.pause();
+    req.resume();
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x-echo\r\n\r\n');
+    setTimeout(() => {
+      t.equal(socket.readableFlowing, false, 'still paused');
+      socket.on('data', (d: Buffer) => got.push(d));
+      socket.resume();
+    }, 200);
+  });
+  const c = await openRaw(t, port);
+  await c.write(upgradeHead('/ws'));
+  await waitFor(() => c.data.toString('latin1').includes('101 Switching'), 3000, 'the 101');
+  await c.write('early-bytes');
+  await waitFor(() => Buffer.concat(got).toString() === 'early-bytes', 3000, 'the bytes sent before the listener came');
+  t.pass('none lost');
+});
+
 t.test("CONNECT with no 'connect' listener: the connection is destroyed, as node:http's", async (t) => {
   const { port } = await startNode(t, () => t.fail("no 'request'"));
   const c = await openRaw(t, port);
