@@ -574,7 +574,11 @@ export class Server extends HttpServerBase implements SocketHost {
   /** Closes every connection (in-flight requests are aborted), as destroying their sockets. */
   override closeAllConnections(): void {
     if (this.foreignTracked) super.closeAllConnections();  // sockets handed over: node's list
-    for (const socket of [...this.sockets.values()]) socket.destroy();
+    for (const socket of [...this.sockets.values()]) {
+      // One with an upgrade handed out is the upgrade listener's, as node's upgraded
+      // socket leaves the server's connection list.
+      if (socket.heldUpgrade === null) socket.destroy();
+    }
     // Connections without a socket here (HTTP.sys: none before their first request) too.
     if (!this.announced) this.inner?.native.closeAll();
   }
@@ -587,7 +591,7 @@ export class Server extends HttpServerBase implements SocketHost {
       // bytes still go out first), is idle; one that has sent nothing yet is not.
       // The connection whose request is being handed out is not idle either: node's parser
       // is still in it (its message completes after the 'request' listeners return).
-      if (socket.requests > 0 && socket !== this.handing && socket.active.every(isAnswered)) socket.destroy();
+      if (socket.requests > 0 && socket !== this.handing && socket.heldUpgrade === null && socket.active.every(isAnswered)) socket.destroy();
     }
   }
 
@@ -1093,10 +1097,12 @@ export class Server extends HttpServerBase implements SocketHost {
   connectionAborted(socket: NodeSocket): void {
     const held = socket.heldUpgrade;
     if (held !== null) {
-      // An upgrade held behind the responses: the connection went before its turn.
+      // An upgrade held behind the responses: the connection went before its turn (the
+      // peer's reset, or the server's own close): the stream closes, without an error
+      // for a listener that never had the connection.
       socket.heldUpgrade = null;
       socket.afterResponses = null;
-      held.connectionClosed();
+      held.connectionClosed(true);
     }
     const active = socket.active.slice();
     socket.active.length = 0;

@@ -188,6 +188,18 @@ t.test("an upgrade held behind a response that closes the connection: its stream
   t.ok(await destroyed.waitClose(3000), 'the connection closes');
   await closedAhead;
   t.pass("the response ahead gets its 'close'");
+
+  const all = await openRaw(t, port);
+  await all.write(buildRequest({ target: '/c' }) + upgradeHead('/ws'));
+  await waitFor(() => streams.length === 3 && responses.length === 3, 3000, "the request and the 'upgrade'");
+  server.closeAllConnections();
+  server.closeIdleConnections();
+  await new Promise((r) => setTimeout(r, 200));
+  t.notOk(streams[2].destroyed, "closeAllConnections() leaves an upgrade's connection to its listener, as node:http's");
+  responses[2].end('ahead');
+  streams[2].end('raw-bye');
+  await waitFor(() => all.data.toString('latin1').includes('raw-bye'), 3000, "the stream's bytes");
+  t.match(all.data.toString('latin1'), /ahead/, 'the response ahead went out');
 });
 
 t.test("req.resume() in an 'upgrade' listener leaves the upgraded socket as it is (paused): bytes wait for a later 'data' listener", async (t) => {
