@@ -34,6 +34,8 @@ export class UpgradedStream extends Duplex {
   gone = false;
   /** Until attach(): the connection still carries responses ahead of it; what is done to it waits. */
   private held: (() => void)[] | null;
+  /** The bytes written while held. */
+  private heldBytes = 0;
 
   constructor(
     private readonly native: NativeServerHandle,
@@ -135,7 +137,19 @@ export class UpgradedStream extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     if (this.held !== null) {
-      this.held.push(() => this._write(chunk, _encoding, callback));
+      this.heldBytes += chunk.length;
+      if (this.heldBytes > this.writableHighWaterMark) {
+        this.held.push(() => this._write(chunk, _encoding, callback));
+        return;
+      }
+      // Taken, as a socket's buffer takes it: its callback now (an app may wait for it
+      // before it ends the responses ahead), the bytes once they are out.
+      this.held.push(() => {
+        if (this.gone) return;
+        this.written += chunk.length;
+        this.native.writeRaw(this.connection, chunk);  // queued whatever it answers
+      });
+      callback();
       return;
     }
     if (this.gone) {

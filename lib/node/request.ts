@@ -180,7 +180,7 @@ export function flowBody(request: IncomingMessage): void {
   }
   const body = ex.body;
   if (body.listenerCount('data') === 0) {
-    // First read: the exchange's body starts flowing into req stream, with its own
+    // First read: the exchange's body starts flowing into the request, with its own
     // buffer as the native side's backpressure (it stops reading the socket when full).
     body.on('data', (chunk: Buffer) => {
       if (req.destroyed) return;  // gone, its response complete: the rest is dropped as it comes

@@ -159,6 +159,24 @@ t.test("an upgrade pipelined behind a request not answered yet: 'upgrade' at onc
   if (!againstNode) t.ok(text.indexOf('200 OK') < text.indexOf('101 Switching'), 'the response ahead first (node:http sends the listener\'s bytes as they come)');
 });
 
+t.test("a held upgrade's write callback comes as a socket's would, so a listener may wait for it before it answers the request ahead", async (t) => {
+  let first: http.ServerResponse | null = null;
+  const { server, port } = await startNode(t, (_req, res) => {
+    first = res;
+  });
+  server.on('upgrade', (_req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x-echo\r\n\r\n', () => {
+      first!.end('first');
+      socket.end('raw-bye');
+    });
+  });
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({ target: '/a' }) + upgradeHead('/ws'));
+  await waitFor(() => c.data.toString('latin1').includes('raw-bye'), 3000, "the stream's last bytes");
+  t.match(c.data.toString('latin1'), /first/, 'the response ahead went out');
+  t.match(c.data.toString('latin1'), /101 Switching Protocols/, 'and the 101');
+});
+
 t.test("an upgrade held behind a response that closes the connection: its stream closes with it, without an error; one destroyed while held closes the connection", async (t) => {
   const responses: http.ServerResponse[] = [];
   const { server, port } = await startNode(t, (_req, res) => {
