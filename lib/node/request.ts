@@ -76,6 +76,7 @@ export function initRequest(
   r._read = readBody;
   r._destroy = destroyRequest;
   r.method = method;
+  (r as { upgrade?: boolean }).upgrade = false;  // as node's parser sets it for a plain request (the constructor's null)
   const words = ex.words;
   const bytes = ex.bytes as Latin1Buffer;
   const targetOff = ex.targetOffset;

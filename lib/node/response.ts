@@ -203,6 +203,20 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
   if (status < 200) f.finalInformational = true;
   ex.status = status;
   ex.presetHead(f);
+  // node's chunkedEncoding: whether the body goes out chunked, as the native side frames it
+  // (node says so for an app's own Transfer-Encoding: chunked whatever the response).
+  this.chunkedEncoding =
+    f.teChunked ||
+    (f.noLength &&
+    !f.noChunked &&
+    f.contentLength === undefined &&
+    status >= 200 &&
+    status !== 204 &&
+    status !== 304 &&
+    this._hasBody !== false &&
+    (this.req as { httpVersionMinor?: number } | undefined)?.httpVersionMinor !== 0);
+  // node's _last: the connection closes after this response.
+  this._last = !this.shouldKeepAlive || f.closeAfter || (f.connection !== undefined && CLOSE_TOKEN.test(f.connection));
   const message = this.statusMessage;
   ex.reason = message === STATUS_CODES[status] ? undefined : message;
   // headersSent reads `_header`; node keeps the serialised head there. Ours is the
@@ -210,6 +224,8 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
   this._header = firstLine;
   this._headerSent = false;
 }
+
+const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/i;
 
 // ---- body ------------------------------------------------------------------------------
 
@@ -250,6 +266,7 @@ function sendChunk(res: ResponseView, body: string | Uint8Array | null, ending: 
     // head once, then the body; units as node counts them), 0 again when its turn comes.
     if (socket._httpMessage !== res) queuedOutput(res, body);
   }
+  res._headerSent = true;  // as node's _send: the head goes with the first bytes
   // addTrailers() (node's own: it checks the fields and keeps their lines in _trailer).
   const r = ex.sendNow(body, ending, ending && res._trailer ? (res._trailer as string) : undefined);
   if (r === SendResult.Ok || (r === SendResult.Full && ending)) {

@@ -710,6 +710,7 @@ export class Server extends HttpServerBase implements SocketHost {
     res[kStarted] = this.sweepClock;
     // The native side decides whether the connection stays open (HTTP/1.0 keep-alive too).
     res.shouldKeepAlive = (flags & C.REQUEST_KEEP_ALIVE) !== 0;
+    (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = this.keepAliveTimeout;  // as node's parserOnIncoming
     if ((flags & C.REQUEST_NO_HOST) !== 0 && this.requireHostHeader !== false) {
       // HTTP/1.1 without Host (RFC 9112 §3.2): node:http's answer, a response rather than
       // a protocol error ('clientError'), and nothing for the app. (An upgrade with a

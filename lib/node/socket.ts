@@ -466,6 +466,14 @@ function onSocketTimeout(socket: NodeSocket): void {
 // writableLength adds to its own), 0 once it has ended: its bytes are the native side's
 // to send then, as node's would be the kernel's (so writableFinished holds after end()).
 // 0 on HTTP.sys. (Duplex declares it a field, so it is defined here, not in the class.)
+// bufferSize (deprecated) as net.Socket's with a handle: its writableLength.
+Object.defineProperty(NodeSocket.prototype, 'bufferSize', {
+  configurable: true,
+  enumerable: false,
+  get(this: NodeSocket): number {
+    return this.writableLength;
+  },
+});
 Object.defineProperty(NodeSocket.prototype, 'writableLength', {
   configurable: true,
   enumerable: false,

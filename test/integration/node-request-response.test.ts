@@ -76,6 +76,19 @@ t.test('req and res are genuine node:http instances, with the request line and f
   t.ok(seen.resReq, 'res.req');
 });
 
+t.test("fields node:http's parser and server set: req.upgrade false, res._keepAliveTimeout, socket.bufferSize", async (t) => {
+  let seen: unknown[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    const socket = req.socket as unknown as { bufferSize: number };
+    seen = [req.upgrade, (res as unknown as { _keepAliveTimeout: number })._keepAliveTimeout, socket.bufferSize];
+    res.end('ok');
+  });
+  server.keepAliveTimeout = 4321;
+  const r = await rawRequest(port, buildRequest({}), { responses: 1 });
+  t.equal(r.parsed.responses[0]?.status, 200);
+  t.same(seen, [false, 4321, 0]);
+});
+
 t.test('HTTP/1.0 request: version fields and a close after the response', async (t) => {
   let version = '';
   const { port } = await startNode(t, (req, res) => {
@@ -363,6 +376,58 @@ t.test("a socket 'pause' listener whose response ends with the body unread: the 
   t.equal(first.status, 200);
   t.equal(next.body.toString(), 'next', 'the request after the body is answered');
   await waitFor(() => closed, 2000, "req 'close'");
+});
+
+t.test("res.chunkedEncoding, _headerSent and _last as node:http sets them, for each framing, method and version", async (t) => {
+  const cases: Record<string, (res: http.ServerResponse) => void> = {
+    '/end': (res) => res.end('x'),
+    '/head-first': (res) => {
+      res.writeHead(200);
+      res.end('x');
+    },
+    '/length': (res) => {
+      res.writeHead(200, { 'Content-Length': 1 });
+      res.end('x');
+    },
+    '/no-content': (res) => {
+      res.statusCode = 204;
+      res.end();
+    },
+    '/write': (res) => {
+      res.write('x');
+      res.end();
+    },
+    '/own-te': (res) => {
+      res.setHeader('Transfer-Encoding', 'chunked');
+      res.end('x');
+    },
+    '/close': (res) => {
+      res.setHeader('Connection', 'close');
+      res.end('x');
+    },
+  };
+  const seen: Record<string, unknown> = {};
+  const { port } = await startNode(t, (req, res) => {
+    const tag = `${req.method} ${req.url} 1.${req.httpVersionMinor}`;
+    seen[`${tag} before`] = [res.chunkedEncoding, res._headerSent];
+    cases[req.url!](res);
+    const r = res as unknown as { _last: boolean };
+    seen[`${tag} after`] = [res.chunkedEncoding, res._headerSent, r._last];
+  });
+  const expected: Record<string, unknown> = {};
+  for (const target of Object.keys(cases)) {
+    for (const method of ['GET', 'HEAD']) {
+      for (const version of ['1.1', '1.0']) {
+        const tag = `${method} ${target} ${version}`;
+        await rawRequest(port, buildRequest({ method, target, version: `HTTP/${version}` }), { responses: 1 });
+        const ownTe = target === '/own-te';
+        const chunked = ownTe || (version === '1.1' && method === 'GET' && (target === '/head-first' || target === '/write'));
+        expected[`${tag} before`] = [false, false];
+        expected[`${tag} after`] = [chunked, true, version === '1.0' || target === '/close'];
+      }
+    }
+  }
+  t.same(seen, expected);
 });
 
 t.test('res header storage: set/get/has/remove/append/getHeaders/getHeaderNames', async (t) => {
