@@ -705,7 +705,10 @@ export class Server extends HttpServerBase implements SocketHost {
     initResponse(res as never, ex);
     if (this.uniqueHeaders !== null) (res as unknown as Record<symbol, unknown>)[kUniqueHeaders] = this.uniqueHeaders;
     res.socket = socket;
-    if (socket._httpMessage === null) socket._httpMessage = res;
+    if (socket._httpMessage === null) {
+      socket._httpMessage = res;
+      if (socket.closeListenerAdded) socket.keepLast('close', onServerResponseClose);
+    }
     socket.active.push(res);
     res[kStarted] = this.sweepClock;
     // The native side decides whether the connection stays open (HTTP/1.0 keep-alive too).
@@ -829,6 +832,7 @@ export class Server extends HttpServerBase implements SocketHost {
     socket.on('error', socketOnError);
     socket.on('close', socketOnClose);
     socket.on('close', onServerResponseClose);
+    socket.closeListenerAdded = false;  // (its own two)
     socket.on('data', socketOnData);
     // node:net's server options, applied at accept as its onconnection does (Nagle is off
     // natively from the accept: noDelay false turns it back on).
@@ -1040,6 +1044,7 @@ export class Server extends HttpServerBase implements SocketHost {
       if (i !== -1) active.splice(i, 1);
     }
     socket._httpMessage = active.length > 0 ? active[0] : null;
+    if (active.length > 0 && socket.closeListenerAdded) socket.keepLast('close', onServerResponseClose);
     // What a queued response held is the native side's now; the next one's turn has come
     // (node's _flushOutput). Either way node's outputSize is 0 by its 'finish'.
     res.outputSize = 0;
@@ -1116,9 +1121,12 @@ export class Server extends HttpServerBase implements SocketHost {
       else if (!req.destroyed) req.destroy();
       // res.socket stays, destroyed (writable false), as node:http leaves it: on-finished
       // (Express's sendFile, send) tells an aborted response by `!socket.writable`.
-      process.nextTick(emitCloseNT, res);
+      // The one on the socket closes from the socket's 'close' (onServerResponseClose,
+      // after the listeners added before it took the socket, as node's); those queued
+      // behind it first.
+      if (res !== socket._httpMessage) process.nextTick(emitCloseNT, res);
     }
-    socket.closed_();  // its 'close' after the responses' (as node:http orders them)
+    socket.closed_();
   }
 
   /** @internal */

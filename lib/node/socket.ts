@@ -105,6 +105,8 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   private resetting = false;
   /** The server closes the connection after a response: its 'close' comes after the turn's immediates. */
   private closeAfterImmediates = false;
+  /** @internal A 'close' listener was added since the server last put its own after the others (keepLast). */
+  closeListenerAdded = false;
   /** @internal Request bodies flow into their requests unread (a 'pause' listener: listenForPause). */
   bodiesFlow = false;
   /** The connection's received bytes come as 'data' too (an app listens for them). */
@@ -203,16 +205,19 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     if (readsInput(event, listener)) this.listenForInput();
     else if (event === 'pause') this.listenForPause();
+    else if (event === 'close') this.closeListenerAdded = true;
     return super.on(event, listener);
   }
   override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
     if (readsInput(event, listener)) this.listenForInput();
     else if (event === 'pause') this.listenForPause();
+    else if (event === 'close') this.closeListenerAdded = true;
     return super.addListener(event, listener);
   }
   override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
     if (readsInput(event, listener)) this.listenForInput();
     else if (event === 'pause') this.listenForPause();
+    else if (event === 'close') this.closeListenerAdded = true;
     return super.prependListener(event, listener);
   }
 
@@ -225,6 +230,20 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
     if (this.bodiesFlow) return;
     this.bodiesFlow = true;
     for (const res of this.active) flowUnreadBody((res as unknown as { req: IncomingMessage }).req);
+  }
+
+  /**
+   * @internal node adds its onServerResponseClose to a socket's 'close' listeners as each
+   * response takes the socket: after those there then. One listener here, moved after any
+   * added since, as a response takes the socket, keeps that order at no cost per request.
+   */
+  keepLast(event: string, listener: (...args: any[]) => void): void {
+    this.closeListenerAdded = false;
+    // (EventEmitter's own store, read without the copy rawListeners() makes)
+    const list = (this as unknown as { _events: Record<string, unknown> })._events[event];
+    if (list === listener || (Array.isArray(list) && list[list.length - 1] === listener)) return;
+    super.removeListener(event, listener);
+    super.on(event, listener);
   }
 
   private listenForInput(): void {

@@ -1499,6 +1499,22 @@ t.test("event order of req, res and socket, as node:http's", async (t) => {
   t.same(logs['/abort-body'], ['req.aborted', 'res.close', 'socket.close', 'req.close']);
 });
 
+t.test("a connection reset mid-response: the socket's 'close' listeners added before the response took it run before the response's 'close', those added after it after (node's onServerResponseClose)", async (t) => {
+  const log: string[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    res.on('close', () => log.push('res close'));
+    req.socket.on('close', () => log.push('socket close (added in the handler)'));
+    res.write('partial');
+  });
+  server.on('connection', (socket: import('node:net').Socket) => socket.on('close', () => log.push('socket close (added at connection)')));
+  const c = await openRaw(t, port);
+  await c.write(buildRequest({}));
+  await c.waitForText('partial');
+  c.socket.destroy();
+  await waitFor(() => log.length === 3, 2000, 'the three');
+  t.same(log, ['socket close (added at connection)', 'res close', 'socket close (added in the handler)']);
+});
+
 t.test('addTrailers(): the trailer section after the last chunk; dropped where there is no chunked framing', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     if (req.url === '/streamed') {
