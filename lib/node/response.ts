@@ -216,7 +216,8 @@ function storeHeader(this: ResponseView, firstLine: string, headers: unknown): v
     this._hasBody !== false &&
     (this.req as { httpVersionMinor?: number } | undefined)?.httpVersionMinor !== 0);
   // node's _last: the connection closes after this response.
-  this._last = !this.shouldKeepAlive || f.closeAfter || (f.connection !== undefined && CLOSE_TOKEN.test(f.connection));
+  // (Not for the close only announced at maxRequestsPerSocket: node keeps the connection.)
+  this._last = !this.shouldKeepAlive || f.closeAfter || (f.connection !== undefined && !f.closeAnnounced && CLOSE_TOKEN.test(f.connection));
   const message = this.statusMessage;
   ex.reason = message === STATUS_CODES[status] ? undefined : message;
   // headersSent reads `_header`; node keeps the serialised head there. Ours is the

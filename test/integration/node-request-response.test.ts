@@ -1062,7 +1062,11 @@ t.test('socket.destroy() mid-response: bytes written in an earlier tick go out, 
 });
 
 t.test('maxRequestsPerSocket as node:http documents it: the last allowed response says close, the connection stays, the next request gets 503 and the close', async (t) => {
-  const { server, port } = await startNode(t, (req, res) => res.end('x'));
+  const last: boolean[] = [];
+  const { server, port } = await startNode(t, (req, res) => {
+    res.end('x');
+    last.push((res as unknown as { _last: boolean })._last);
+  });
   server.maxRequestsPerSocket = 2;
   const c = await openRaw(t, port);
   await c.write(buildRequest({}));
@@ -1071,6 +1075,7 @@ t.test('maxRequestsPerSocket as node:http documents it: the last allowed respons
   await c.write(buildRequest({}));
   const [b] = await c.readResponses(1);
   t.equal(b.headers.connection, 'close');
+  t.same(last, [false, false], 'res._last: the close is only announced');
   await c.write(buildRequest({}));
   const [third] = await c.readResponses(1);
   t.equal(third.status, 503, 'the request after the limit: 503');
