@@ -199,26 +199,29 @@ export class NodeSocket extends SocketBase implements ExchangeObserver, ParserOw
     return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
   }
 
-  // As node:http's sockets (its parser's unconsume): once the app listens for 'data', the
+  // Listeners an app adds change what the socket does, as on node:http's: for 'data', the
   // bytes the connection receives come to it too, as they came, and are parsed all the
-  // same (Linux backends; HTTP.sys parses in the kernel and never shows them).
+  // same (its parser's unconsume; Linux backends, HTTP.sys parses in the kernel and never
+  // shows them); for 'pause', bodies flow unread (listenForPause); for 'close', the
+  // server's own listener is moved after it (keepLast).
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    if (readsInput(event, listener)) this.listenForInput();
-    else if (event === 'pause') this.listenForPause();
-    else if (event === 'close') this.closeListenerAdded = true;
+    this.listenerAdding(event, listener);
     return super.on(event, listener);
   }
   override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    if (readsInput(event, listener)) this.listenForInput();
-    else if (event === 'pause') this.listenForPause();
-    else if (event === 'close') this.closeListenerAdded = true;
+    this.listenerAdding(event, listener);
     return super.addListener(event, listener);
   }
   override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    this.listenerAdding(event, listener);
+    return super.prependListener(event, listener);
+  }
+
+  /** What an app's listener changes (the three ways in to an EventEmitter's list). */
+  private listenerAdding(event: string | symbol, listener: unknown): void {
     if (readsInput(event, listener)) this.listenForInput();
     else if (event === 'pause') this.listenForPause();
     else if (event === 'close') this.closeListenerAdded = true;
-    return super.prependListener(event, listener);
   }
 
   /**
