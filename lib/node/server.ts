@@ -117,6 +117,8 @@ function listenError(err: unknown, address: string, port: number | undefined): E
 // does as a server is overridden below, and its own connection handling is detached in
 // the constructor.
 const HttpServerBase = http.Server as unknown as new (options?: object) => http.Server;
+/** EventEmitter's add/remove methods, without http.Server's per-event overloads. */
+type ListenerMethod = (this: unknown, event: string | symbol, listener: (...args: any[]) => void) => unknown;
 
 /**
  * The options node's own Server constructor takes here (it parses and checks them as
@@ -235,33 +237,6 @@ export class Server extends HttpServerBase implements SocketHost {
         nodeConnectionListener.call(this, socket);
       });
     }
-    // While a 'clientError' listener is there, refused heads are left to it (node:http
-    // gives it a live socket); without one the native side answers them at once.
-    this.on('newListener', (event: string | symbol) => {
-      if (event === 'clientError') this.inner?.setDeferClientErrors(true);
-      else if (event === 'timeout') {
-        this.timeoutListened = true;
-        process.nextTick(() => {
-          this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
-          // Connections idle already: their keep-alive end is the listener's from now.
-          if (this.keepAliveTimeout > 0) {
-            for (const socket of this.sockets.values()) {
-              if (socket.active.length === 0 && socket.requests > 0 && !socket.keepAliveTimeoutSet && !socket.timeout) {
-                socket.setTimeout(this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS);
-                socket.keepAliveTimeoutSet = true;
-              }
-            }
-          }
-        });
-      }
-    });
-    this.on('removeListener', (event: string | symbol) => {
-      if (event === 'clientError') this.inner?.setDeferClientErrors(this.listenerCount('clientError') > 0);
-      else if (event === 'timeout') {
-        this.timeoutListened = this.listenerCount('timeout') > 0;
-        this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
-      }
-    });
     if (typeof options === 'function') {
       requestListener = options;
       options = {};
@@ -603,6 +578,75 @@ export class Server extends HttpServerBase implements SocketHost {
     this.timeout = msecs ?? 0;
     if (callback !== undefined) this.on('timeout', callback);
     return this;
+  }
+
+  // An app's 'clientError' and 'timeout' listeners change what the native side does. The
+  // methods that add and remove listeners say so (once() and its wrappers' removal go
+  // through them), rather than 'newListener'/'removeListener' listeners of the server's
+  // own: eventNames() shows the app's alone, and removeAllListeners() cannot drop them.
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    (super.on as ListenerMethod).call(this, event, listener);
+    this.listenersChanged(event, true);
+    return this;
+  }
+  override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    (super.addListener as ListenerMethod).call(this, event, listener);
+    this.listenersChanged(event, true);
+    return this;
+  }
+  override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    (super.prependListener as ListenerMethod).call(this, event, listener);
+    this.listenersChanged(event, true);
+    return this;
+  }
+  override removeListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    super.removeListener(event, listener);
+    this.listenersChanged(event, false);
+    return this;
+  }
+  override off(event: string | symbol, listener: (...args: any[]) => void): this {
+    super.off(event, listener);
+    this.listenersChanged(event, false);
+    return this;
+  }
+  override removeAllListeners(event?: string | symbol): this {
+    // (EventEmitter tells "all events" by the argument count)
+    if (event === undefined) {
+      super.removeAllListeners();
+      this.listenersChanged('clientError', false);
+      this.listenersChanged('timeout', false);
+    } else {
+      super.removeAllListeners(event);
+      this.listenersChanged(event, false);
+    }
+    return this;
+  }
+
+  private listenersChanged(event: string | symbol, added: boolean): void {
+    if (event === 'clientError') {
+      // While a 'clientError' listener is there, refused heads are left to it (node:http
+      // gives it a live socket); without one the native side answers them at once.
+      this.inner?.setDeferClientErrors(added || this.listenerCount('clientError') > 0);
+    } else if (event === 'timeout') {
+      if (!added) {
+        this.timeoutListened = this.listenerCount('timeout') > 0;
+        this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
+        return;
+      }
+      this.timeoutListened = true;
+      process.nextTick(() => {
+        this.inner?.setKeepAliveFields(this.keepAliveFields(), this.nativeKeepAlive());
+        // Connections idle already: their keep-alive end is the listener's from now.
+        if (this.keepAliveTimeout > 0) {
+          for (const socket of this.sockets.values()) {
+            if (socket.active.length === 0 && socket.requests > 0 && !socket.keepAliveTimeoutSet && !socket.timeout) {
+              socket.setTimeout(this.keepAliveTimeout + KEEP_ALIVE_BUFFER_MS);
+              socket.keepAliveTimeoutSet = true;
+            }
+          }
+        }
+      });
+    }
   }
 
   /** Whether the listening server keeps the event loop alive, as net.Server's. */

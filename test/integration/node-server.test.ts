@@ -326,6 +326,19 @@ t.test("'request' listeners added later, several listeners; the Server is an Eve
   t.same(calls, ['a /x', 'b /x']);
 });
 
+t.test("the server's own listeners are node's: eventNames() shows no others, and after removeAllListeners() a new 'clientError' listener still gets refused heads", async (t) => {
+  const { server, port } = await startNode(t, hello);
+  t.same(server.eventNames().map(String).sort(), ['connection', 'listening', 'request']);
+  if (againstNode) return;  // (node:http's server then has no connection listener left: it serves nothing)
+  server.removeAllListeners();
+  server.on('request', hello);
+  server.on('clientError', (_err: Error, socket: net.Socket) => socket.end('HTTP/1.1 400 Custom\r\nConnection: close\r\n\r\n'));
+  const bad = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\na field without a colon\r\n\r\n');
+  t.match(bad.data.toString('latin1'), /^HTTP\/1\.1 400 Custom/, "the listener's own answer");
+  const good = await rawRequest(port, buildRequest({}), { responses: 1 });
+  t.equal(good.parsed.responses[0]?.status, 200, 'and the server serves on');
+});
+
 t.test('pipelined requests are answered in order, each with its own req/res', async (t) => {
   const { port } = await startNode(t, (req, res) => {
     const delay = req.url === '/1' ? 30 : 0;
