@@ -582,33 +582,9 @@ export class Server extends HttpServerBase implements SocketHost {
 
   // An app's 'clientError' and 'timeout' listeners change what the native side does. The
   // methods that add and remove listeners say so (once() and its wrappers' removal go
-  // through them), rather than 'newListener'/'removeListener' listeners of the server's
-  // own: eventNames() shows the app's alone, and removeAllListeners() cannot drop them.
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    (super.on as ListenerMethod).call(this, event, listener);
-    this.listenersChanged(event, true);
-    return this;
-  }
-  override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    (super.addListener as ListenerMethod).call(this, event, listener);
-    this.listenersChanged(event, true);
-    return this;
-  }
-  override prependListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    (super.prependListener as ListenerMethod).call(this, event, listener);
-    this.listenersChanged(event, true);
-    return this;
-  }
-  override removeListener(event: string | symbol, listener: (...args: any[]) => void): this {
-    super.removeListener(event, listener);
-    this.listenersChanged(event, false);
-    return this;
-  }
-  override off(event: string | symbol, listener: (...args: any[]) => void): this {
-    super.off(event, listener);
-    this.listenersChanged(event, false);
-    return this;
-  }
+  // through them; on/addListener/prependListener/removeListener/off: after the class),
+  // rather than 'newListener'/'removeListener' listeners of the server's own: eventNames()
+  // shows the app's alone, and removeAllListeners() cannot drop them.
   override removeAllListeners(event?: string | symbol): this {
     // (EventEmitter tells "all events" by the argument count)
     if (event === undefined) {
@@ -622,7 +598,8 @@ export class Server extends HttpServerBase implements SocketHost {
     return this;
   }
 
-  private listenersChanged(event: string | symbol, added: boolean): void {
+  /** @internal */
+  listenersChanged(event: string | symbol, added: boolean): void {
     if (event === 'clientError') {
       // While a 'clientError' listener is there, refused heads are left to it (node:http
       // gives it a live socket); without one the native side answers them at once.
@@ -1317,6 +1294,27 @@ export class Server extends HttpServerBase implements SocketHost {
       }
     }
   }
+}
+
+// EventEmitter's add and remove methods, each wrapped once: the listener changes, then the
+// server hears of it (Server#listenersChanged).
+for (const [name, added] of [
+  ['on', true],
+  ['addListener', true],
+  ['prependListener', true],
+  ['removeListener', false],
+  ['off', false],
+] as const) {
+  const base = HttpServerBase.prototype[name] as ListenerMethod;
+  Object.defineProperty(Server.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: function (this: Server, event: string | symbol, listener: (...args: any[]) => void): Server {
+      base.call(this, event, listener);
+      this.listenersChanged(event, added);
+      return this;
+    },
+  });
 }
 
 // node:http's error for each status the native side answers a bad head with: llhttp's
